@@ -1,0 +1,71 @@
+// The queue is the only contract between receiving and delivering.
+// This interface is what the embedded store (SQLite + WAL, group commit)
+// implements today and what a shared database backend implements later.
+import type { Envelope } from '../core/envelope.js';
+
+export type RecipientStatus = 'queued' | 'delivered' | 'bounced' | 'expired';
+
+export interface NewMessage {
+  readonly envelope: Envelope;
+  /** The whole message, CRLF line endings, headers added by intake, not dot-stuffed. */
+  readonly message: Buffer;
+  /** When the first delivery attempt counts as "recorded" (see Scheduler: attempts are recorded before they are made). */
+  readonly firstRetryAtMs: number;
+  /** RFC 3461 ENVID, if the client gave one. */
+  readonly envId?: string | undefined;
+}
+
+export interface StoredRecipient {
+  readonly rcptTo: string;
+  readonly status: RecipientStatus;
+  readonly attempts: number;
+  readonly nextAttemptAtMs: number;
+  /** Last error (remote reply or local detail) for `queue list`. */
+  readonly lastError: string | undefined;
+  /** RFC 3463 status of the last failure, e.g. "4.4.1". */
+  readonly lastStatus: string | undefined;
+}
+
+export interface StoredMessage {
+  readonly id: string;
+  readonly mailFrom: string;
+  readonly size: number;
+  readonly createdAtMs: number;
+  readonly held: boolean;
+  readonly delayNotified: boolean;
+  readonly envId: string | undefined;
+  readonly recipients: readonly StoredRecipient[];
+}
+
+export interface RecipientUpdate {
+  readonly rcptTo: string;
+  readonly status: RecipientStatus;
+  readonly attempts: number;
+  readonly nextAttemptAtMs: number;
+  readonly lastError: string | undefined;
+  readonly lastStatus: string | undefined;
+}
+
+export interface QueueStore {
+  /**
+   * Store a message durably. Resolves only once the message and its envelope
+   * are on stable storage (fsync'd): the caller may then say 250.
+   * Concurrent calls share one commit (group commit).
+   */
+  enqueue(message: NewMessage): Promise<string>;
+  /** Ids of messages with a queued recipient due at or before `nowMs`, not held, oldest first. */
+  dueMessageIds(nowMs: number, limit: number): Promise<string[]>;
+  /** Earliest next attempt among queued, not held recipients; undefined when none. */
+  nextDueAtMs(): Promise<number | undefined>;
+  load(id: string): Promise<StoredMessage | undefined>;
+  readMessage(id: string): Promise<Buffer | undefined>;
+  /** Record per-recipient results; removes the message once no recipient is queued. */
+  updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean }): Promise<void>;
+  list(): Promise<StoredMessage[]>;
+  hold(id: string): Promise<boolean>;
+  release(id: string): Promise<boolean>;
+  /** Make queued recipients due now; id 'all' for every message. Returns how many messages. */
+  retryNow(id: string | 'all'): Promise<number>;
+  remove(id: string): Promise<boolean>;
+  close(): Promise<void>;
+}

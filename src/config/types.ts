@@ -84,14 +84,31 @@ export interface LogConfig {
   readonly file: string | undefined;
 }
 
+export interface DomainsConfig {
+  /** How long a rotated-out DKIM key stays published (but unused) before it may be removed. */
+  readonly rotationOverlapMs: number;
+}
+
+export interface DoctorConfig {
+  /** DNS blocklist zones to check the outbound addresses against. */
+  readonly blocklists: readonly string[];
+}
+
 export interface Config {
   /** Our name: EHLO/greeting, Received headers, Message-ID, DSN Reporting-MTA. */
   readonly hostname: string;
   readonly dataDir: string;
+  /**
+   * Public addresses this server sends from: used for SPF/PTR advice and the doctor.
+   * Empty = the machine's non-loopback interface addresses.
+   */
+  readonly outboundAddresses: readonly string[];
   readonly listeners: ListenersConfig;
   readonly tls: TlsConfig;
   readonly limits: LimitsConfig;
   readonly delivery: DeliveryConfig;
   readonly queue: QueueConfig;
   readonly log: LogConfig;
+  readonly domains: DomainsConfig;
+  readonly doctor: DoctorConfig;
 }

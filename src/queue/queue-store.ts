@@ -6,6 +6,8 @@ import type { Envelope } from '../core/envelope.js';
 export type RecipientStatus = 'queued' | 'delivered' | 'bounced' | 'expired';
 
 export interface NewMessage {
+  /** Queue id, chosen by intake (it appears in the Received header before the message is stored). */
+  readonly id: string;
   readonly envelope: Envelope;
   /** The whole message, CRLF line endings, headers added by intake, not dot-stuffed. */
   readonly message: Buffer;
@@ -52,7 +54,7 @@ export interface QueueStore {
    * are on stable storage (fsync'd): the caller may then say 250.
    * Concurrent calls share one commit (group commit).
    */
-  enqueue(message: NewMessage): Promise<string>;
+  enqueue(message: NewMessage): Promise<void>;
   /** Ids of messages with a queued recipient due at or before `nowMs`, not held, oldest first. */
   dueMessageIds(nowMs: number, limit: number): Promise<string[]>;
   /** Earliest next attempt among queued, not held recipients; undefined when none. */

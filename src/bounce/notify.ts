@@ -1,0 +1,105 @@
+// Turning final failures and long delays into DSNs for the envelope sender.
+// Bounces re-enter through intake with the null reverse-path, so they get
+// the same signing and durability as any message.
+import type { DeliveryFailure } from '../core/outcome.js';
+import type { Intake } from '../intake/intake.js';
+import type { Logger } from '../log/logger.js';
+import type { QueueStore, StoredMessage } from '../queue/queue-store.js';
+import { buildDsn, type DsnRecipient } from './dsn.js';
+
+export interface FailedRecipient {
+  readonly rcptTo: string;
+  readonly kind: 'bounced' | 'expired';
+  readonly failure: DeliveryFailure;
+}
+
+export interface DeferredRecipient {
+  readonly rcptTo: string;
+  readonly failure: DeliveryFailure;
+}
+
+export interface BounceNotifierOptions {
+  readonly hostname: string;
+  readonly intake: Intake;
+  readonly store: QueueStore;
+  readonly logger: Logger;
+  readonly maxLifetimeMs: number;
+}
+
+export interface BounceNotifier {
+  onFailed(message: StoredMessage, failed: readonly FailedRecipient[]): Promise<void>;
+  onDelayed(message: StoredMessage, deferred: readonly DeferredRecipient[]): Promise<void>;
+}
+
+export function createBounceNotifier(options: BounceNotifierOptions): BounceNotifier {
+  const { hostname, intake, store, logger } = options;
+
+  async function send(message: StoredMessage, kind: 'failure' | 'delay', recipients: DsnRecipient[]): Promise<void> {
+    // RFC 5321 §6.1 / RFC 3464 §2: never send a DSN about a DSN (null reverse-path).
+    if (message.mailFrom === '') return;
+    const original = (await store.readMessage(message.id)) ?? Buffer.from(`Message-ID: <unavailable@${hostname}>\r\n\r\n`);
+    const nowMs = Date.now();
+    const dsn = buildDsn({
+      kind,
+      reportingMta: hostname,
+      queueId: message.id,
+      envId: message.envId,
+      arrivalDateMs: message.createdAtMs,
+      originalMailFrom: message.mailFrom,
+      originalMessage: original,
+      recipients,
+      nowMs,
+    });
+    const id = await intake.accept({
+      envelope: dsn.envelope,
+      message: dsn.message,
+      submitter: {
+        clientIp: '127.0.0.1',
+        clientHostname: 'localhost',
+        helo: hostname,
+        user: undefined,
+        protocol: 'local',
+        tls: undefined,
+        via: 'bounce',
+      },
+      stamp: false,
+    });
+    logger.info({ event: kind === 'failure' ? 'bounce' : 'delay-notice', queueId: message.id, dsnQueueId: id, to: message.mailFrom }, 'delivery status notification queued');
+  }
+
+  return {
+    async onFailed(message, failed) {
+      const nowMs = Date.now();
+      await send(
+        message,
+        'failure',
+        failed.map((f) => ({
+          rcptTo: f.rcptTo,
+          action: 'failed',
+          status: f.failure.status,
+          remoteMta: f.failure.remoteMta,
+          remoteReply: f.failure.remoteReply,
+          detail: f.failure.detail,
+          lastAttemptAtMs: nowMs,
+        })),
+      );
+    },
+    async onDelayed(message, deferred) {
+      const nowMs = Date.now();
+      await send(
+        message,
+        'delay',
+        deferred.map((d) => ({
+          rcptTo: d.rcptTo,
+          action: 'delayed',
+          status: d.failure.status,
+          remoteMta: d.failure.remoteMta,
+          remoteReply: d.failure.remoteReply,
+          detail: d.failure.detail,
+          lastAttemptAtMs: nowMs,
+          willRetryUntilMs: message.createdAtMs + options.maxLifetimeMs,
+        })),
+      );
+    },
+  };
+}

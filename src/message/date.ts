@@ -1,0 +1,22 @@
+// RFC 5322 §3.3 date-time, e.g. "Tue, 2 Jan 2024 09:04:05 +0900", written in
+// the server's local offset (RFC 5322 §3.3: the zone is the local time's
+// offset from UTC, so a reader can tell the sender's local time of day).
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+export function formatRfc5322Date(ms: number): string {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) throw new RangeError(`invalid time value ${ms}`);
+  // getTimezoneOffset() is UTC minus local, in minutes: +0900 is -540.
+  const offset = -d.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  const zone = `${sign}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)}`;
+  const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  return `${DAYS[d.getDay()]}, ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${time} ${zone}`;
+}

@@ -1,0 +1,310 @@
+// Delivers one queued message to its recipients: groups them by route
+// (recipient domain via MX, or the smarthost), tries the candidate hosts in
+// order (RFC 5321 §5.1), sends each group in one transaction, and returns
+// exactly one outcome per requested recipient. It never throws for anything
+// remote: every failure becomes outcomes, via classify.ts.
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import { domainOf, isRoutableAddress } from '../core/address.js';
+import type { RecipientOutcome, RelayInfo } from '../core/outcome.js';
+import type { DeliveryConfig, SmarthostConfig } from '../config/types.js';
+import { createResolver } from '../dns/resolver.js';
+import { lookupMx } from '../dns/mx-lookup.js';
+import { canonicalCandidates, type Candidate } from './candidates.js';
+import { toCrlf } from '../message/canonical.js';
+import {
+  classifyBadAddress,
+  classifyLookup,
+  classifyRecipient,
+  classifySessionFailure,
+  classifySmarthostLookup,
+  classifyUnexpected,
+  toOutcome,
+  type AttemptContext,
+  type SessionFailure,
+  type Verdict,
+} from './classify.js';
+import { ConnectionPool } from './connection-pool.js';
+import { SmtpClient, SmtpSessionError, type ClientTlsMode, type SmtpClientOptions } from './smtp-client.js';
+
+export interface DeliveryRequest {
+  readonly id: string;
+  readonly mailFrom: string;
+  readonly rcptTo: readonly string[];
+  readonly message: Buffer;
+}
+
+export interface Deliverer {
+  /** One outcome per entry of `request.rcptTo`, in the same order. Never rejects. */
+  deliver(request: DeliveryRequest): Promise<RecipientOutcome[]>;
+  /** Wait for deliveries in progress, then QUIT idle connections. Later deliveries are deferred. */
+  close(): Promise<void>;
+}
+
+/** How to talk to the hosts of one route. */
+interface Transport {
+  readonly port: number;
+  readonly tls: ClientTlsMode;
+  readonly verifyCertificate: boolean;
+  readonly caFile: string | undefined;
+  readonly auth: { readonly username: string; readonly password: string } | undefined;
+}
+
+type Route =
+  | { readonly kind: 'mx'; readonly destination: string; readonly domain: string }
+  | { readonly kind: 'smarthost'; readonly destination: string; readonly smarthost: SmarthostConfig };
+
+type Decided = { readonly verdict: Verdict; readonly relay: RelayInfo | undefined };
+
+export function createDeliverer(config: DeliveryConfig, deps: { hostname: string; logger: Logger }): Deliverer {
+  const log = deps.logger.child({ component: 'deliverer' });
+  const resolver = createResolver({ servers: config.resolvers, timeoutMs: config.dnsTimeoutMs });
+  const pool = new ConnectionPool<SmtpClient>({
+    maxConnectionsPerDestination: config.maxConnectionsPerDestination,
+    maxMessagesPerConnection: config.maxMessagesPerConnection,
+    idleConnectionTimeoutMs: config.idleConnectionTimeoutMs,
+  });
+  const caFiles = new Map<string, Promise<string>>();
+  const inFlight = new Set<Promise<unknown>>();
+  let closed = false;
+
+  function routeFor(domain: string): Route {
+    const sh = config.smarthost;
+    if (sh !== undefined && (sh.domains.length === 0 || sh.domains.some((d) => domainMatches(domain, d)))) {
+      return { kind: 'smarthost', destination: `smarthost:${sh.host}:${sh.port}`, smarthost: sh };
+    }
+    return { kind: 'mx', destination: `mx:${domain}`, domain };
+  }
+
+  function transportFor(route: Route): Transport {
+    if (route.kind === 'mx') {
+      // Between MX hosts certificates are not verified (RFC 7435 §3: opportunistic
+      // security; no MTA-STS/DANE here), even when TLS is required.
+      return { port: config.mxPort, tls: config.tls, verifyCertificate: false, caFile: undefined, auth: undefined };
+    }
+    const sh = route.smarthost;
+    const tls: ClientTlsMode = sh.tls === 'implicit' ? 'implicit' : sh.tls === 'starttls' ? 'required' : 'none';
+    const auth = sh.username !== undefined && sh.password !== undefined ? { username: sh.username, password: sh.password } : undefined;
+    return { port: sh.port, tls, verifyCertificate: sh.verifyCertificate, caFile: sh.caFile, auth };
+  }
+
+  function readCa(path: string): Promise<string> {
+    let p = caFiles.get(path);
+    if (p === undefined) {
+      p = readFile(path, 'utf8');
+      // A missing file may be fixed while we run: do not cache the failure.
+      p.catch(() => caFiles.delete(path));
+      caFiles.set(path, p);
+    }
+    return p;
+  }
+
+  /** Where to connect for a route, or the verdict for all its recipients. */
+  async function candidatesFor(route: Route): Promise<Candidate[] | Verdict> {
+    if (route.kind === 'mx') {
+      const lookup = await lookupMx(resolver, route.domain);
+      if (lookup.kind !== 'hosts') return classifyLookup(lookup, route.domain);
+      const candidates = canonicalCandidates(lookup.hosts);
+      if (candidates.length === 0) return classifyLookup({ kind: 'temporary', detail: `${route.domain}: no MX host address` }, route.domain);
+      return candidates;
+    }
+    const host = route.smarthost.host;
+    if (isIP(host) !== 0) return [{ host, ip: host }];
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
+    const addresses = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
+    if (addresses.length === 0) {
+      const why = [v4, v6].map((r) => (r.status === 'rejected' ? String((r.reason as { code?: unknown })?.code ?? r.reason) : 'no records'));
+      return classifySmarthostLookup(host, [...new Set(why)].join(', '));
+    }
+    return canonicalCandidates([{ host, preference: 0, addresses }]);
+  }
+
+  function poolKey(candidate: Candidate, transport: Transport, tls: ClientTlsMode): string {
+    // The host name matters only when the certificate is checked against it.
+    const name = transport.verifyCertificate ? candidate.host : '';
+    return [candidate.ip, transport.port, tls, transport.verifyCertificate ? 'verify' : 'any', name, transport.auth?.username ?? ''].join('|');
+  }
+
+  /** A ready session: an idle one that answers RSET, or a new one. Throws SmtpSessionError. */
+  async function session(candidate: Candidate, transport: Transport, tls: ClientTlsMode, ca: string | undefined): Promise<{ client: SmtpClient; key: string }> {
+    const key = poolKey(candidate, transport, tls);
+    for (let idle = pool.takeIdle(key); idle !== undefined; idle = pool.takeIdle(key)) {
+      // RFC 5321 §4.1.1.5: RSET starts the next transaction clean, and proves the idle connection still works.
+      if (await idle.reset()) {
+        log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, reused: true, messages: idle.messageCount }, 'reusing SMTP connection');
+        return { client: idle, key };
+      }
+    }
+    const options: SmtpClientOptions = {
+      ip: candidate.ip,
+      port: transport.port,
+      hostName: candidate.host,
+      heloName: deps.hostname,
+      tls,
+      verifyCertificate: transport.verifyCertificate,
+      ca,
+      auth: transport.auth,
+      localAddress: config.sourceAddress,
+      connectTimeoutMs: config.connectTimeoutMs,
+      commandTimeoutMs: config.commandTimeoutMs,
+    };
+    const client = await SmtpClient.connect(options);
+    log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, tls: client.relay.tls, reused: false }, 'SMTP connection established');
+    return { client, key };
+  }
+
+  /** Try the candidates in order until every recipient of the group has a final verdict. */
+  async function attempt(route: Route, candidates: readonly Candidate[], rcpts: readonly string[], mailFrom: string, message: Buffer): Promise<Map<string, Decided>> {
+    const decided = new Map<string, Decided>();
+    const transport = transportFor(route);
+    let ca: string | undefined;
+    if (transport.caFile !== undefined) {
+      try {
+        ca = await readCa(transport.caFile);
+      } catch (err) {
+        const failure: SessionFailure = { type: 'local', status: '4.3.5', message: `cannot read smarthost caFile ${transport.caFile}: ${(err as Error).message}` };
+        const verdict = classifySessionFailure(failure, { remoteMta: undefined, lastHost: true });
+        for (const r of rcpts) decided.set(r, { verdict, relay: undefined });
+        return decided;
+      }
+    }
+
+    let pending = [...rcpts];
+    for (let i = 0; i < candidates.length && pending.length > 0; i++) {
+      const candidate = candidates[i] as Candidate;
+      const ctx: AttemptContext = { remoteMta: `${candidate.host}[${candidate.ip}]`, lastHost: i === candidates.length - 1 };
+      const noSession: RelayInfo = { host: candidate.host, ip: candidate.ip, port: transport.port, tls: undefined };
+
+      let opened: { client: SmtpClient; key: string } | undefined;
+      let failure: SessionFailure | undefined;
+      try {
+        opened = await session(candidate, transport, transport.tls, ca);
+      } catch (err) {
+        if (!(err instanceof SmtpSessionError)) throw err;
+        failure = err.failure;
+        // Postfix at security level "may": a failed handshake is retried in
+        // plain text, since opportunistic TLS must never make delivery worse.
+        if (transport.tls === 'opportunistic' && failure.type === 'tls-failed') {
+          log.debug({ host: candidate.host, ip: candidate.ip, reason: failure.message }, 'STARTTLS failed, retrying without TLS');
+          try {
+            opened = await session(candidate, transport, 'none', ca);
+            failure = undefined;
+          } catch (err2) {
+            if (!(err2 instanceof SmtpSessionError)) throw err2;
+            failure = err2.failure;
+          }
+        }
+      }
+      if (opened === undefined) {
+        const f = failure as SessionFailure;
+        log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, failure: f }, 'SMTP session failed');
+        const verdict = classifySessionFailure(f, ctx);
+        for (const r of pending) decided.set(r, { verdict, relay: noSession });
+        if (verdict.kind === 'next-host') continue;
+        pending = [];
+        break;
+      }
+
+      const { client, key } = opened;
+      try {
+        const results = await client.send({ mailFrom, rcptTo: pending, message });
+        const relay: RelayInfo = { ...client.relay, host: candidate.host };
+        const retry: string[] = [];
+        for (const r of pending) {
+          const result = results.get(r);
+          const verdict = result === undefined ? classifyUnexpected(new Error('no result for recipient')) : classifyRecipient(result, ctx);
+          decided.set(r, { verdict, relay });
+          if (verdict.kind === 'next-host') retry.push(r);
+        }
+        pending = retry;
+      } finally {
+        await pool.release(key, client);
+      }
+    }
+    return decided;
+  }
+
+  async function deliverGroup(route: Route, rcpts: readonly string[], mailFrom: string, message: Buffer): Promise<Map<string, Decided>> {
+    const candidates = await candidatesFor(route);
+    if (!Array.isArray(candidates)) {
+      const verdict = candidates as Verdict;
+      return new Map(rcpts.map((r) => [r, { verdict, relay: undefined }]));
+    }
+    const release = await pool.acquire(route.destination);
+    try {
+      return await attempt(route, candidates, rcpts, mailFrom, message);
+    } finally {
+      release();
+    }
+  }
+
+  async function deliverAll(request: DeliveryRequest): Promise<RecipientOutcome[]> {
+    const decided = new Map<string, Decided>();
+    const groups = new Map<string, { route: Route; rcpts: string[] }>();
+    try {
+      if (/[\r\n<>]/.test(request.mailFrom)) throw new Error(`invalid sender address ${JSON.stringify(request.mailFrom)}`);
+      const message = toCrlf(request.message);
+      for (const rcpt of new Set(request.rcptTo)) {
+        if (!isRoutableAddress(rcpt) || /[\s<>]/.test(rcpt)) {
+          decided.set(rcpt, { verdict: classifyBadAddress(rcpt), relay: undefined });
+          continue;
+        }
+        const route = routeFor(domainOf(rcpt));
+        const group = groups.get(route.destination) ?? { route, rcpts: [] };
+        group.rcpts.push(rcpt);
+        groups.set(route.destination, group);
+      }
+      await Promise.all(
+        [...groups.values()].map(async ({ route, rcpts }) => {
+          try {
+            for (const [r, d] of await deliverGroup(route, rcpts, request.mailFrom, message)) decided.set(r, d);
+          } catch (err) {
+            log.error({ err, id: request.id, destination: route.destination }, 'unexpected error during delivery');
+            const verdict = classifyUnexpected(err);
+            for (const r of rcpts) if (!decided.has(r)) decided.set(r, { verdict, relay: undefined });
+          }
+        }),
+      );
+    } catch (err) {
+      log.error({ err, id: request.id }, 'unexpected error during delivery');
+      const verdict = classifyUnexpected(err);
+      for (const r of request.rcptTo) if (!decided.has(r)) decided.set(r, { verdict, relay: undefined });
+    }
+    return request.rcptTo.map((r) => {
+      const d = decided.get(r) ?? { verdict: classifyUnexpected(new Error('no outcome recorded')), relay: undefined };
+      return toOutcome(r, d.verdict.kind === 'delivered' && d.relay === undefined ? classifyUnexpected(new Error('delivered without relay')) : d.verdict, d.relay);
+    });
+  }
+
+  return {
+    async deliver(request) {
+      if (closed) {
+        const verdict: Verdict = classifySessionFailure(
+          { type: 'local', status: '4.3.2', message: 'delivery agent is shutting down' },
+          { remoteMta: undefined, lastHost: true },
+        );
+        return request.rcptTo.map((r) => toOutcome(r, verdict, undefined));
+      }
+      const p = deliverAll(request);
+      inFlight.add(p);
+      try {
+        return await p;
+      } finally {
+        inFlight.delete(p);
+      }
+    },
+    async close() {
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+      await pool.close();
+    },
+  };
+}
+
+/** "example.com" matches itself; ".example.com" matches its subdomains (Postfix transport-map style). */
+function domainMatches(domain: string, pattern: string): boolean {
+  const p = pattern.toLowerCase();
+  if (p.startsWith('.')) return domain.endsWith(p);
+  return domain === p;
+}

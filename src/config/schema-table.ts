@@ -1,0 +1,542 @@
+// The configuration schema table: the ONE place that says, for every setting, its
+// key in the YAML file, the `Config` field it fills, its kind (validation and
+// conversion), its default and its description in English and Japanese.
+// The parser, the reference documentation (docs/configuration.md) and the
+// example file written by `hikyaku init` are all generated from this table.
+//
+// Key mapping (types.ts → YAML): keys are the `Config` field names, nested
+// the same way, except that a duration field drops its `Ms` suffix
+// (`connectTimeoutMs` → `connectTimeout: 30s`) and the size field
+// `maxMessageBytes` is written `maxMessageSize: 35MiB`.
+import { hostname as osHostname } from 'node:os';
+import { defaultRetrySchedule } from '../core/retry.js';
+import type { Config } from './types.js';
+import {
+  booleanKind,
+  cidrKind,
+  domainNameKind,
+  durationKind,
+  durationOrOffKind,
+  enumKind,
+  hostKind,
+  integerKind,
+  ipAddressKind,
+  listKind,
+  pathKind,
+  portKind,
+  readableFileKind,
+  resolverKind,
+  secretFileKind,
+  secretKind,
+  sizeKind,
+  stringKind,
+  type Kind,
+  type ParseContext,
+} from './kinds.js';
+
+export interface Text {
+  readonly en: string;
+  readonly ja: string;
+}
+
+/** Dotted paths of every leaf of `Config` (lists and scalars), e.g. "delivery.smarthost.port". */
+export type ConfigLeafPath = LeafPaths<Config>;
+type LeafPaths<T, P extends string = ''> = {
+  [K in keyof T & string]-?: NonNullable<T[K]> extends readonly unknown[] | string | number | boolean
+    ? `${P}${K}`
+    : LeafPaths<NonNullable<T[K]>, `${P}${K}.`>;
+}[keyof T & string];
+
+export interface SchemaEntry {
+  /** Dotted key in the YAML file. */
+  readonly key: string;
+  /** The `Config` field it fills. */
+  readonly target: ConfigLeafPath;
+  readonly kind: Kind;
+  /**
+   * The default, written as in the YAML file and parsed through `kind` like a
+   * user's value (so defaults are validated and documented in one form).
+   * Absent: the field is undefined unless set (or `required`).
+   */
+  readonly default?: unknown;
+  /** A default computed at load time (e.g. this machine's host name). */
+  readonly dynamicDefault?: { readonly value: (ctx: ParseContext) => unknown; readonly text: Text };
+  /** Must be set whenever its (optional) section is present. */
+  readonly required?: boolean;
+  /** Example value shown (commented out) in the example file when there is no default. */
+  readonly example?: unknown;
+  readonly secret?: boolean;
+  readonly description: Text;
+}
+
+export interface SchemaSection {
+  readonly key: string;
+  /** An optional section is undefined in `Config` unless it appears in the file. */
+  readonly optional: boolean;
+  readonly description: Text;
+}
+
+export const sections: readonly SchemaSection[] = [
+  { key: 'listeners', optional: false, description: { en: 'Where clients connect.', ja: 'クライアントの接続を受け付ける場所。' } },
+  {
+    key: 'listeners.submission',
+    optional: false,
+    description: { en: 'Port 587: STARTTLS, authentication required (RFC 6409).', ja: '587 番ポート: STARTTLS、認証必須 (RFC 6409)。' },
+  },
+  {
+    key: 'listeners.submissions',
+    optional: false,
+    description: { en: 'Port 465: implicit TLS, authentication required (RFC 8314).', ja: '465 番ポート: 接続直後から TLS、認証必須 (RFC 8314)。' },
+  },
+  {
+    key: 'listeners.relay',
+    optional: false,
+    description: {
+      en: 'Port 25: relay without authentication, for trusted networks only (e.g. applications on this host).',
+      ja: '25 番ポート: 信頼するネットワーク (同じホストのアプリなど) からのみ、認証なしで中継。',
+    },
+  },
+  { key: 'tls', optional: false, description: { en: 'Server certificate for the listeners.', ja: '受付ポートで使うサーバー証明書。' } },
+  { key: 'limits', optional: false, description: { en: 'Limits on what clients may send.', ja: 'クライアントから受け取るものの上限。' } },
+  { key: 'delivery', optional: false, description: { en: 'Outbound delivery to other servers.', ja: '他のサーバーへの配送。' } },
+  {
+    key: 'delivery.smarthost',
+    optional: true,
+    description: {
+      en: 'Send mail through another server (a relay / smarthost) instead of directly to MX hosts. Leave out to deliver directly.',
+      ja: 'MX へ直接ではなく、別のサーバー (リレー / スマートホスト) 経由で送信する。省略すると直接配送。',
+    },
+  },
+  { key: 'queue', optional: false, description: { en: 'The mail queue.', ja: 'メールキュー。' } },
+  {
+    key: 'queue.retry',
+    optional: false,
+    description: {
+      en: 'Retry schedule for temporary failures: the delay starts at initialDelay and doubles up to maxDelay.',
+      ja: '一時的な失敗の再試行間隔: initialDelay から始まり、maxDelay まで倍々に伸びる。',
+    },
+  },
+  { key: 'log', optional: false, description: { en: 'Logging.', ja: 'ログ。' } },
+  { key: 'domains', optional: false, description: { en: 'Sending domains and their DKIM keys.', ja: '送信ドメインとその DKIM 鍵。' } },
+  { key: 'doctor', optional: false, description: { en: 'Checks made by `hikyaku doctor`.', ja: '`hikyaku doctor` が行う検査。' } },
+];
+
+const positiveDuration = durationKind(1);
+// Port 0 lets the system pick a free port: what tests (and side-by-side
+// instances) need; the bound port is logged at start.
+const listenPort = integerKind(0, 65535, { en: 'port', ja: 'ポート番号' });
+const positiveInteger = integerKind(1);
+
+function listener(name: 'submission' | 'submissions' | 'relay', enabled: boolean, port: number): SchemaEntry[] {
+  return [
+    {
+      key: `listeners.${name}.enabled`,
+      target: `listeners.${name}.enabled`,
+      kind: booleanKind,
+      default: enabled,
+      description: { en: 'Listen on this port.', ja: 'このポートで待ち受けるか。' },
+    },
+    {
+      key: `listeners.${name}.host`,
+      target: `listeners.${name}.host`,
+      kind: hostKind,
+      default: '0.0.0.0',
+      description: {
+        en: 'Local address to listen on: 0.0.0.0 = every IPv4 address, :: = every address.',
+        ja: '待ち受けるローカルアドレス: 0.0.0.0 = すべての IPv4 アドレス、:: = すべてのアドレス。',
+      },
+    },
+    {
+      key: `listeners.${name}.port`,
+      target: `listeners.${name}.port`,
+      kind: listenPort,
+      default: port,
+      description: { en: 'TCP port (0 = any free port, for tests).', ja: 'TCP ポート番号 (0 = 空いている任意のポート、テスト用)。' },
+    },
+  ];
+}
+
+export const entries: readonly SchemaEntry[] = [
+  {
+    key: 'hostname',
+    target: 'hostname',
+    kind: domainNameKind,
+    dynamicDefault: {
+      value: () => osHostname(),
+      text: { en: "this machine's host name", ja: 'このマシンのホスト名' },
+    },
+    example: 'mail.example.com',
+    description: {
+      en: 'Our fully qualified name: used in the greeting and EHLO, Received headers, Message-IDs and bounces. Should match the PTR record of the outbound addresses.',
+      ja: 'このサーバーの完全修飾ドメイン名。挨拶と EHLO、Received ヘッダー、Message-ID、エラー通知に使う。送信元アドレスの逆引き (PTR) と一致させること。',
+    },
+  },
+  {
+    key: 'dataDir',
+    target: 'dataDir',
+    kind: pathKind,
+    default: './data',
+    description: {
+      en: 'Directory for the queue, users, DKIM keys and the generated certificate.',
+      ja: 'キュー、ユーザー、DKIM 鍵、自動生成した証明書を置くディレクトリ。',
+    },
+  },
+  {
+    key: 'outboundAddresses',
+    target: 'outboundAddresses',
+    kind: listKind(ipAddressKind),
+    default: [],
+    description: {
+      en: "Public IP addresses this server sends from, for SPF/PTR advice and the doctor. Empty = this machine's non-loopback addresses.",
+      ja: 'このサーバーが送信に使う公開 IP アドレス (SPF・PTR の案内と doctor 用)。空 = このマシンのループバック以外のアドレス。',
+    },
+  },
+  ...listener('submission', true, 587),
+  ...listener('submissions', true, 465),
+  ...listener('relay', false, 25),
+  {
+    key: 'listeners.relay.trustedNetworks',
+    target: 'listeners.relay.trustedNetworks',
+    kind: listKind(cidrKind),
+    default: ['127.0.0.0/8', '::1/128'],
+    description: {
+      en: 'Address blocks allowed to relay through port 25 without authentication (Postfix: mynetworks). Never put public networks here: that makes an open relay.',
+      ja: '25 番ポートで認証なしに中継を許すアドレス範囲 (Postfix の mynetworks)。公開ネットワークを入れるとオープンリレーになるので厳禁。',
+    },
+  },
+  {
+    key: 'tls.certFile',
+    target: 'tls.certFile',
+    kind: readableFileKind,
+    example: '/etc/letsencrypt/live/mail.example.com/fullchain.pem',
+    description: {
+      en: 'PEM certificate chain (e.g. certbot\'s fullchain.pem). Reloaded automatically when the file changes. Unset together with keyFile: a self-signed certificate is generated in dataDir.',
+      ja: 'PEM 形式の証明書チェーン (certbot の fullchain.pem など)。ファイルが変わると自動で再読み込みする。keyFile とともに未設定なら自己署名証明書を dataDir に生成する。',
+    },
+  },
+  {
+    key: 'tls.keyFile',
+    target: 'tls.keyFile',
+    kind: readableFileKind,
+    example: '/etc/letsencrypt/live/mail.example.com/privkey.pem',
+    description: {
+      en: 'PEM private key matching certFile (e.g. certbot\'s privkey.pem).',
+      ja: 'certFile に対応する PEM 形式の秘密鍵 (certbot の privkey.pem など)。',
+    },
+  },
+  {
+    key: 'tls.minVersion',
+    target: 'tls.minVersion',
+    kind: enumKind(['TLSv1.2', 'TLSv1.3']),
+    default: 'TLSv1.2',
+    description: { en: 'Oldest TLS version accepted from clients (RFC 8996 retired older ones).', ja: 'クライアントに許す最も古い TLS バージョン (それより古いものは RFC 8996 で廃止)。' },
+  },
+  {
+    key: 'limits.maxMessageSize',
+    target: 'limits.maxMessageBytes',
+    kind: sizeKind(1024),
+    default: '35MiB',
+    description: {
+      en: 'Largest message accepted, advertised with the SIZE extension (RFC 1870).',
+      ja: '受け付けるメッセージの最大サイズ。SIZE 拡張 (RFC 1870) で通知する。',
+    },
+  },
+  {
+    key: 'limits.maxRecipients',
+    target: 'limits.maxRecipients',
+    kind: positiveInteger,
+    default: 100,
+    description: { en: 'Most recipients per message.', ja: '1 通あたりの最大宛先数。' },
+  },
+  {
+    key: 'limits.maxConnections',
+    target: 'limits.maxConnections',
+    kind: positiveInteger,
+    default: 1000,
+    description: { en: 'Most simultaneous client connections per listener.', ja: '受付ポートごとの最大同時接続数。' },
+  },
+  {
+    key: 'limits.socketTimeout',
+    target: 'limits.socketTimeoutMs',
+    kind: positiveDuration,
+    default: '5m',
+    description: {
+      en: 'Close an idle client connection after this long (RFC 5321 §4.5.3.2 asks servers to wait at least 5 minutes).',
+      ja: '無通信のクライアント接続を切るまでの時間 (RFC 5321 §4.5.3.2 はサーバーに 5 分以上待つよう求める)。',
+    },
+  },
+  {
+    key: 'delivery.resolvers',
+    target: 'delivery.resolvers',
+    kind: listKind(resolverKind),
+    default: [],
+    description: {
+      en: "DNS servers for MX lookups, as ip or ip:port. Empty = the system's resolvers.",
+      ja: 'MX 検索に使う DNS サーバー (ip または ip:port)。空 = システムの設定。',
+    },
+  },
+  {
+    key: 'delivery.mxPort',
+    target: 'delivery.mxPort',
+    kind: portKind,
+    default: 25,
+    description: { en: 'TCP port of remote MX hosts (25 on the Internet; change only for tests).', ja: '配送先 MX の TCP ポート (インターネットでは 25。テスト以外で変えないこと)。' },
+  },
+  {
+    key: 'delivery.tls',
+    target: 'delivery.tls',
+    kind: enumKind(['none', 'opportunistic', 'required']),
+    default: 'opportunistic',
+    description: {
+      en: 'STARTTLS to MX hosts: opportunistic = when offered, certificate not verified (RFC 7435); required = never send in clear text; none = never.',
+      ja: 'MX への STARTTLS: opportunistic = 相手が対応していれば使う (証明書は検証しない、RFC 7435)、required = 平文では送らない、none = 使わない。',
+    },
+  },
+  {
+    key: 'delivery.connectTimeout',
+    target: 'delivery.connectTimeoutMs',
+    kind: positiveDuration,
+    default: '30s',
+    description: { en: 'Give up connecting to one MX address after this long.', ja: '1 つの MX アドレスへの接続をあきらめるまでの時間。' },
+  },
+  {
+    key: 'delivery.commandTimeout',
+    target: 'delivery.commandTimeoutMs',
+    kind: positiveDuration,
+    default: '5m',
+    description: {
+      en: 'Wait this long for each reply of the remote server (RFC 5321 §4.5.3.2 suggests 5 minutes, 10 after the data).',
+      ja: '相手サーバーの各応答を待つ時間 (RFC 5321 §4.5.3.2 の推奨は 5 分、本文送信後は 10 分)。',
+    },
+  },
+  {
+    key: 'delivery.dnsTimeout',
+    target: 'delivery.dnsTimeoutMs',
+    kind: positiveDuration,
+    default: '10s',
+    description: { en: 'Give up a DNS query after this long (a temporary failure: retried later).', ja: 'DNS 問い合わせをあきらめるまでの時間 (一時エラーとして後で再試行)。' },
+  },
+  {
+    key: 'delivery.maxConnectionsPerDestination',
+    target: 'delivery.maxConnectionsPerDestination',
+    kind: positiveInteger,
+    default: 20,
+    description: { en: 'Most simultaneous connections to one destination.', ja: '1 つの配送先への最大同時接続数。' },
+  },
+  {
+    key: 'delivery.maxMessagesPerConnection',
+    target: 'delivery.maxMessagesPerConnection',
+    kind: positiveInteger,
+    default: 100,
+    description: { en: 'Send at most this many messages over one connection before closing it.', ja: '1 つの接続で送る最大メッセージ数。超えたら接続し直す。' },
+  },
+  {
+    key: 'delivery.idleConnectionTimeout',
+    target: 'delivery.idleConnectionTimeoutMs',
+    kind: positiveDuration,
+    default: '5s',
+    description: { en: 'Keep an unused outbound connection open this long for the next message.', ja: '使っていない送信接続を次のメッセージのために保つ時間。' },
+  },
+  {
+    key: 'delivery.maxConcurrentDeliveries',
+    target: 'delivery.maxConcurrentDeliveries',
+    kind: positiveInteger,
+    default: 100,
+    description: { en: 'Most delivery attempts in progress at once, all destinations together.', ja: '全配送先あわせて同時に進める配送の最大数。' },
+  },
+  {
+    key: 'delivery.sourceAddress',
+    target: 'delivery.sourceAddress',
+    kind: ipAddressKind,
+    example: '192.0.2.25',
+    description: {
+      en: 'Local IP address to send from (Postfix: smtp_bind_address). Unset = the system chooses.',
+      ja: '送信に使うローカル IP アドレス (Postfix の smtp_bind_address)。未設定 = システムが選ぶ。',
+    },
+  },
+  {
+    key: 'delivery.smarthost.host',
+    target: 'delivery.smarthost.host',
+    kind: hostKind,
+    required: true,
+    example: 'smtp.relay.example.net',
+    description: { en: 'The relay server (required when smarthost is set).', ja: 'リレーサーバー (smarthost を設定するときは必須)。' },
+  },
+  {
+    key: 'delivery.smarthost.port',
+    target: 'delivery.smarthost.port',
+    kind: portKind,
+    default: 587,
+    description: { en: 'TCP port of the relay.', ja: 'リレーの TCP ポート。' },
+  },
+  {
+    key: 'delivery.smarthost.tls',
+    target: 'delivery.smarthost.tls',
+    kind: enumKind(['implicit', 'starttls', 'none']),
+    default: 'starttls',
+    description: {
+      en: 'implicit = TLS from the first byte (usually port 465); starttls = STARTTLS, required; none = plain text (only on a private network).',
+      ja: 'implicit = 接続直後から TLS (通常 465 番)、starttls = STARTTLS 必須、none = 平文 (閉じたネットワーク内でのみ)。',
+    },
+  },
+  {
+    key: 'delivery.smarthost.username',
+    target: 'delivery.smarthost.username',
+    kind: stringKind,
+    example: 'hikyaku@example.com',
+    description: { en: 'User name for AUTH at the relay; needs password or passwordFile.', ja: 'リレーでの認証 (AUTH) のユーザー名。password か passwordFile が必要。' },
+  },
+  {
+    key: 'delivery.smarthost.password',
+    target: 'delivery.smarthost.password',
+    kind: secretKind,
+    secret: true,
+    description: { en: 'Password for AUTH at the relay. Prefer passwordFile.', ja: 'リレーでの認証のパスワード。passwordFile の利用を推奨。' },
+  },
+  {
+    key: 'delivery.smarthost.passwordFile',
+    target: 'delivery.smarthost.password',
+    kind: secretFileKind,
+    secret: true,
+    example: '/etc/hikyaku/smarthost-password',
+    description: {
+      en: 'File holding the relay password (read at start; one trailing line break is ignored). Keeps the secret out of this file.',
+      ja: 'リレーのパスワードを書いたファイル (起動時に読む。末尾の改行 1 つは無視)。秘密をこの設定ファイルに書かずに済む。',
+    },
+  },
+  {
+    key: 'delivery.smarthost.domains',
+    target: 'delivery.smarthost.domains',
+    kind: listKind(domainNameKind),
+    default: [],
+    description: {
+      en: 'Only mail to these recipient domains goes through the relay. Empty = all mail.',
+      ja: 'これらの宛先ドメインへのメールだけをリレー経由にする。空 = すべてのメール。',
+    },
+  },
+  {
+    key: 'delivery.smarthost.caFile',
+    target: 'delivery.smarthost.caFile',
+    kind: readableFileKind,
+    example: '/etc/hikyaku/relay-ca.pem',
+    description: { en: 'Extra CA certificate(s) (PEM) to trust for the relay, e.g. a private CA.', ja: 'リレーの証明書の検証に追加で信頼する CA 証明書 (PEM、プライベート CA など)。' },
+  },
+  {
+    key: 'delivery.smarthost.verifyCertificate',
+    target: 'delivery.smarthost.verifyCertificate',
+    kind: booleanKind,
+    default: true,
+    description: { en: "Verify the relay's certificate and name.", ja: 'リレーの証明書と名前を検証する。' },
+  },
+  {
+    key: 'queue.retry.initialDelay',
+    target: 'queue.retry.initialDelayMs',
+    kind: positiveDuration,
+    default: positiveDuration.format(defaultRetrySchedule.initialDelayMs),
+    description: { en: 'Delay before the first retry.', ja: '最初の再試行までの待ち時間。' },
+  },
+  {
+    key: 'queue.retry.maxDelay',
+    target: 'queue.retry.maxDelayMs',
+    kind: positiveDuration,
+    default: positiveDuration.format(defaultRetrySchedule.maxDelayMs),
+    description: { en: 'Longest delay between retries.', ja: '再試行の間隔の上限。' },
+  },
+  {
+    key: 'queue.retry.maxLifetime',
+    target: 'queue.retry.maxLifetimeMs',
+    kind: positiveDuration,
+    default: positiveDuration.format(defaultRetrySchedule.maxLifetimeMs),
+    description: {
+      en: 'Give up and bounce a message this long after it was queued (Postfix: maximal_queue_lifetime).',
+      ja: 'キューに入ってからこの時間が過ぎたら配送をあきらめ、エラー通知を返す (Postfix の maximal_queue_lifetime)。',
+    },
+  },
+  {
+    key: 'queue.retry.delayNoticeAfter',
+    target: 'queue.retry.delayNoticeAfterMs',
+    kind: durationOrOffKind(1),
+    default: durationOrOffKind(1).format(defaultRetrySchedule.delayNoticeAfterMs),
+    description: {
+      en: 'Tell the sender that a message is delayed after this long in the queue (RFC 3464 "delayed" DSN); off = never.',
+      ja: 'キューにこの時間とどまったら送信者に遅延を通知する (RFC 3464 の遅延通知)。off = 通知しない。',
+    },
+  },
+  {
+    key: 'queue.pollInterval',
+    target: 'queue.pollIntervalMs',
+    kind: durationKind(10),
+    default: '1s',
+    description: { en: 'How often the scheduler looks for messages that became due.', ja: '配送時刻になったメッセージをスケジューラーが探す間隔。' },
+  },
+  {
+    key: 'log.level',
+    target: 'log.level',
+    kind: enumKind(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    default: 'info',
+    description: { en: 'Least severe level written.', ja: '出力する最も低いログレベル。' },
+  },
+  {
+    key: 'log.file',
+    target: 'log.file',
+    kind: pathKind,
+    example: '/var/log/hikyaku/hikyaku.log',
+    description: { en: 'Write logs to this file instead of standard output.', ja: '標準出力の代わりにこのファイルへログを書く。' },
+  },
+  {
+    key: 'domains.rotationOverlap',
+    target: 'domains.rotationOverlapMs',
+    kind: durationKind(0),
+    default: '7d',
+    description: {
+      en: 'After a DKIM key rotation, keep the old key published (but unused) this long so that mail in transit still verifies.',
+      ja: 'DKIM 鍵の交換後、配送途中のメールが検証できるよう、古い鍵を (使わずに) 公開し続ける期間。',
+    },
+  },
+  {
+    key: 'doctor.blocklists',
+    target: 'doctor.blocklists',
+    kind: listKind(domainNameKind),
+    default: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'],
+    description: { en: 'DNS blocklists to check the outbound addresses against.', ja: '送信元アドレスを照合する DNS ブロックリスト。' },
+  },
+];
+
+/** Input of the cross-field rules, by YAML key. */
+export interface CrossCheckInput {
+  /** The converted value of every key in effect (set or defaulted). */
+  readonly values: ReadonlyMap<string, unknown>;
+  /** Keys set in the file. */
+  readonly given: ReadonlySet<string>;
+  /** Optional sections present in the file. */
+  readonly sectionsPresent: ReadonlySet<string>;
+}
+
+export const crossChecks: ReadonlyArray<(input: CrossCheckInput) => string[]> = [
+  ({ given }) => {
+    const cert = given.has('tls.certFile');
+    const key = given.has('tls.keyFile');
+    if (cert && !key) return ['tls.keyFile: missing (tls.certFile is set; set both, or neither to use a generated self-signed certificate)'];
+    if (key && !cert) return ['tls.certFile: missing (tls.keyFile is set; set both, or neither to use a generated self-signed certificate)'];
+    return [];
+  },
+  ({ given, sectionsPresent }) => {
+    if (!sectionsPresent.has('delivery.smarthost')) return [];
+    const problems: string[] = [];
+    const user = given.has('delivery.smarthost.username');
+    const password = given.has('delivery.smarthost.password');
+    const passwordFile = given.has('delivery.smarthost.passwordFile');
+    if (password && passwordFile) problems.push('delivery.smarthost.password: set together with passwordFile (set only one)');
+    if (user && !password && !passwordFile) problems.push('delivery.smarthost.password: missing (username is set; set password or passwordFile)');
+    if (!user && (password || passwordFile)) problems.push('delivery.smarthost.username: missing (a password is set but no username)');
+    return problems;
+  },
+  ({ values }) => {
+    const initial = values.get('queue.retry.initialDelay') as number | undefined;
+    const max = values.get('queue.retry.maxDelay') as number | undefined;
+    if (initial !== undefined && max !== undefined && max < initial) {
+      return ['queue.retry.maxDelay: shorter than queue.retry.initialDelay (allowed: at least initialDelay)'];
+    }
+    return [];
+  },
+];

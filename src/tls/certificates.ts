@@ -1,0 +1,295 @@
+// The server certificate for the listeners: the configured PEM files,
+// reloaded when they change on disk (certbot renews by replacing them), or
+// else a self-signed certificate generated once into the data directory.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { generate } from 'selfsigned';
+import type { TlsConfig } from '../config/types.js';
+
+export interface TlsMaterial {
+  readonly key: string;
+  readonly cert: string;
+}
+
+export interface CertificateSource {
+  current(): TlsMaterial;
+  /** True when a self-signed certificate was generated (now or on an earlier start) and is in use. */
+  readonly generated: boolean;
+  onChange(listener: (material: TlsMaterial) => void): void;
+  close(): void;
+}
+
+export interface CertificateOptions {
+  readonly hostname: string;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  /** How often the configured files are polled for changes (default 1 s). */
+  readonly pollIntervalMs?: number;
+}
+
+/** A certificate or key that cannot be used; the message names the file. */
+export class CertificateError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CertificateError';
+  }
+}
+
+const DAY_MS = 86_400_000;
+/** Replace a generated certificate this long before it expires. */
+const RENEW_BEFORE_MS = 30 * DAY_MS;
+const SELF_SIGNED_VALIDITY_MS = 365 * DAY_MS;
+/** How often a running server checks whether its generated certificate needs renewing. */
+const RENEWAL_CHECK_MS = 12 * 3600_000;
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/**
+ * Check that `material` is a usable pair: the first certificate of the chain
+ * (the leaf, RFC 8446 §4.4.2) parses, the key parses and belongs to it.
+ * Returns the leaf certificate.
+ */
+export function checkMaterial(material: TlsMaterial, names: { readonly cert: string; readonly key: string }): X509Certificate {
+  const leafPem = PEM_CERTIFICATE.exec(material.cert)?.[0];
+  if (leafPem === undefined) throw new CertificateError(`${names.cert}: no PEM certificate found (expected "-----BEGIN CERTIFICATE-----")`);
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(leafPem);
+  } catch (err) {
+    throw new CertificateError(`${names.cert}: the certificate cannot be parsed: ${(err as Error).message}`, { cause: err });
+  }
+  let key;
+  try {
+    key = createPrivateKey(material.key);
+  } catch (err) {
+    throw new CertificateError(`${names.key}: not an unencrypted PEM private key: ${(err as Error).message}`, { cause: err });
+  }
+  if (!leaf.checkPrivateKey(key)) {
+    throw new CertificateError(`${names.key}: this private key does not belong to the certificate in ${names.cert} (${leaf.subject.replace(/\n/g, ', ')})`);
+  }
+  return leaf;
+}
+
+/** True when the certificate is valid for `hostname` (a DNS name or an IP address). */
+function namesHost(leaf: X509Certificate, hostname: string): boolean {
+  return isIP(hostname) !== 0 ? leaf.checkIP(hostname) !== undefined : leaf.checkHost(hostname) !== undefined;
+}
+
+function expiresAtMs(cert: X509Certificate): number {
+  return Date.parse(cert.validTo);
+}
+
+function describe(cert: X509Certificate): Record<string, string> {
+  return { subject: cert.subject.replace(/\n/g, ', '), validTo: new Date(expiresAtMs(cert)).toISOString(), fingerprint256: cert.fingerprint256 };
+}
+
+async function readPair(certFile: string, keyFile: string): Promise<TlsMaterial> {
+  const read = async (path: string, setting: string): Promise<string> => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+      throw new CertificateError(`${setting} "${path}": cannot read: ${reason}`, { cause: err });
+    }
+  };
+  const [cert, key] = await Promise.all([read(certFile, 'tls.certFile'), read(keyFile, 'tls.keyFile')]);
+  return { cert, key };
+}
+
+class Listeners {
+  private readonly listeners: Array<(material: TlsMaterial) => void> = [];
+  constructor(private readonly logger: Logger) {}
+  add(listener: (material: TlsMaterial) => void): void {
+    this.listeners.push(listener);
+  }
+  emit(material: TlsMaterial): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(material);
+      } catch (err) {
+        this.logger.error({ err }, 'certificate change listener failed');
+      }
+    }
+  }
+}
+
+/** Open the certificate source for `config`: the configured files, or a generated self-signed certificate. */
+export async function openCertificates(config: TlsConfig, options: CertificateOptions): Promise<CertificateSource> {
+  if (config.certFile !== undefined && config.keyFile !== undefined) {
+    return openFiles(config.certFile, config.keyFile, options);
+  }
+  if (config.certFile !== undefined || config.keyFile !== undefined) {
+    throw new CertificateError('tls.certFile and tls.keyFile must be set together');
+  }
+  return openSelfSigned(options);
+}
+
+async function openFiles(certFile: string, keyFile: string, options: CertificateOptions): Promise<CertificateSource> {
+  const logger = options.logger.child({ component: 'tls' });
+  const names = { cert: `tls.certFile "${certFile}"`, key: `tls.keyFile "${keyFile}"` };
+  let material = await readPair(certFile, keyFile);
+  const leaf = checkMaterial(material, names);
+  warnAboutExpiry(leaf, logger, names.cert);
+  if (!namesHost(leaf, options.hostname)) {
+    logger.warn({ hostname: options.hostname, ...describe(leaf) }, 'the certificate does not name this server\'s hostname: clients that verify it will refuse to connect');
+  }
+  logger.info({ certFile, keyFile, ...describe(leaf) }, 'loaded TLS certificate');
+
+  const listeners = new Listeners(logger);
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let reloading = Promise.resolve();
+
+  const reload = async (): Promise<void> => {
+    let next: TlsMaterial;
+    let nextLeaf: X509Certificate;
+    try {
+      next = await readPair(certFile, keyFile);
+      nextLeaf = checkMaterial(next, names);
+    } catch (err) {
+      logger.error({ err }, 'the certificate files changed but cannot be used; keeping the previous certificate');
+      return;
+    }
+    if (closed || (next.cert === material.cert && next.key === material.key)) return;
+    material = next;
+    warnAboutExpiry(nextLeaf, logger, names.cert);
+    logger.info({ certFile, keyFile, ...describe(nextLeaf) }, 'reloaded TLS certificate');
+    listeners.emit(material);
+  };
+
+  // Polling the paths (not watching inodes) survives replacement by rename
+  // and certbot's symlink swaps. Both files usually change together, so
+  // wait one more poll before reloading to read the new pair, not half of it.
+  const pollMs = options.pollIntervalMs ?? 1000;
+  const onStat = (curr: Stats, prev: Stats): void => {
+    if (curr.mtimeMs === prev.mtimeMs && curr.ino === prev.ino && curr.size === prev.size) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      reloading = reloading.then(reload);
+    }, pollMs);
+    timer.unref();
+  };
+  for (const path of [certFile, keyFile]) watchFile(path, { interval: pollMs, persistent: false }, onStat);
+
+  return {
+    current: () => material,
+    generated: false,
+    onChange: (listener) => listeners.add(listener),
+    close: () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      for (const path of [certFile, keyFile]) unwatchFile(path, onStat);
+    },
+  };
+}
+
+function warnAboutExpiry(leaf: X509Certificate, logger: Logger, name: string): void {
+  const left = expiresAtMs(leaf) - Date.now();
+  if (left <= 0) logger.error({ ...describe(leaf) }, `${name}: the certificate has EXPIRED; clients that verify it will refuse to connect`);
+  else if (left < 14 * DAY_MS) logger.warn({ ...describe(leaf) }, `${name}: the certificate expires in less than 14 days; is renewal (e.g. certbot) working?`);
+}
+
+// ---------------------------------------------------------------------------
+// Self-signed.
+
+async function generateSelfSigned(hostname: string): Promise<TlsMaterial> {
+  const now = Date.now();
+  const san = isIP(hostname) !== 0 ? { type: 7 as const, ip: hostname } : { type: 2 as const, value: hostname };
+  // RSA rather than ECDSA: some old submission clients (printers, scanners)
+  // only speak RSA. (Also: selfsigned's EC path fails with the @peculiar
+  // package versions hoisted in this tree.)
+  const pems = await generate([{ name: 'commonName', value: hostname }], {
+    keyType: 'rsa',
+    keySize: 2048,
+    algorithm: 'sha256',
+    // An hour of slack for clients whose clock is a little behind.
+    notBeforeDate: new Date(now - 3600_000),
+    notAfterDate: new Date(now + SELF_SIGNED_VALIDITY_MS),
+    extensions: [
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [san] },
+    ],
+  });
+  return { key: pems.private.endsWith('\n') ? pems.private : `${pems.private}\n`, cert: pems.cert.endsWith('\n') ? pems.cert : `${pems.cert}\n` };
+}
+
+/** Write via a temporary file and rename, so a crash never leaves half a key. */
+async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, content, { mode });
+  await rename(temp, path);
+}
+
+/** Why the stored self-signed certificate cannot be reused, or undefined when it can. */
+function reasonToRegenerate(leaf: X509Certificate, hostname: string): string | undefined {
+  if (!namesHost(leaf, hostname)) return `it was made for another hostname (${leaf.subject.replace(/\n/g, ', ')})`;
+  if (expiresAtMs(leaf) - Date.now() < RENEW_BEFORE_MS) return `it expires soon or has expired (${leaf.validTo})`;
+  return undefined;
+}
+
+async function openSelfSigned(options: CertificateOptions): Promise<CertificateSource> {
+  const logger = options.logger.child({ component: 'tls' });
+  const dir = join(options.dataDir, 'tls');
+  const keyFile = join(dir, 'selfsigned.key');
+  const certFile = join(dir, 'selfsigned.crt');
+  const names = { cert: `"${certFile}"`, key: `"${keyFile}"` };
+
+  const create = async (reason: string): Promise<TlsMaterial> => {
+    const material = await generateSelfSigned(options.hostname);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeAtomically(keyFile, material.key, 0o600);
+    await writeAtomically(certFile, material.cert, 0o644);
+    logger.info({ certFile, reason, ...describe(checkMaterial(material, names)) }, 'generated a self-signed TLS certificate');
+    return material;
+  };
+
+  let material: TlsMaterial;
+  try {
+    material = await readPair(certFile, keyFile);
+    const reason = reasonToRegenerate(checkMaterial(material, names), options.hostname);
+    if (reason !== undefined) material = await create(`the previous self-signed certificate cannot be reused: ${reason}`);
+  } catch (err) {
+    const missing = err instanceof CertificateError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    material = await create(missing ? 'first start' : `the stored self-signed certificate is unusable: ${(err as Error).message}`);
+  }
+  logger.warn(
+    { certFile, hostname: options.hostname },
+    'using a SELF-SIGNED certificate: mail clients will not trust it (they warn, or refuse with certificate verification on). ' +
+      `For a trusted certificate set tls.certFile and tls.keyFile, e.g. from certbot: certFile: /etc/letsencrypt/live/${options.hostname}/fullchain.pem, keyFile: /etc/letsencrypt/live/${options.hostname}/privkey.pem`,
+  );
+
+  // A long-running server renews its generated certificate before it expires.
+  const listeners = new Listeners(logger);
+  let closed = false;
+  const check = async (): Promise<void> => {
+    const leaf = checkMaterial(material, names);
+    const reason = reasonToRegenerate(leaf, options.hostname);
+    if (reason === undefined || closed) return;
+    const next = await create(`renewal: ${reason}`);
+    if (closed) return;
+    material = next;
+    listeners.emit(material);
+  };
+  const interval = setInterval(() => {
+    check().catch((err: unknown) => logger.error({ err }, 'renewing the self-signed certificate failed'));
+  }, RENEWAL_CHECK_MS);
+  interval.unref();
+
+  return {
+    current: () => material,
+    generated: true,
+    onChange: (listener) => listeners.add(listener),
+    close: () => {
+      closed = true;
+      clearInterval(interval);
+    },
+  };
+}

@@ -1,0 +1,220 @@
+import { before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { DomainStore, DomainStoreError } from './domain-store.js';
+import { freeSelectorBase } from './dkim-key-generation.js';
+
+// RSA-2048 generation costs a few hundred ms on a busy machine, so the
+// read-only tests share one store made once.
+const NOV_2026 = Date.UTC(2026, 10, 15, 12, 0, 0);
+const DAY = 24 * 3600_000;
+const dirs: string[] = [];
+
+function tempDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hikyaku-domains-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+let sharedDir: string;
+let shared: DomainStore;
+before(() => {
+  sharedDir = tempDataDir();
+  shared = DomainStore.open(sharedDir);
+  assert.deepEqual(shared.list(), [], 'an empty (not yet created) store lists nothing');
+  shared.add('Example.COM.', { ed25519: true, nowMs: NOV_2026 });
+  shared.add('news.example.com', { nowMs: NOV_2026 });
+});
+
+test('add: RSA 2048 with a dated selector, Ed25519 with an "e" selector; p= matches each private key', () => {
+  const domain = shared.get('example.com');
+  assert.ok(domain);
+  assert.equal(domain.name, 'example.com');
+  assert.equal(domain.createdAtMs, NOV_2026);
+  assert.equal(domain.returnPathDomain, undefined);
+  assert.deepEqual(
+    domain.keys.map((k) => [k.selector, k.algorithm, k.state, k.retireUntilMs]),
+    [
+      ['hk202611', 'rsa-sha256', 'active', undefined],
+      ['hk202611e', 'ed25519-sha256', 'active', undefined],
+    ],
+  );
+  const [rsa, ed] = domain.keys;
+  const rsaKey = createPrivateKey(rsa!.privateKeyPem);
+  assert.equal(rsaKey.asymmetricKeyDetails?.modulusLength, 2048);
+  // RSA p= is the SubjectPublicKeyInfo; Ed25519 p= the raw 32-byte key (RFC 8463 §4.2).
+  assert.equal(rsa!.publicKeyBase64, createPublicKey(rsaKey).export({ format: 'der', type: 'spki' }).toString('base64'));
+  const jwk = createPublicKey(createPrivateKey(ed!.privateKeyPem)).export({ format: 'jwk' });
+  assert.equal(Buffer.from(ed!.publicKeyBase64, 'base64').length, 32);
+  assert.equal(Buffer.from(jwk.x as string, 'base64url').toString('base64'), ed!.publicKeyBase64);
+  assert.deepEqual(
+    shared.get('news.example.com')?.keys.map((k) => k.algorithm),
+    ['rsa-sha256'],
+  );
+});
+
+test('private keys are in files of mode 0600 inside a 0700 directory, no temporary files left', () => {
+  const dir = path.join(sharedDir, 'domains');
+  assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['example.com.json', 'news.example.com.json']);
+  for (const file of fs.readdirSync(dir)) {
+    assert.equal(fs.statSync(path.join(dir, file)).mode & 0o777, 0o600, file);
+  }
+  assert.ok(fs.readFileSync(path.join(dir, 'example.com.json'), 'utf8').includes('BEGIN PRIVATE KEY'));
+});
+
+test('list and get', () => {
+  assert.deepEqual(
+    shared.list().map((d) => d.name),
+    ['example.com', 'news.example.com'],
+  );
+  assert.equal(shared.get('NEWS.example.com.')?.name, 'news.example.com');
+  assert.equal(shared.get('other.example'), undefined);
+  assert.equal(shared.get('not a name'), undefined);
+});
+
+test('invalid names and duplicates are refused', () => {
+  for (const bad of ['', 'localhost', 'exa mple.com', '-bad.com', '../etc/passwd', 'a/b.com', '192.0.2.1', 'user@example.com']) {
+    assert.throws(
+      () => shared.add(bad),
+      (err: unknown) => err instanceof DomainStoreError && err.code === 'invalid-name',
+      `"${bad}" should be refused`,
+    );
+  }
+  assert.throws(
+    () => shared.add('EXAMPLE.com'),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'exists' && err.subject === 'example.com',
+  );
+  assert.throws(
+    () => shared.add('example.info', { selector: 'bad_selector!' }),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'invalid-selector',
+  );
+  assert.equal(shared.get('example.info'), undefined, 'nothing stored after a refused add');
+});
+
+test('a custom selector; an internationalized name is stored as A-labels', () => {
+  const store = DomainStore.open(tempDataDir());
+  const domain = store.add('例え.jp', { selector: 'Mail2026', nowMs: NOV_2026 });
+  assert.equal(domain.name, 'xn--r8jz45g.jp');
+  assert.deepEqual(
+    domain.keys.map((k) => k.selector),
+    ['mail2026'],
+  );
+  assert.equal(store.get('例え.jp')?.name, 'xn--r8jz45g.jp');
+  assert.equal(store.findForFromDomain('ユーザー.例え.jp')?.name, 'xn--r8jz45g.jp');
+});
+
+test('setReturnPathDomain sets, validates and clears', () => {
+  assert.equal(shared.setReturnPathDomain('example.com', 'Bounces.Example.com').returnPathDomain, 'bounces.example.com');
+  assert.equal(DomainStore.open(sharedDir).get('example.com')?.returnPathDomain, 'bounces.example.com');
+  assert.throws(
+    () => shared.setReturnPathDomain('example.com', 'not a domain'),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'invalid-return-path',
+  );
+  assert.equal(shared.setReturnPathDomain('example.com', undefined).returnPathDomain, undefined);
+  assert.equal(shared.get('example.com')?.returnPathDomain, undefined);
+  assert.equal(shared.get('example.com')?.keys.length, 2, 'keys untouched');
+});
+
+test('findForFromDomain: exact match, else the nearest registered parent', () => {
+  assert.equal(shared.findForFromDomain('example.com')?.name, 'example.com');
+  assert.equal(shared.findForFromDomain('EXAMPLE.COM.')?.name, 'example.com');
+  assert.equal(shared.findForFromDomain('mail.example.com')?.name, 'example.com');
+  assert.equal(shared.findForFromDomain('news.example.com')?.name, 'news.example.com');
+  assert.equal(shared.findForFromDomain('a.b.news.example.com')?.name, 'news.example.com');
+  assert.equal(shared.findForFromDomain('example.org'), undefined);
+  assert.equal(shared.findForFromDomain('badexample.com'), undefined, 'only whole labels match');
+  assert.equal(shared.findForFromDomain('com'), undefined);
+  assert.equal(shared.findForFromDomain(''), undefined);
+});
+
+test('rotate and setReturnPathDomain refuse unknown domains', () => {
+  assert.throws(
+    () => shared.rotate('nope.example', { overlapMs: DAY }),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'not-found',
+  );
+  assert.throws(
+    () => shared.setReturnPathDomain('nope.example', undefined),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'not-found',
+  );
+});
+
+test('freeSelectorBase skips every selector taken by any algorithm', () => {
+  const both = ['rsa-sha256', 'ed25519-sha256'] as const;
+  assert.equal(freeSelectorBase('hk202611', new Set(), both), 'hk202611');
+  assert.equal(freeSelectorBase('hk202611', new Set(['hk202611']), both), 'hk202611b');
+  // Only the Ed25519 name of the base is taken: the base is still not free.
+  assert.equal(freeSelectorBase('hk202611', new Set(['hk202611e']), both), 'hk202611b');
+  assert.equal(freeSelectorBase('hk202611', new Set(['hk202611', 'hk202611b', 'hk202611ce']), both), 'hk202611d');
+  const many = new Set(['hk202611', ...'bcdefghijklmnopqrstuvwxyz'.split('').map((c) => `hk202611${c}`)]);
+  assert.equal(freeSelectorBase('hk202611', many, ['rsa-sha256']), 'hk202611bb');
+});
+
+test('rotate: new selectors, old keys retiring until now + overlap, expired ones dropped later', () => {
+  const dataDir = tempDataDir();
+  const store = DomainStore.open(dataDir);
+  const original = store.add('example.com', { ed25519: true, nowMs: NOV_2026 });
+  const at = NOV_2026 + DAY;
+  const r1 = store.rotate('example.com', { overlapMs: 7 * DAY, nowMs: at });
+  assert.deepEqual(
+    r1.added.map((k) => [k.selector, k.algorithm, k.state]),
+    [
+      ['hk202611b', 'rsa-sha256', 'active'],
+      ['hk202611be', 'ed25519-sha256', 'active'],
+    ],
+  );
+  assert.deepEqual(
+    r1.retiring.map((k) => [k.selector, k.state, k.retireUntilMs]),
+    [
+      ['hk202611', 'retiring', at + 7 * DAY],
+      ['hk202611e', 'retiring', at + 7 * DAY],
+    ],
+  );
+  assert.equal(r1.retiring[0]!.privateKeyPem, original.keys[0]!.privateKeyPem, 'same key pair, new state');
+  assert.notEqual(r1.added[0]!.publicKeyBase64, original.keys[0]!.publicKeyBase64);
+  assert.deepEqual(DomainStore.open(dataDir).get('example.com'), r1.domain, 'the rotation is stored');
+  assert.equal(fs.statSync(path.join(dataDir, 'domains', 'example.com.json')).mode & 0o777, 0o600);
+
+  // A month later the first overlap has ended: those keys are dropped.
+  const r2 = store.rotate('example.com', { overlapMs: 7 * DAY, nowMs: Date.UTC(2026, 11, 20) });
+  assert.deepEqual(
+    r2.domain.keys.map((k) => `${k.selector}:${k.state}`),
+    ['hk202612:active', 'hk202612e:active', 'hk202611b:retiring', 'hk202611be:retiring'],
+  );
+});
+
+test('another DomainStore instance (another process) sees add, rotate and remove at once', () => {
+  const dataDir = tempDataDir();
+  const server = DomainStore.open(dataDir);
+  const cli = DomainStore.open(dataDir);
+  assert.equal(server.findForFromDomain('example.com'), undefined);
+  cli.add('example.com', { nowMs: NOV_2026 });
+  assert.equal(server.findForFromDomain('example.com')?.keys[0]?.selector, 'hk202611');
+  const first = server.get('example.com');
+  assert.equal(server.get('example.com'), first, 'unchanged file: the cached object is reused');
+  cli.rotate('example.com', { overlapMs: DAY, nowMs: NOV_2026 + 1 });
+  assert.deepEqual(
+    server.get('example.com')?.keys.filter((k) => k.state === 'active').map((k) => k.selector),
+    ['hk202611b'],
+  );
+  assert.equal(cli.remove('example.com'), true);
+  assert.equal(cli.remove('example.com'), false);
+  assert.equal(server.get('example.com'), undefined);
+  assert.deepEqual(server.list(), []);
+});
+
+test('a damaged domain file is reported with its path', () => {
+  const dataDir = tempDataDir();
+  fs.mkdirSync(path.join(dataDir, 'domains'));
+  fs.writeFileSync(path.join(dataDir, 'domains', 'example.com.json'), '{"version":1,"name":');
+  const store = DomainStore.open(dataDir);
+  for (const read of [() => store.get('example.com'), () => store.list(), () => store.findForFromDomain('example.com')]) {
+    assert.throws(read, (err: unknown) => err instanceof DomainStoreError && err.code === 'corrupt' && err.message.includes('example.com.json'));
+  }
+});

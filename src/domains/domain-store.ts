@@ -1,0 +1,250 @@
+// Sending domains and their DKIM keys, one JSON file per domain under
+// <dataDir>/domains/ (see domain-file.ts; private keys are inline, so the
+// files are 0600 and the directory 0700).
+//
+// Every read checks the file's identity (inode, size, mtime, ctime) and
+// re-parses only when it changed: writes are renames, so each write gives a
+// new inode. A `hikyaku domain add` or `rotate-key` in another process is
+// therefore seen by the running server on its next message, without a
+// restart and without re-parsing JSON for every message.
+import fs from 'node:fs';
+import path from 'node:path';
+import { domainToASCII } from 'node:url';
+import {
+  dateSelector,
+  freeSelectorBase,
+  generateDkimKeyPair,
+  selectorForAlgorithm,
+  type DkimAlgorithm,
+} from './dkim-key-generation.js';
+import { parseDomainFile, serializeDomain } from './domain-file.js';
+import { normalizeDomainName, normalizeSelector } from './domain-name.js';
+import { createPrivateFileExclusive, ensurePrivateDir, writePrivateFile } from './private-file.js';
+import type { DkimKey, SendingDomain } from './types.js';
+
+export type { DkimAlgorithm, DkimKey, SendingDomain };
+
+export type DomainStoreErrorCode =
+  | 'invalid-name'
+  | 'invalid-selector'
+  | 'invalid-return-path'
+  | 'exists'
+  | 'not-found'
+  | 'corrupt';
+
+/** An error the CLI can explain: `code` selects the message, `subject` is the name involved. */
+export class DomainStoreError extends Error {
+  readonly code: DomainStoreErrorCode;
+  readonly subject: string;
+  constructor(code: DomainStoreErrorCode, subject: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DomainStoreError';
+    this.code = code;
+    this.subject = subject;
+  }
+}
+
+const ALGORITHM_ORDER: readonly DkimAlgorithm[] = ['rsa-sha256', 'ed25519-sha256'];
+
+interface CacheEntry {
+  readonly stamp: string;
+  readonly domain: SendingDomain;
+}
+
+export class DomainStore {
+  readonly dir: string;
+  private readonly cache = new Map<string, CacheEntry>();
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Opens (does not create) `<dataDir>/domains`; it is created on the first add. */
+  static open(dataDir: string): DomainStore {
+    return new DomainStore(path.join(dataDir, 'domains'));
+  }
+
+  list(): SendingDomain[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: SendingDomain[] = [];
+    for (const file of names.sort()) {
+      if (!file.endsWith('.json')) continue; // skips "x.json.tmp-…" leftovers too
+      const domain = this.read(file.slice(0, -'.json'.length));
+      if (domain) out.push(domain);
+    }
+    return out;
+  }
+
+  get(name: string): SendingDomain | undefined {
+    const canonical = normalizeDomainName(name);
+    return canonical === undefined ? undefined : this.read(canonical);
+  }
+
+  add(name: string, options: { ed25519?: boolean; selector?: string; nowMs?: number } = {}): SendingDomain {
+    const canonical = this.requireName(name);
+    const nowMs = options.nowMs ?? Date.now();
+    let base = dateSelector(nowMs);
+    if (options.selector !== undefined) {
+      const s = normalizeSelector(options.selector);
+      if (s === undefined) throw new DomainStoreError('invalid-selector', options.selector, `invalid DKIM selector "${options.selector}"`);
+      base = s;
+    }
+    const algorithms: DkimAlgorithm[] = options.ed25519 ? ['rsa-sha256', 'ed25519-sha256'] : ['rsa-sha256'];
+    if (this.read(canonical)) throw new DomainStoreError('exists', canonical, `domain ${canonical} already exists`);
+    const domain: SendingDomain = Object.freeze({
+      name: canonical,
+      createdAtMs: nowMs,
+      keys: Object.freeze(algorithms.map((a) => newKey(selectorForAlgorithm(base, a), a, nowMs))),
+      returnPathDomain: undefined,
+    });
+    ensurePrivateDir(this.dir);
+    if (!createPrivateFileExclusive(this.file(canonical), serializeDomain(domain))) {
+      throw new DomainStoreError('exists', canonical, `domain ${canonical} already exists`);
+    }
+    return domain;
+  }
+
+  remove(name: string): boolean {
+    const canonical = normalizeDomainName(name);
+    if (canonical === undefined) return false;
+    try {
+      fs.unlinkSync(this.file(canonical));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    this.cache.delete(canonical);
+    return true;
+  }
+
+  /**
+   * New key(s) under a fresh selector for every algorithm now signing; the
+   * old active keys stop signing but stay published until now+overlap, so
+   * messages signed just before the rotation still verify (RFC 6376 §3.6.1
+   * lets a record be removed only once no signature in transit needs it).
+   * Retiring keys whose overlap already ended are dropped.
+   */
+  rotate(name: string, options: { overlapMs: number; nowMs?: number }): { domain: SendingDomain; added: DkimKey[]; retiring: DkimKey[] } {
+    const current = this.require(name);
+    const nowMs = options.nowMs ?? Date.now();
+    const activeAlgorithms = new Set(current.keys.filter((k) => k.state === 'active').map((k) => k.algorithm));
+    activeAlgorithms.add('rsa-sha256');
+    const algorithms = ALGORITHM_ORDER.filter((a) => activeAlgorithms.has(a));
+    const taken = new Set(current.keys.map((k) => k.selector));
+    const base = freeSelectorBase(dateSelector(nowMs), taken, algorithms);
+    const added = algorithms.map((a) => newKey(selectorForAlgorithm(base, a), a, nowMs));
+    const retiring: DkimKey[] = [];
+    const kept: DkimKey[] = [];
+    for (const key of current.keys) {
+      if (key.state === 'active') {
+        const r = Object.freeze({ ...key, state: 'retiring' as const, retireUntilMs: nowMs + options.overlapMs });
+        retiring.push(r);
+        kept.push(r);
+      } else if (key.retireUntilMs === undefined || key.retireUntilMs > nowMs) {
+        kept.push(key);
+      }
+    }
+    const domain = this.write({ ...current, keys: [...added, ...kept] });
+    return { domain, added, retiring };
+  }
+
+  setReturnPathDomain(name: string, returnPathDomain: string | undefined): SendingDomain {
+    const current = this.require(name);
+    let rp: string | undefined;
+    if (returnPathDomain !== undefined) {
+      rp = normalizeDomainName(returnPathDomain);
+      if (rp === undefined) {
+        throw new DomainStoreError('invalid-return-path', returnPathDomain, `invalid return-path domain "${returnPathDomain}"`);
+      }
+    }
+    return this.write({ ...current, returnPathDomain: rp });
+  }
+
+  /** The registered domain for a header From domain: exact, else the nearest registered parent. */
+  findForFromDomain(fromDomain: string): SendingDomain | undefined {
+    const ascii = domainToASCII(fromDomain.trim().replace(/\.$/, '')).toLowerCase();
+    if (ascii === '') return undefined;
+    const labels = ascii.split('.');
+    // Stop at two labels: a bare TLD can never be registered (normalizeDomainName).
+    for (let i = 0; i + 2 <= labels.length; i++) {
+      const candidate = labels.slice(i).join('.');
+      const canonical = normalizeDomainName(candidate);
+      if (canonical === undefined) continue;
+      const found = this.read(canonical);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private file(canonical: string): string {
+    return path.join(this.dir, `${canonical}.json`);
+  }
+
+  private requireName(name: string): string {
+    const canonical = normalizeDomainName(name);
+    if (canonical === undefined) throw new DomainStoreError('invalid-name', name, `invalid domain name "${name}"`);
+    return canonical;
+  }
+
+  private require(name: string): SendingDomain {
+    const canonical = this.requireName(name);
+    const found = this.read(canonical);
+    if (!found) throw new DomainStoreError('not-found', canonical, `domain ${canonical} is not registered`);
+    return found;
+  }
+
+  private write(domain: SendingDomain): SendingDomain {
+    const frozen: SendingDomain = Object.freeze({ ...domain, keys: Object.freeze([...domain.keys]) });
+    ensurePrivateDir(this.dir);
+    writePrivateFile(this.file(frozen.name), serializeDomain(frozen));
+    return frozen;
+  }
+
+  private read(canonical: string): SendingDomain | undefined {
+    const file = this.file(canonical);
+    let st: fs.BigIntStats;
+    try {
+      st = fs.statSync(file, { bigint: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.cache.delete(canonical);
+        return undefined;
+      }
+      throw err;
+    }
+    const stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    const cached = this.cache.get(canonical);
+    if (cached && cached.stamp === stamp) return cached.domain;
+    let domain: SendingDomain;
+    try {
+      domain = parseDomainFile(fs.readFileSync(file, 'utf8'), file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed between stat and read
+      throw new DomainStoreError('corrupt', file, (err as Error).message, { cause: err });
+    }
+    if (domain.name !== canonical) {
+      throw new DomainStoreError('corrupt', file, `${file}: holds domain "${domain.name}", expected "${canonical}"`);
+    }
+    this.cache.set(canonical, { stamp, domain });
+    return domain;
+  }
+}
+
+function newKey(selector: string, algorithm: DkimAlgorithm, nowMs: number): DkimKey {
+  const pair = generateDkimKeyPair(algorithm);
+  return Object.freeze({
+    selector,
+    algorithm,
+    privateKeyPem: pair.privateKeyPem,
+    publicKeyBase64: pair.publicKeyBase64,
+    createdAtMs: nowMs,
+    state: 'active',
+    retireUntilMs: undefined,
+  });
+}

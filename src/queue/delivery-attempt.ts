@@ -1,0 +1,208 @@
+// One delivery attempt of one message: pick the recipients, record the
+// attempt, call deliver(), then record what happened (bounce and delay
+// notices first). Never throws: every failure is logged and the message
+// stays in the store for its next attempt.
+import type { Logger } from 'pino';
+import type { DeliveryFailure, RecipientOutcome } from '../core/outcome.js';
+import { retryDelayMs, type RetrySchedule } from '../core/retry.js';
+import type { QueueStore, RecipientUpdate, StoredMessage } from './queue-store.js';
+import { attemptResult, localFailure, retryLater, type AttemptClock, type AttemptResult } from './attempt-result.js';
+import { relayText, tlsText } from './delivery-log.js';
+
+export interface DeliveryRequest {
+  readonly id: string;
+  readonly mailFrom: string;
+  readonly rcptTo: readonly string[];
+  readonly message: Buffer;
+}
+
+export interface FinalFailure {
+  readonly rcptTo: string;
+  readonly kind: 'bounced' | 'expired';
+  readonly failure: DeliveryFailure;
+}
+
+export interface AttemptContext {
+  readonly store: QueueStore;
+  readonly deliver: (request: DeliveryRequest) => Promise<RecipientOutcome[]>;
+  readonly schedule: RetrySchedule;
+  readonly logger: Logger;
+  readonly onFailed: (message: StoredMessage, failed: readonly FinalFailure[]) => Promise<void>;
+  readonly onDelayed: (message: StoredMessage, deferred: readonly { rcptTo: string; failure: DeliveryFailure }[]) => Promise<void>;
+}
+
+/**
+ * Where the attempt comes from:
+ * - 'memory': just enqueued; intake already recorded this first attempt, the body is at hand.
+ * - 'notified': enqueued a while ago but had to wait for a free slot; re-checked against the store.
+ * - 'store': found due by the poll.
+ */
+export type AttemptSource =
+  | { readonly kind: 'memory'; readonly mailFrom: string; readonly rcptTo: readonly string[]; readonly message: Buffer }
+  | { readonly kind: 'notified'; readonly message: Buffer | undefined }
+  | { readonly kind: 'store' };
+
+/** 'failed': the store refused a read or write; the caller should not retry at once. */
+export type AttemptEnd = 'attempted' | 'skipped' | 'failed';
+
+export async function runAttempt(ctx: AttemptContext, id: string, source: AttemptSource): Promise<AttemptEnd> {
+  try {
+    const request = await prepare(ctx, id, source);
+    if (!request) return 'skipped';
+    const outcomes = await callDeliver(ctx, request);
+    await settle(ctx, request, outcomes);
+    return 'attempted';
+  } catch (err) {
+    ctx.logger.error({ err, queueId: id }, 'delivery attempt could not be completed; the message stays queued');
+    return 'failed';
+  }
+}
+
+async function prepare(ctx: AttemptContext, id: string, source: AttemptSource): Promise<DeliveryRequest | undefined> {
+  if (source.kind === 'memory') return { id, mailFrom: source.mailFrom, rcptTo: source.rcptTo, message: source.message };
+  const stored = await ctx.store.load(id);
+  if (!stored || stored.held) return undefined;
+  const nowMs = Date.now();
+  let rcptTo: string[];
+  if (source.kind === 'notified') {
+    // Still the first attempt that intake recorded (attempts = 1)? If the poll
+    // got there first, it has bumped the count and this one has nothing to do.
+    rcptTo = stored.recipients.filter((r) => r.status === 'queued' && r.attempts <= 1).map((r) => r.rcptTo);
+  } else {
+    const due = stored.recipients.filter((r) => r.status === 'queued' && r.nextAttemptAtMs <= nowMs);
+    if (due.length === 0) return undefined;
+    // Record the attempt before making it (as mox does): if we crash during
+    // delivery, the message is retried at this next attempt time, not at once
+    // on restart, so a crash loop never hammers a remote server.
+    await ctx.store.updateRecipients(
+      id,
+      due.map((r): RecipientUpdate => ({
+        rcptTo: r.rcptTo,
+        status: 'queued',
+        attempts: r.attempts + 1,
+        nextAttemptAtMs: nowMs + retryDelayMs(ctx.schedule, r.attempts + 1),
+        lastError: r.lastError,
+        lastStatus: r.lastStatus,
+      })),
+    );
+    rcptTo = due.map((r) => r.rcptTo);
+  }
+  if (rcptTo.length === 0) return undefined;
+  const message = (source.kind === 'notified' ? source.message : undefined) ?? (await ctx.store.readMessage(id));
+  if (!message) {
+    ctx.logger.error({ queueId: id }, 'queued message has no body; it will expire');
+    return undefined;
+  }
+  return { id, mailFrom: stored.mailFrom, rcptTo, message };
+}
+
+async function callDeliver(ctx: AttemptContext, request: DeliveryRequest): Promise<RecipientOutcome[]> {
+  try {
+    return await ctx.deliver(request);
+  } catch (err) {
+    // Unknown errors count as temporary (maddy): defer, never crash, never bounce.
+    ctx.logger.error({ err, queueId: request.id }, 'delivery failed with an internal error');
+    const failure = localFailure('internal error during delivery');
+    return request.rcptTo.map((rcptTo) => ({ kind: 'deferred', rcptTo, relay: undefined, failure }));
+  }
+}
+
+async function settle(ctx: AttemptContext, request: DeliveryRequest, outcomes: readonly RecipientOutcome[]): Promise<void> {
+  const message = await ctx.store.load(request.id);
+  if (!message) {
+    ctx.logger.warn({ queueId: request.id }, 'message left the queue during delivery; outcome not recorded');
+    return;
+  }
+  const clock: AttemptClock = { nowMs: Date.now(), createdAtMs: message.createdAtMs, schedule: ctx.schedule };
+  const results = resultsFor(ctx, message, request, outcomes, clock);
+  if (results.length === 0) return;
+  const updates = await notifyFailed(ctx, message, results, clock);
+  const delayNotified = await notifyDelayed(ctx, message, results, clock);
+  await ctx.store.updateRecipients(message.id, updates, delayNotified ? { delayNotified: true } : undefined);
+}
+
+function resultsFor(
+  ctx: AttemptContext,
+  message: StoredMessage,
+  request: DeliveryRequest,
+  outcomes: readonly RecipientOutcome[],
+  clock: AttemptClock,
+): AttemptResult[] {
+  const byRcpt = new Map(outcomes.map((o) => [o.rcptTo, o]));
+  const attempted = new Set(request.rcptTo);
+  const results: AttemptResult[] = [];
+  for (const recipient of message.recipients) {
+    // Only recipients of this attempt that are still queued (an admin may have removed or changed the rest).
+    if (recipient.status !== 'queued' || !attempted.has(recipient.rcptTo)) continue;
+    const outcome: RecipientOutcome = byRcpt.get(recipient.rcptTo) ?? {
+      kind: 'deferred',
+      rcptTo: recipient.rcptTo,
+      relay: undefined,
+      failure: localFailure('delivery reported no outcome for this recipient'),
+    };
+    const result = attemptResult(recipient, outcome, clock);
+    logAttempt(ctx.logger, message, result, clock);
+    results.push(result);
+  }
+  return results;
+}
+
+function logAttempt(logger: Logger, message: StoredMessage, result: AttemptResult, clock: AttemptClock): void {
+  logger.info(
+    {
+      event: 'delivery',
+      queueId: message.id,
+      rcptTo: result.rcptTo,
+      relay: relayText(result.relay),
+      delayMs: clock.nowMs - message.createdAtMs,
+      dsn: result.dsn,
+      status: result.status,
+      tls: tlsText(result.relay),
+      reply: result.reply,
+      attempt: result.update.attempts,
+    },
+    'delivery',
+  );
+}
+
+/**
+ * Bounces first, final statuses after: a crash in between gives at worst a
+ * duplicate bounce, never a lost one. If the bounce cannot be queued, the
+ * recipients stay queued and fail again at their next attempt. Never bounce a
+ * bounce (RFC 5321 §4.5.5: no notification for a null reverse-path).
+ */
+async function notifyFailed(
+  ctx: AttemptContext,
+  message: StoredMessage,
+  results: readonly AttemptResult[],
+  clock: AttemptClock,
+): Promise<RecipientUpdate[]> {
+  const failed: FinalFailure[] = [];
+  for (const r of results) {
+    if ((r.status === 'bounced' || r.status === 'expired') && r.failure) failed.push({ rcptTo: r.rcptTo, kind: r.status, failure: r.failure });
+  }
+  if (failed.length === 0 || message.mailFrom === '') return results.map((r) => r.update);
+  try {
+    await ctx.onFailed(message, failed);
+    return results.map((r) => r.update);
+  } catch (err) {
+    ctx.logger.error({ err, queueId: message.id }, 'could not queue the bounce; recipients stay queued');
+    return results.map((r) => (r.status === 'bounced' || r.status === 'expired' ? retryLater(r, clock) : r.update));
+  }
+}
+
+/** RFC 3464 delay notices: once per message, after schedule.delayNoticeAfterMs, never to the null sender. */
+async function notifyDelayed(ctx: AttemptContext, message: StoredMessage, results: readonly AttemptResult[], clock: AttemptClock): Promise<boolean> {
+  const after = ctx.schedule.delayNoticeAfterMs;
+  if (after === undefined || message.delayNotified || message.mailFrom === '') return false;
+  if (clock.nowMs - message.createdAtMs < after) return false;
+  const deferred = results.flatMap((r) => (r.status === 'deferred' && r.failure ? [{ rcptTo: r.rcptTo, failure: r.failure }] : []));
+  if (deferred.length === 0) return false;
+  try {
+    await ctx.onDelayed(message, deferred);
+    return true;
+  } catch (err) {
+    ctx.logger.error({ err, queueId: message.id }, 'could not queue the delay notice; will try at the next attempt');
+    return false;
+  }
+}

@@ -1,0 +1,85 @@
+// Turning database rows into StoredMessage values. The database is never
+// trusted: another process (the CLI, an older version, a disk error) may have
+// left anything in it, so every field is checked and a bad row is reported,
+// not thrown through the scheduler.
+import type { RecipientStatus, StoredMessage, StoredRecipient } from './queue-store.js';
+
+export interface MessageRow {
+  readonly id: unknown;
+  readonly mail_from: unknown;
+  readonly size: unknown;
+  readonly created_at: unknown;
+  readonly held: unknown;
+  readonly delay_notified: unknown;
+  readonly env_id: unknown;
+}
+
+export interface RecipientRow {
+  readonly rcpt_to: unknown;
+  readonly status: unknown;
+  readonly attempts: unknown;
+  readonly next_attempt_at: unknown;
+  readonly last_error: unknown;
+  readonly last_status: unknown;
+}
+
+export type RowResult = { readonly ok: true; readonly message: StoredMessage } | { readonly ok: false; readonly reason: string };
+
+const STATUSES: ReadonlySet<string> = new Set<RecipientStatus>(['queued', 'delivered', 'bounced', 'expired']);
+
+function isInt(value: unknown, min: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+}
+
+function isFlag(value: unknown): value is 0 | 1 {
+  return value === 0 || value === 1;
+}
+
+function optionalText(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+function parseRecipient(row: RecipientRow): StoredRecipient | string {
+  if (typeof row.rcpt_to !== 'string' || row.rcpt_to === '') return 'recipient without address';
+  if (typeof row.status !== 'string' || !STATUSES.has(row.status)) return `recipient ${row.rcpt_to}: unknown status`;
+  if (!isInt(row.attempts, 0)) return `recipient ${row.rcpt_to}: bad attempts`;
+  if (!isInt(row.next_attempt_at, 0)) return `recipient ${row.rcpt_to}: bad next_attempt_at`;
+  if (!optionalText(row.last_error) || !optionalText(row.last_status)) return `recipient ${row.rcpt_to}: bad last error`;
+  return {
+    rcptTo: row.rcpt_to,
+    status: row.status as RecipientStatus,
+    attempts: row.attempts,
+    nextAttemptAtMs: row.next_attempt_at,
+    lastError: row.last_error ?? undefined,
+    lastStatus: row.last_status ?? undefined,
+  };
+}
+
+export function parseMessageRows(row: MessageRow, recipientRows: readonly RecipientRow[]): RowResult {
+  if (typeof row.id !== 'string' || row.id === '') return { ok: false, reason: 'message without id' };
+  if (typeof row.mail_from !== 'string') return { ok: false, reason: 'bad mail_from' };
+  if (!isInt(row.size, 0)) return { ok: false, reason: 'bad size' };
+  if (!isInt(row.created_at, 0)) return { ok: false, reason: 'bad created_at' };
+  if (!isFlag(row.held) || !isFlag(row.delay_notified)) return { ok: false, reason: 'bad flags' };
+  if (!optionalText(row.env_id)) return { ok: false, reason: 'bad env_id' };
+  if (recipientRows.length === 0) return { ok: false, reason: 'no recipients' };
+  const recipients: StoredRecipient[] = [];
+  for (const r of recipientRows) {
+    const parsed = parseRecipient(r);
+    if (typeof parsed === 'string') return { ok: false, reason: parsed };
+    recipients.push(parsed);
+  }
+  return {
+    ok: true,
+    message: {
+      id: row.id,
+      mailFrom: row.mail_from,
+      size: row.size,
+      createdAtMs: row.created_at,
+      held: row.held === 1,
+      delayNotified: row.delay_notified === 1,
+      envId: row.env_id ?? undefined,
+      recipients,
+    },
+  };
+}

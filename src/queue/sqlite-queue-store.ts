@@ -1,0 +1,255 @@
+// QueueStore on SQLite (better-sqlite3) in WAL mode.
+//
+// Writes go to a worker thread that owns the write connection (see
+// queue-writer.ts), batched by WriterClient: concurrent enqueues share one
+// transaction and one fsync, and the event loop never waits for the disk.
+//
+// Reads use a read-only connection on the main thread. WAL lets them run
+// while the writer commits, and they are short indexed lookups. Measured on
+// a 2-core dev VM with 10k queued messages of 4 KiB and 3 recipients each:
+// `load` ~50 µs, `readMessage` ~20 µs, `nextDueAtMs` ~12 µs on the main
+// thread, against ~60 µs for a bare worker round trip, plus the wait behind
+// a commit's fsync (milliseconds) if reads queued up behind writes in the
+// worker. The one costly read is `dueMessageIds` with a large due backlog
+// (oldest first means sorting every due message: ~30 ms for 10k); the
+// scheduler asks for many ids at once so that happens rarely.
+//
+// The CLI opens the same database from another process while the server
+// runs; SQLite's file locks (with busy_timeout) make that safe, and the
+// server's scheduler sees the CLI's changes at its next poll.
+import { mkdirSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { domainOf } from '../core/address.js';
+import type { NewMessage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from './queue-store.js';
+import { configureReader, WRITER_BUSY_TIMEOUT_MS } from './queue-schema.js';
+import { parseMessageRows, type MessageRow, type RecipientRow } from './queue-rows.js';
+import { WriterClient, WriterError } from './writer-client.js';
+
+export interface SqliteQueueStore extends QueueStore {
+  /** Transactions committed by this process (group commit makes this far smaller than the writes). */
+  readonly commitCount: number;
+}
+
+export interface SqliteQueueStoreOptions {
+  readonly dataDir: string;
+  readonly logger: Logger;
+}
+
+const STATUSES: ReadonlySet<string> = new Set<RecipientStatus>(['queued', 'delivered', 'bounced', 'expired']);
+
+// One statement per read (a message joined with its recipients): a single
+// statement reads one snapshot, so a concurrent removal can never show a
+// message without its recipients.
+const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held, m.delay_notified, m.env_id,
+    r.rcpt_to, r.status, r.attempts, r.next_attempt_at, r.last_error, r.last_status
+  FROM messages m LEFT JOIN recipients r ON r.message_id = m.id`;
+
+type JoinedRow = MessageRow & RecipientRow;
+
+/** Group joined rows (ordered by message) into one message row and its recipient rows each. */
+function groupRows(rows: readonly JoinedRow[]): { row: MessageRow; recipients: RecipientRow[] }[] {
+  const out: { row: MessageRow; recipients: RecipientRow[] }[] = [];
+  let current: { row: MessageRow; recipients: RecipientRow[] } | undefined;
+  for (const row of rows) {
+    if (!current || current.row.id !== row.id) {
+      current = { row, recipients: [] };
+      out.push(current);
+    }
+    // LEFT JOIN: a message without recipient rows gives one row of NULLs.
+    if (row.rcpt_to !== null || row.status !== null) current.recipients.push(row);
+  }
+  return out;
+}
+
+export async function openSqliteQueueStore(options: SqliteQueueStoreOptions): Promise<SqliteQueueStore> {
+  const dir = join(options.dataDir, 'queue');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700); // mkdir's mode is filtered by the umask and ignored for existing dirs
+  const dbPath = join(dir, 'queue.db');
+  const logger = options.logger.child({ component: 'queue' });
+  const writer = await WriterClient.start({ dbPath, busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS }, (err) =>
+    logger.error({ err }, 'queue writer failed; queue writes are refused until restart'),
+  );
+  let reader: Database.Database;
+  try {
+    reader = new Database(dbPath, { readonly: true, fileMustExist: true });
+    configureReader(reader);
+  } catch (err) {
+    await writer.close();
+    throw err;
+  }
+  return new SqliteStore(writer, reader, logger);
+}
+
+class SqliteStore implements SqliteQueueStore {
+  private readonly writer: WriterClient;
+  private readonly reader: Database.Database;
+  private readonly logger: Logger;
+  /** Ids whose rows failed validation: skipped by the scheduler's queries, logged once. */
+  private readonly quarantined = new Set<string>();
+  private closed = false;
+  private readonly sql;
+
+  constructor(writer: WriterClient, reader: Database.Database, logger: Logger) {
+    this.writer = writer;
+    this.reader = reader;
+    this.logger = logger;
+    const notQuarantined = 'NOT IN (SELECT value FROM json_each(?))';
+    this.sql = {
+      due: reader
+        .prepare(
+          `SELECT m.id FROM messages m
+           WHERE m.held = 0
+             AND m.id IN (SELECT r.message_id FROM recipients r WHERE r.status = 'queued' AND r.next_attempt_at <= ?)
+             AND m.id ${notQuarantined}
+           ORDER BY m.created_at, m.id LIMIT ?`,
+        )
+        .pluck(),
+      nextDue: reader
+        .prepare(
+          `SELECT min(r.next_attempt_at) FROM recipients r JOIN messages m ON m.id = r.message_id
+           WHERE r.status = 'queued' AND m.held = 0 AND r.message_id ${notQuarantined}`,
+        )
+        .pluck(),
+      message: reader.prepare(`${JOINED} WHERE m.id = ? ORDER BY r.rowid`),
+      body: reader.prepare('SELECT body FROM bodies WHERE message_id = ?').pluck(),
+      all: reader.prepare(`${JOINED} ORDER BY m.created_at, m.id, r.rowid`),
+    };
+  }
+
+  get commitCount(): number {
+    return this.writer.commits;
+  }
+
+  async enqueue(message: NewMessage): Promise<void> {
+    const { id, envelope } = message;
+    if (typeof id !== 'string' || id === '') throw new TypeError('enqueue: empty queue id');
+    if (envelope.rcptTo.length === 0) throw new TypeError('enqueue: no recipients');
+    if (!Number.isSafeInteger(message.firstRetryAtMs)) throw new TypeError('enqueue: bad firstRetryAtMs');
+    // A private copy, transferred to the worker: the caller's Buffer may be a
+    // view into Node's shared pool, which must be neither transferred nor
+    // cloned whole.
+    const body = new Uint8Array(message.message.byteLength);
+    body.set(message.message);
+    await this.writer.submit(
+      {
+        kind: 'enqueue',
+        id,
+        mailFrom: envelope.mailFrom,
+        envId: message.envId ?? null,
+        createdAtMs: Date.now(),
+        firstRetryAtMs: message.firstRetryAtMs,
+        recipients: envelope.rcptTo.map((rcptTo) => ({ rcptTo, domain: domainOf(rcptTo) })),
+        body,
+      },
+      body.buffer,
+    );
+  }
+
+  async dueMessageIds(nowMs: number, limit: number): Promise<string[]> {
+    const ids = this.sql.due.all(Math.trunc(nowMs), this.quarantineJson(), Math.max(0, Math.trunc(limit))) as unknown[];
+    return ids.filter((id): id is string => typeof id === 'string');
+  }
+
+  async nextDueAtMs(): Promise<number | undefined> {
+    const next = this.sql.nextDue.get(this.quarantineJson()) as unknown;
+    return typeof next === 'number' && Number.isFinite(next) ? next : undefined;
+  }
+
+  async load(id: string): Promise<StoredMessage | undefined> {
+    const found = groupRows(this.sql.message.all(id) as JoinedRow[])[0];
+    return found ? this.validate(found.row, found.recipients) : undefined;
+  }
+
+  async readMessage(id: string): Promise<Buffer | undefined> {
+    const body = this.sql.body.get(id) as unknown;
+    if (body === undefined) return undefined;
+    if (!Buffer.isBuffer(body)) {
+      this.quarantine(id, 'body is not a blob');
+      return undefined;
+    }
+    return body;
+  }
+
+  async updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean }): Promise<void> {
+    for (const u of updates) {
+      if (!STATUSES.has(u.status)) throw new TypeError(`updateRecipients: bad status ${String(u.status)}`);
+      if (!Number.isSafeInteger(u.attempts) || u.attempts < 0) throw new TypeError('updateRecipients: bad attempts');
+      if (!Number.isSafeInteger(u.nextAttemptAtMs)) throw new TypeError('updateRecipients: bad nextAttemptAtMs');
+    }
+    await this.writer.submit({
+      kind: 'updateRecipients',
+      id,
+      nowMs: Date.now(),
+      delayNotified: options?.delayNotified === true,
+      updates: updates.map((u) => ({
+        rcptTo: u.rcptTo,
+        status: u.status,
+        attempts: u.attempts,
+        nextAttemptAtMs: u.nextAttemptAtMs,
+        lastError: u.lastError ?? null,
+        lastStatus: u.lastStatus ?? null,
+      })),
+    });
+  }
+
+  async list(): Promise<StoredMessage[]> {
+    const out: StoredMessage[] = [];
+    for (const { row, recipients } of groupRows(this.sql.all.all() as JoinedRow[])) {
+      const parsed = this.validate(row, recipients);
+      if (parsed) out.push(parsed);
+    }
+    return out;
+  }
+
+  async hold(id: string): Promise<boolean> {
+    return (await this.writer.submit({ kind: 'hold', id })) === true;
+  }
+
+  async release(id: string): Promise<boolean> {
+    return (await this.writer.submit({ kind: 'release', id })) === true;
+  }
+
+  async retryNow(id: string | 'all'): Promise<number> {
+    const n = await this.writer.submit({ kind: 'retryNow', id: id === 'all' ? null : id, nowMs: Date.now() });
+    return typeof n === 'number' ? n : 0;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const removed = (await this.writer.submit({ kind: 'remove', id })) === true;
+    this.quarantined.delete(id);
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writer.close();
+    this.reader.close();
+  }
+
+  private validate(row: MessageRow, recipients: readonly RecipientRow[]): StoredMessage | undefined {
+    const parsed = parseMessageRows(row, recipients);
+    const key = String(row.id);
+    if (parsed.ok) {
+      this.quarantined.delete(key);
+      return parsed.message;
+    }
+    this.quarantine(key, parsed.reason);
+    return undefined;
+  }
+
+  private quarantine(id: string, reason: string): void {
+    if (this.quarantined.has(id)) return;
+    this.quarantined.add(id);
+    this.logger.warn({ queueId: id, reason }, 'invalid queue entry skipped (remove it with `hikyaku queue remove`)');
+  }
+
+  private quarantineJson(): string {
+    return this.quarantined.size === 0 ? '[]' : JSON.stringify([...this.quarantined]);
+  }
+}
+
+export { WriterError as QueueWriteError };

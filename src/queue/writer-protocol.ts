@@ -1,0 +1,69 @@
+// Messages between the queue store (main thread) and its writer worker.
+// Plain data only: these cross `postMessage` (structured clone). Bodies travel
+// as Uint8Array over a freshly copied ArrayBuffer that is transferred, never
+// the caller's Buffer (it may be a slice of Node's shared pool).
+
+export interface EnqueueOp {
+  readonly kind: 'enqueue';
+  readonly id: string;
+  readonly mailFrom: string;
+  readonly envId: string | null;
+  readonly createdAtMs: number;
+  readonly firstRetryAtMs: number;
+  readonly recipients: readonly { readonly rcptTo: string; readonly domain: string }[];
+  readonly body: Uint8Array;
+}
+
+export interface UpdateRecipientsOp {
+  readonly kind: 'updateRecipients';
+  readonly id: string;
+  readonly nowMs: number;
+  readonly delayNotified: boolean;
+  readonly updates: readonly {
+    readonly rcptTo: string;
+    readonly status: string;
+    readonly attempts: number;
+    readonly nextAttemptAtMs: number;
+    readonly lastError: string | null;
+    readonly lastStatus: string | null;
+  }[];
+}
+
+export interface HoldOp {
+  readonly kind: 'hold' | 'release';
+  readonly id: string;
+}
+
+export interface RetryNowOp {
+  readonly kind: 'retryNow';
+  /** null = every message. */
+  readonly id: string | null;
+  readonly nowMs: number;
+}
+
+export interface RemoveOp {
+  readonly kind: 'remove';
+  readonly id: string;
+}
+
+export type WriteOp = EnqueueOp | UpdateRecipientsOp | HoldOp | RetryNowOp | RemoveOp;
+
+/** Result of one operation: hold/release/remove give a boolean, retryNow a count, the others nothing. */
+export type OpResult =
+  | { readonly ok: true; readonly value: boolean | number | null }
+  | { readonly ok: false; readonly message: string; readonly code: string | undefined };
+
+export type ToWriter =
+  | { readonly type: 'batch'; readonly batchId: number; readonly ops: readonly WriteOp[] }
+  | { readonly type: 'close' };
+
+export type FromWriter =
+  | { readonly type: 'ready' }
+  | { readonly type: 'openFailed'; readonly message: string; readonly code: string | undefined }
+  | { readonly type: 'done'; readonly batchId: number; readonly committed: boolean; readonly results: readonly OpResult[] }
+  | { readonly type: 'closed' };
+
+export interface WriterData {
+  readonly dbPath: string;
+  readonly busyTimeoutMs: number;
+}

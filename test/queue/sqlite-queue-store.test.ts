@@ -1,0 +1,267 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { newQueueId } from '../../src/core/queue-id.js';
+import { openSqliteQueueStore, type SqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
+import type { NewMessage } from '../../src/queue/queue-store.js';
+import { fixtureScript } from './fixtures/fixture-path.js';
+
+interface Harness {
+  dataDir: string;
+  open(): Promise<SqliteQueueStore>;
+  logs: Record<string, unknown>[];
+}
+
+function harness(t: { after(fn: () => unknown): void }): Harness {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hikyaku-queue-'));
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const stores: SqliteQueueStore[] = [];
+  t.after(async () => {
+    for (const s of stores) await s.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return {
+    dataDir,
+    logs,
+    async open() {
+      const store = await openSqliteQueueStore({ dataDir, logger });
+      stores.push(store);
+      return store;
+    },
+  };
+}
+
+function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
+  const id = overrides.id ?? newQueueId();
+  return {
+    id,
+    envelope: { mailFrom: 'alice@example.com', rcptTo: ['bob@Example.NET', 'carol@example.org'] },
+    message: Buffer.from(`Subject: ${id}\r\n\r\nHello\r\n`),
+    firstRetryAtMs: Date.now() + 60_000,
+    ...overrides,
+  };
+}
+
+test('enqueue survives close and reopen with the same bytes and envelope', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const body = Buffer.alloc(300_000);
+  for (let i = 0; i < body.length; i++) body[i] = (i * 7) & 0xff;
+  const msg = newMessage({ message: body, envId: 'ENV-42', firstRetryAtMs: 1_700_000_000_000 });
+  await store.enqueue(msg);
+  await store.close();
+
+  const reopened = await h.open();
+  const loaded = await reopened.load(msg.id);
+  assert.ok(loaded);
+  assert.equal(loaded.mailFrom, 'alice@example.com');
+  assert.equal(loaded.envId, 'ENV-42');
+  assert.equal(loaded.size, body.length);
+  assert.equal(loaded.held, false);
+  assert.equal(loaded.delayNotified, false);
+  assert.deepEqual(
+    loaded.recipients.map((r) => [r.rcptTo, r.status, r.attempts, r.nextAttemptAtMs]),
+    [
+      ['bob@Example.NET', 'queued', 1, 1_700_000_000_000],
+      ['carol@example.org', 'queued', 1, 1_700_000_000_000],
+    ],
+  );
+  assert.deepEqual(await reopened.readMessage(msg.id), body);
+});
+
+test('the queue directory is private', async (t) => {
+  const h = harness(t);
+  await h.open();
+  assert.equal(statSync(join(h.dataDir, 'queue')).mode & 0o777, 0o700);
+});
+
+test('a small Buffer from the shared pool is stored exactly', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const pooled = Buffer.from('Subject: pooled\r\n\r\nx\r\n'); // a view into Node's 8 KiB pool
+  assert.ok(pooled.buffer.byteLength > pooled.length, 'the test needs a pool view');
+  const msg = newMessage({ message: pooled });
+  await store.enqueue(msg);
+  assert.deepEqual(await store.readMessage(msg.id), Buffer.from('Subject: pooled\r\n\r\nx\r\n'));
+  assert.equal(pooled.toString(), 'Subject: pooled\r\n\r\nx\r\n', 'the caller keeps its buffer');
+});
+
+test('concurrent enqueues share commits (group commit)', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const before = store.commitCount;
+  const messages = Array.from({ length: 100 }, () => newMessage());
+  await Promise.all(messages.map((m) => store.enqueue(m)));
+  const commits = store.commitCount - before;
+  assert.ok(commits >= 1 && commits <= 10, `100 enqueues took ${commits} commits`);
+  assert.equal((await store.list()).length, 100);
+
+  // One at a time, each enqueue is its own commit: the counter counts commits, not calls.
+  const serialBefore = store.commitCount;
+  for (const m of Array.from({ length: 3 }, () => newMessage())) await store.enqueue(m);
+  assert.equal(store.commitCount - serialBefore, 3);
+});
+
+test('a failing operation fails alone; the rest of its batch commits', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const first = newMessage();
+  await store.enqueue(first);
+  const others = [newMessage(), newMessage()];
+  const results = await Promise.allSettled([store.enqueue(others[0]!), store.enqueue({ ...first }), store.enqueue(others[1]!)]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  assert.equal((await store.list()).length, 3);
+  await assert.rejects(store.enqueue(newMessage({ envelope: { mailFrom: 'a@example.com', rcptTo: [] } })), /no recipients/);
+});
+
+test('due messages: oldest first, held ones left out, next due time', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const now = Date.now();
+  const a = newMessage({ firstRetryAtMs: now - 10 });
+  const b = newMessage({ firstRetryAtMs: now - 1000 });
+  const c = newMessage({ firstRetryAtMs: now + 5000 });
+  for (const m of [a, b, c]) await store.enqueue(m); // created in order a, b, c
+  assert.deepEqual(await store.dueMessageIds(now, 10), [a.id, b.id]);
+  assert.deepEqual(await store.dueMessageIds(now, 1), [a.id]);
+  assert.equal(await store.nextDueAtMs(), now - 1000);
+
+  assert.equal(await store.hold(b.id), true);
+  assert.deepEqual(await store.dueMessageIds(now, 10), [a.id]);
+  assert.equal(await store.nextDueAtMs(), now - 10);
+  assert.equal((await store.load(b.id))?.held, true);
+  assert.equal(await store.release(b.id), true);
+  assert.deepEqual(await store.dueMessageIds(now, 10), [a.id, b.id]);
+  assert.equal(await store.hold('NOSUCHID'), false);
+  assert.equal(await store.release('NOSUCHID'), false);
+});
+
+test('retryNow makes queued recipients due; remove deletes', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const now = Date.now();
+  const a = newMessage({ firstRetryAtMs: now + 3_600_000 });
+  const b = newMessage({ firstRetryAtMs: now + 3_600_000 });
+  await store.enqueue(a);
+  await store.enqueue(b);
+  assert.deepEqual(await store.dueMessageIds(Date.now(), 10), []);
+  assert.equal(await store.retryNow(a.id), 1);
+  assert.deepEqual(await store.dueMessageIds(Date.now(), 10), [a.id]);
+  assert.equal(await store.retryNow('all'), 2);
+  assert.deepEqual(await store.dueMessageIds(Date.now(), 10), [a.id, b.id]);
+  assert.equal(await store.retryNow('NOSUCHID'), 0);
+
+  assert.equal(await store.remove(a.id), true);
+  assert.equal(await store.remove(a.id), false);
+  assert.equal(await store.load(a.id), undefined);
+  assert.equal(await store.readMessage(a.id), undefined);
+  assert.deepEqual((await store.list()).map((m) => m.id), [b.id]);
+});
+
+test('updateRecipients records results and removes the message once nothing is queued', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const msg = newMessage();
+  await store.enqueue(msg);
+  await store.updateRecipients(
+    msg.id,
+    [
+      { rcptTo: 'bob@Example.NET', status: 'delivered', attempts: 1, nextAttemptAtMs: 0, lastError: undefined, lastStatus: '2.0.0' },
+      { rcptTo: 'carol@example.org', status: 'queued', attempts: 2, nextAttemptAtMs: 12345, lastError: 'host mx said: 451 4.7.1 later', lastStatus: '4.7.1' },
+    ],
+    { delayNotified: true },
+  );
+  const loaded = await store.load(msg.id);
+  assert.ok(loaded);
+  assert.equal(loaded.delayNotified, true);
+  assert.deepEqual(loaded.recipients, [
+    { rcptTo: 'bob@Example.NET', status: 'delivered', attempts: 1, nextAttemptAtMs: 0, lastError: undefined, lastStatus: '2.0.0' },
+    { rcptTo: 'carol@example.org', status: 'queued', attempts: 2, nextAttemptAtMs: 12345, lastError: 'host mx said: 451 4.7.1 later', lastStatus: '4.7.1' },
+  ]);
+  assert.deepEqual(await store.dueMessageIds(20_000, 10), [msg.id]);
+
+  await store.updateRecipients(msg.id, [
+    { rcptTo: 'carol@example.org', status: 'bounced', attempts: 2, nextAttemptAtMs: 12345, lastError: '550 5.1.1 no such user', lastStatus: '5.1.1' },
+  ]);
+  assert.equal(await store.load(msg.id), undefined);
+  assert.equal(await store.readMessage(msg.id), undefined);
+  assert.deepEqual(await store.list(), []);
+  assert.equal(await store.nextDueAtMs(), undefined);
+
+  // The body is gone from the file as well, not only from view.
+  const db = new Database(join(h.dataDir, 'queue', 'queue.db'), { readonly: true });
+  t.after(() => db.close());
+  assert.equal(db.prepare('SELECT count(*) FROM bodies').pluck().get(), 0);
+  assert.equal(db.prepare('SELECT count(*) FROM recipients').pluck().get(), 0);
+});
+
+test('rows that fail validation are logged and skipped, never thrown', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const good = newMessage({ firstRetryAtMs: 1000 });
+  const bad = newMessage({ firstRetryAtMs: 500 });
+  const badBody = newMessage({ firstRetryAtMs: 2000 });
+  for (const m of [bad, good, badBody]) await store.enqueue(m);
+
+  const db = new Database(join(h.dataDir, 'queue', 'queue.db'));
+  db.pragma('busy_timeout = 5000');
+  t.after(() => db.close());
+  db.prepare("UPDATE recipients SET status = 'lost in space' WHERE message_id = ?").run(bad.id);
+  db.prepare("UPDATE bodies SET body = 'not a blob' WHERE message_id = ?").run(badBody.id);
+
+  assert.deepEqual((await store.list()).map((m) => m.id), [good.id, badBody.id]);
+  assert.equal(await store.load(bad.id), undefined);
+  assert.equal(await store.readMessage(badBody.id), undefined);
+  // Once found bad, the message no longer comes up as due (it would be skipped forever).
+  assert.deepEqual(await store.dueMessageIds(Date.now(), 10), [good.id]);
+  assert.equal(await store.nextDueAtMs(), 1000);
+  const warned = h.logs.filter((l) => l['level'] === 40).map((l) => l['queueId']);
+  assert.deepEqual(warned.sort(), [bad.id, badBody.id].sort());
+  assert.equal(await store.remove(bad.id), true);
+});
+
+test('the writes of a closed store are refused', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  await store.close();
+  await assert.rejects(store.enqueue(newMessage()), /closed/);
+});
+
+test('a second process (the CLI) reads and changes the queue while it is open', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const toHold = newMessage({ firstRetryAtMs: 0 });
+  const toRemove = newMessage({ firstRetryAtMs: 0 });
+  await store.enqueue(toHold);
+  await store.enqueue(toRemove);
+  assert.deepEqual(await store.dueMessageIds(Date.now(), 10), [toHold.id, toRemove.id]);
+  const newId = newQueueId();
+
+  const script = fixtureScript('queue-admin');
+  const child = spawn(process.execPath, [...script.execArgv, script.path, h.dataDir, toHold.id, toRemove.id, newId], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  const result = JSON.parse(out) as { listed: string[]; bodyLength: number; held: boolean; removed: boolean };
+  assert.deepEqual(result, { listed: [toHold.id, toRemove.id], bodyLength: toHold.message.length, held: true, removed: true });
+
+  // The running store sees the other process's changes at once.
+  assert.equal((await store.load(toHold.id))?.held, true);
+  assert.equal(await store.load(toRemove.id), undefined);
+  assert.deepEqual(await store.dueMessageIds(Date.now(), 10), [newId]);
+  assert.deepEqual(await store.readMessage(newId), Buffer.from('Subject: from the other process\r\n\r\nhello\r\n'));
+  // And can still write after it.
+  assert.equal(await store.release(toHold.id), true);
+});

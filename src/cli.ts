@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// The `hikyaku` command: dispatches to one module per subcommand.
+import { writeFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chooseLang, type Lang } from './cli/language.js';
+import { chooseConfig } from './cli/config-source.js';
+import { describeConfigError } from './cli/config-errors.js';
+import { runStartCommand } from './cli/start-command.js';
+import { runUserCommand } from './cli/user-command.js';
+import { runQueueCommand } from './cli/queue-command.js';
+import { runDomainCommand } from './cli/domain-command.js';
+import { runDoctorCommand } from './cli/doctor-command.js';
+import { defaultConfigYaml } from './config/schema.js';
+
+const help: Record<Lang, string> = {
+  en: `Hikyaku — an outgoing mail server
+
+usage: hikyaku <command> [options]   (every command takes --config FILE and --lang ja|en)
+
+  start [--config FILE]            run the server in the foreground (SIGTERM stops it cleanly)
+        [--data-dir DIR] [--submission-listen HOST:PORT|off] [--submissions-listen HOST:PORT|off]
+        [--relay-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+  init [FILE]                      write a commented configuration file (default ./hikyaku.yaml)
+  check-config                     validate the configuration and print every problem
+  user add|passwd ADDRESS          add a user / change a password (prompted, or --password-stdin)
+  user list | user remove ADDRESS
+  queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  domain add NAME [--ed25519] | list | show NAME | remove NAME | rotate-key NAME
+                                   sending domains, DKIM keys and the DNS records to publish
+  doctor [DOMAIN] [--json]         check SPF, DKIM, DMARC, PTR, TLS and more, live
+
+Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
+  ja: `Hikyaku (飛脚) — 送信メールサーバ
+
+使い方: hikyaku <コマンド> [オプション]   (全コマンド共通: --config ファイル, --lang ja|en)
+
+  start [--config ファイル]         サーバを起動します (SIGTERM で安全に停止)
+        [--data-dir DIR] [--submission-listen HOST:PORT|off] [--submissions-listen HOST:PORT|off]
+        [--relay-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+  init [ファイル]                   説明付きの設定ファイルを書き出します (既定 ./hikyaku.yaml)
+  check-config                     設定を検査し、問題をすべて表示します
+  user add|passwd アドレス          ユーザー追加 / パスワード変更 (入力を求めます。--password-stdin も可)
+  user list | user remove アドレス
+  queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  domain add ドメイン [--ed25519] | list | show ドメイン | remove ドメイン | rotate-key ドメイン
+                                   送信ドメイン、DKIM 鍵、公開すべき DNS レコード
+  doctor [ドメイン] [--json]        SPF・DKIM・DMARC・PTR・TLS などを実際に確認します
+
+設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
+};
+
+/** Pull out the options every command shares, leaving the rest to the command. */
+function commonOptions(args: string[]): { config: string | undefined; lang: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let config: string | undefined;
+  let lang: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--config' || arg === '-c') config = args[++i];
+    else if (arg.startsWith('--config=')) config = arg.slice('--config='.length);
+    else if (arg === '--lang') lang = args[++i];
+    else if (arg.startsWith('--lang=')) lang = arg.slice('--lang='.length);
+    else rest.push(arg);
+  }
+  return { config, lang, rest };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === 'start') return runStartCommand(args);
+  const { config: configFlag, lang: langFlag, rest } = commonOptions(args);
+  const lang = chooseLang(langFlag);
+  const out = (line: string): void => void process.stdout.write(line + '\n');
+
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    out(help[lang]);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'init') {
+    const target = resolve(rest[0] ?? 'hikyaku.yaml');
+    if (existsSync(target)) {
+      process.stderr.write(lang === 'ja' ? `${target} は既にあります。上書きしません。\n` : `${target} already exists; not overwriting it.\n`);
+      return 1;
+    }
+    writeFileSync(target, defaultConfigYaml, { mode: 0o600 });
+    out(lang === 'ja' ? `設定ファイルを書き出しました: ${target}` : `Wrote ${target}`);
+    return 0;
+  }
+
+  let config;
+  try {
+    config = (await chooseConfig(configFlag)).config;
+  } catch (err) {
+    process.stderr.write(describeConfigError(err) + '\n');
+    return 2;
+  }
+  const ctx = { config, lang, out };
+  switch (command) {
+    case 'check-config':
+      out(lang === 'ja' ? '設定に問題はありません。' : 'The configuration is valid.');
+      return 0;
+    case 'user':
+      return runUserCommand(rest, ctx);
+    case 'queue':
+      return runQueueCommand(rest, ctx);
+    case 'domain':
+      return runDomainCommand(rest, ctx);
+    case 'doctor':
+      return runDoctorCommand(rest, { ...ctx, isTty: process.stdout.isTTY === true });
+    default:
+      process.stderr.write((lang === 'ja' ? `不明なコマンドです: ${command}\n\n` : `unknown command: ${command}\n\n`) + help[lang] + '\n');
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`hikyaku: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

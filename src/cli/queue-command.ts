@@ -1,0 +1,128 @@
+// `hikyaku queue list|show|retry|hold|release|delete`: looking at and acting
+// on the queue. Works while the server runs: both open the same store, and
+// the server's scheduler picks up changes at its next poll.
+import { parseArgs } from 'node:util';
+import { silentLogger } from '../log/logger.js';
+import { openSqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import type { QueueStore, StoredMessage } from '../queue/queue-store.js';
+import type { CommandContext } from './user-command.js';
+
+const text = {
+  usage: {
+    en: 'usage: hikyaku queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID',
+    ja: '使い方: hikyaku queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID',
+  },
+  empty: { en: 'The queue is empty.', ja: 'キューは空です。' },
+  missing: { en: 'No message %s in the queue (see: hikyaku queue list)', ja: 'キューにメッセージ %s はありません (hikyaku queue list で確認できます)' },
+  retried: { en: '%s message(s) will be retried now.', ja: '%s 件のメッセージをすぐに再送します。' },
+  held: { en: 'Held: %s (no delivery until released)', ja: '保留しました: %s (release するまで配送しません)' },
+  released: { en: 'Released: %s', ja: '保留を解除しました: %s' },
+  deleted: { en: 'Deleted: %s (no bounce is sent)', ja: '削除しました: %s (エラーメールは送られません)' },
+  header: { en: 'ID\tSENDER\tRECIPIENTS\tSIZE\tAGE\tNEXT ATTEMPT\tLAST ERROR', ja: 'ID\t送信者\t宛先\tサイズ\t経過\t次回送信\t最後のエラー' },
+} as const;
+
+export async function runQueueCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { all: { type: 'boolean' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  const [action, id] = positionals;
+  const t = (key: keyof typeof text, arg = ''): string => text[key][ctx.lang].replace('%s', arg);
+  const store = await openSqliteQueueStore({ dataDir: ctx.config.dataDir, logger: silentLogger() });
+  try {
+    const ifFound = (found: boolean, key: 'held' | 'released' | 'deleted', which: string): number => {
+      ctx.out(t(found ? key : 'missing', which));
+      return found ? 0 : 1;
+    };
+    switch (action) {
+      case 'list':
+        return await list(store, ctx, values.json === true, t);
+      case 'show':
+        if (!id) break;
+        return await show(store, id, ctx, t);
+      case 'retry': {
+        if (!id && !values.all) break;
+        const count = await store.retryNow(values.all ? 'all' : (id as string));
+        if (count === 0 && !values.all) {
+          ctx.out(t('missing', id));
+          return 1;
+        }
+        ctx.out(t('retried', String(count)));
+        return 0;
+      }
+      case 'hold':
+        if (!id) break;
+        return ifFound(await store.hold(id), 'held', id);
+      case 'release':
+        if (!id) break;
+        return ifFound(await store.release(id), 'released', id);
+      case 'delete':
+        if (!id) break;
+        return ifFound(await store.remove(id), 'deleted', id);
+    }
+    ctx.out(t('usage'));
+    return 2;
+  } finally {
+    await store.close();
+  }
+}
+
+async function list(store: QueueStore, ctx: CommandContext, json: boolean, t: (k: keyof typeof text, a?: string) => string): Promise<number> {
+  const messages = await store.list();
+  if (json) {
+    ctx.out(JSON.stringify(messages.map(summary), null, 2));
+    return 0;
+  }
+  if (messages.length === 0) {
+    ctx.out(t('empty'));
+    return 0;
+  }
+  ctx.out(t('header'));
+  const nowMs = Date.now();
+  for (const m of messages) {
+    const s = summary(m);
+    const next = m.held ? 'held' : s.nextAttemptAt ? formatAge(Date.parse(s.nextAttemptAt) - nowMs, true) : '-';
+    ctx.out([m.id, m.mailFrom || '<>', s.pending.join(','), String(m.size), formatAge(nowMs - m.createdAtMs, false), next, s.lastError ?? ''].join('\t'));
+  }
+  return 0;
+}
+
+async function show(store: QueueStore, id: string, ctx: CommandContext, t: (k: keyof typeof text, a?: string) => string): Promise<number> {
+  const message = await store.load(id);
+  if (!message) {
+    ctx.out(t('missing', id));
+    return 1;
+  }
+  ctx.out(JSON.stringify({ ...summary(message), recipients: message.recipients }, null, 2));
+  const body = await store.readMessage(id);
+  if (body) {
+    const end = body.indexOf('\r\n\r\n');
+    ctx.out('');
+    ctx.out(body.subarray(0, end < 0 ? body.length : end).toString('utf8'));
+  }
+  return 0;
+}
+
+function summary(m: StoredMessage) {
+  const pending = m.recipients.filter((r) => r.status === 'queued');
+  const next = pending.length ? Math.min(...pending.map((r) => r.nextAttemptAtMs)) : undefined;
+  const lastError = pending.find((r) => r.lastError)?.lastError;
+  return {
+    id: m.id,
+    mailFrom: m.mailFrom,
+    size: m.size,
+    createdAt: new Date(m.createdAtMs).toISOString(),
+    held: m.held,
+    pending: pending.map((r) => r.rcptTo),
+    nextAttemptAt: next === undefined ? undefined : new Date(next).toISOString(),
+    lastError,
+  };
+}
+
+function formatAge(ms: number, future: boolean): string {
+  if (future && ms <= 0) return 'now';
+  const s = Math.max(0, Math.round(ms / 1000));
+  const text = s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`;
+  return future ? `in ${text}` : text;
+}

@@ -1,0 +1,113 @@
+// `hikyaku start`: run the server in the foreground until SIGTERM/SIGINT.
+import { parseArgs } from 'node:util';
+import { createLogger } from '../log/logger.js';
+import { startServer } from '../main.js';
+import { chooseConfig, setRaw, type RawConfig } from './config-source.js';
+import { describeConfigError } from './config-errors.js';
+
+const LISTENERS = { 'submission-listen': 'submission', 'submissions-listen': 'submissions', 'relay-listen': 'relay' } as const;
+
+export async function runStartCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'data-dir': { type: 'string' },
+      'submission-listen': { type: 'string' },
+      'submissions-listen': { type: 'string' },
+      'relay-listen': { type: 'string' },
+      relayhost: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+
+  let choice;
+  try {
+    choice = await chooseConfig(values.config, (raw) => applyOverrides(raw, values));
+  } catch (err) {
+    process.stderr.write(describeConfigError(err) + '\n');
+    return 2;
+  }
+  const { config, source, warnings } = choice;
+  const logger = createLogger(config.log);
+  const builtIn = source === 'built-in defaults';
+  logger.info({ config: source, dataDir: config.dataDir, hostname: config.hostname }, builtIn ? 'no configuration file: running on built-in defaults' : 'configuration loaded');
+  if (builtIn) {
+    process.stderr.write(
+      `hikyaku: no configuration file, running on built-in defaults (data in ${config.dataDir}, hostname ${config.hostname}); "hikyaku init" writes one to edit.\n` +
+        `hikyaku: 設定ファイルがないため既定値で起動します (データ: ${config.dataDir}、ホスト名: ${config.hostname})。"hikyaku init" で設定ファイルを作れます。\n`,
+    );
+  }
+  for (const w of warnings) {
+    logger.warn({ warning: w }, 'configuration warning');
+    process.stderr.write(`hikyaku: warning: ${w}\n`);
+  }
+
+  let server;
+  try {
+    server = await startServer(config, logger);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    logger.fatal({ err }, 'start failed');
+    logger.flush();
+    process.stderr.write(`hikyaku: ${message}\n`);
+    return 1;
+  }
+  for (const l of server.listeners) {
+    process.stderr.write(`hikyaku: ${l.kind} listening on ${l.host}:${l.port}\n`);
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      server.stop().then(
+        () => {
+          logger.flush();
+          resolve(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          logger.flush();
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+type StartValues = Partial<Record<'data-dir' | 'relayhost' | 'log-level' | keyof typeof LISTENERS, string | undefined>>;
+
+function applyOverrides(raw: RawConfig, values: StartValues): void {
+  if (values['data-dir']) setRaw(raw, 'dataDir', values['data-dir']);
+  if (values['log-level']) setRaw(raw, 'log.level', values['log-level']);
+  for (const [flag, listener] of Object.entries(LISTENERS) as [keyof typeof LISTENERS, string][]) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    if (value === 'off') {
+      setRaw(raw, `listeners.${listener}.enabled`, false);
+      continue;
+    }
+    const { host, port } = hostPort(value, `--${flag}`);
+    setRaw(raw, `listeners.${listener}.enabled`, true);
+    setRaw(raw, `listeners.${listener}.host`, host);
+    setRaw(raw, `listeners.${listener}.port`, port);
+  }
+  if (values.relayhost) {
+    // Postfix's relayhost syntax: [host]:port means "no MX lookup" — which is
+    // always the case for a smarthost here. Plain SMTP, as Postfix's default.
+    const { host, port } = hostPort(values.relayhost, '--relayhost');
+    setRaw(raw, 'delivery.smarthost', { host, port, tls: 'none' });
+  }
+}
+
+function hostPort(value: string, flag: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(value);
+  if (!m?.[1] || !m[2]) throw new Error(`${flag}: "${value}" is not HOST:PORT (for example 127.0.0.1:2525 or [127.0.0.1]:2600)`);
+  return { host: m[1], port: Number(m[2]) };
+}

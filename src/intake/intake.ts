@@ -1,0 +1,92 @@
+// Intake: the one path every message takes into the queue (Postfix's
+// cleanup). SMTP submissions, trusted relays, the HTTP API and our own
+// bounces all pass here, so every message gets the same canonical line
+// endings, headers, DKIM signature and durability guarantee.
+import type { Envelope, Submitter } from '../core/envelope.js';
+import type { RetrySchedule } from '../core/retry.js';
+import { newQueueId } from '../core/queue-id.js';
+import type { QueueStore } from '../queue/queue-store.js';
+import type { Logger } from '../log/logger.js';
+import { toCrlf } from '../message/canonical.js';
+import { stampSubmittedMessage } from '../message/submission-headers.js';
+
+/** Signs a message (DKIM) or returns it unchanged; the domain it signed for, if any. */
+export interface MessageSigner {
+  sign(message: Buffer): Promise<{ message: Buffer; signedFor: string | undefined }>;
+}
+
+/** Hands a freshly stored message to the scheduler for an immediate first attempt. */
+export type NewMessageListener = (id: string, envelope: Envelope, message: Buffer) => void;
+
+export interface IntakeOptions {
+  readonly hostname: string;
+  readonly store: QueueStore;
+  readonly schedule: RetrySchedule;
+  readonly logger: Logger;
+  readonly signer: MessageSigner | undefined;
+  readonly onStored: NewMessageListener;
+}
+
+export interface IntakeRequest {
+  readonly envelope: Envelope;
+  readonly message: Buffer;
+  readonly submitter: Submitter;
+  /** False for messages we generated ourselves (DSNs): they already carry Date and Message-ID. */
+  readonly stamp: boolean;
+  readonly envId?: string | undefined;
+}
+
+export class Intake {
+  readonly #options: IntakeOptions;
+
+  constructor(options: IntakeOptions) {
+    this.#options = options;
+  }
+
+  /** Store the message durably; resolves with its queue id once it is on stable storage. */
+  async accept(request: IntakeRequest): Promise<string> {
+    const { hostname, store, schedule, logger, signer, onStored } = this.#options;
+    const nowMs = Date.now();
+    const id = newQueueId(nowMs);
+    let message = toCrlf(request.message);
+    if (request.stamp) {
+      message = stampSubmittedMessage(message, {
+        hostname,
+        queueId: id,
+        nowMs,
+        submitter: request.submitter,
+        rcptTo: request.envelope.rcptTo,
+      });
+    }
+    let signedFor: string | undefined;
+    if (signer) {
+      ({ message, signedFor } = await signer.sign(message));
+    }
+    await store.enqueue({
+      id,
+      envelope: request.envelope,
+      message,
+      // The first attempt is made at once from memory; should the process die
+      // during it, the stored retry time keeps a restart from hammering.
+      firstRetryAtMs: nowMs + schedule.initialDelayMs,
+      envId: request.envId,
+    });
+    const { submitter } = request;
+    logger.info(
+      {
+        event: 'accepted',
+        queueId: id,
+        via: submitter.via,
+        clientIp: submitter.clientIp,
+        user: submitter.user,
+        mailFrom: request.envelope.mailFrom,
+        rcptTo: request.envelope.rcptTo,
+        size: message.length,
+        dkim: signedFor,
+      },
+      'message accepted',
+    );
+    onStored(id, request.envelope, message);
+    return id;
+  }
+}

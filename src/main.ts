@@ -1,0 +1,101 @@
+// The composition root: the one place that knows every module. It opens the
+// stores, wires intake → queue → scheduler → delivery → bounces, and starts
+// the listeners; `stop()` undoes it in the reverse order without losing mail.
+import { mkdirSync } from 'node:fs';
+import type { Config } from './config/types.js';
+import type { Logger } from './log/logger.js';
+import { openCertificates } from './tls/certificates.js';
+import { UserStore } from './users/user-store.js';
+import { openSqliteQueueStore } from './queue/sqlite-queue-store.js';
+import { Scheduler } from './queue/scheduler.js';
+import { createDeliverer } from './outbound/deliverer.js';
+import { Intake, type MessageSigner } from './intake/intake.js';
+import { createBounceNotifier } from './bounce/notify.js';
+import { startListeners, type RunningListener } from './submission/listeners.js';
+import { DomainStore } from './domains/domain-store.js';
+import { createDkimSigner, headerFromDomain } from './dkim/signer.js';
+
+export interface RunningServer {
+  readonly listeners: readonly RunningListener[];
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const certificates = await openCertificates(config.tls, { hostname: config.hostname, dataDir: config.dataDir, logger });
+  const users = UserStore.open(config.dataDir);
+  const store = await openSqliteQueueStore({ dataDir: config.dataDir, logger });
+  const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger });
+  const signer = dkimSigner(DomainStore.open(config.dataDir), logger);
+
+  // The scheduler and intake refer to each other (intake announces new
+  // messages; the scheduler's bounces go back through intake).
+  let scheduler: Scheduler | undefined;
+  const intake = new Intake({
+    hostname: config.hostname,
+    store,
+    schedule: config.queue.retry,
+    logger,
+    signer,
+    onStored: (id, envelope, message) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message),
+  });
+  const notifier = createBounceNotifier({
+    hostname: config.hostname,
+    intake,
+    store,
+    logger,
+    maxLifetimeMs: config.queue.retry.maxLifetimeMs,
+  });
+  scheduler = new Scheduler({
+    store,
+    deliver: (request) => deliverer.deliver(request),
+    schedule: config.queue.retry,
+    maxConcurrentDeliveries: config.delivery.maxConcurrentDeliveries,
+    pollIntervalMs: config.queue.pollIntervalMs,
+    logger,
+    onFailed: (message, failed) => notifier.onFailed(message, failed),
+    onDelayed: (message, deferred) => notifier.onDelayed(message, deferred),
+  });
+
+  let listeners: RunningListener[];
+  try {
+    listeners = await startListeners({ config, certificates, authenticator: users, intake, logger });
+  } catch (err) {
+    await store.close();
+    users.close();
+    certificates.close();
+    await deliverer.close();
+    throw err;
+  }
+  scheduler.start();
+  logger.info({ hostname: config.hostname, dataDir: config.dataDir }, 'Hikyaku started');
+
+  const running = scheduler;
+  return {
+    listeners,
+    async stop() {
+      // Sessions first (they finish or get 421), so nothing new is accepted;
+      // then deliveries in flight; then the stores.
+      await Promise.all(listeners.map((l) => l.close()));
+      await running.stop(30_000);
+      await deliverer.close();
+      await store.close();
+      users.close();
+      certificates.close();
+      logger.info('Hikyaku stopped');
+    },
+  };
+}
+
+function dkimSigner(domains: DomainStore, logger: Logger): MessageSigner {
+  const dkim = createDkimSigner(domains, logger);
+  return {
+    async sign(message) {
+      const fromDomain = headerFromDomain(message);
+      if (fromDomain === undefined) return { message, signedFor: undefined };
+      const { signed, domain } = await dkim.sign(message, fromDomain);
+      if (domain === undefined) logger.warn({ fromDomain }, 'no registered sending domain for this From: sent without DKIM signature');
+      return { message: signed, signedFor: domain };
+    },
+  };
+}

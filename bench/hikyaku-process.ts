@@ -1,0 +1,146 @@
+// Hikyaku under test: a fresh data folder, optionally a DKIM-signing domain,
+// then `hikyaku start` as a child process relaying to the count sink.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { removeFolder, stopChild, track, trackFolder } from './children.js';
+import { SmtpConnection, expectClass } from './smtp-connection.js';
+
+const run = promisify(execFile);
+
+/** dist/src/cli.js, beside dist/bench/ where this file is compiled. */
+export const CLI_PATH = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+export interface HikyakuOptions {
+  readonly sinkPort: number;
+  /** Register the sender's domain, so every message is DKIM-signed. */
+  readonly dkimDomain: string | undefined;
+  /** Room for the idle connections and the load sessions (limits.maxConnections). */
+  readonly maxConnections: number;
+  /** Extra node flags for the server, e.g. --cpu-prof. */
+  readonly nodeArgs: readonly string[];
+  readonly startTimeoutMs: number;
+}
+
+/** The tail of what the server wrote to stderr (warnings, errors). */
+interface StderrTail {
+  text: string;
+}
+
+export class HikyakuProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly stderrTail: StderrTail,
+    readonly dataDir: string,
+    readonly port: number,
+  ) {}
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('hikyaku has no pid');
+    return this.child.pid;
+  }
+
+  static async start(options: HikyakuOptions): Promise<HikyakuProcess> {
+    const dataDir = trackFolder(mkdtempSync(join(tmpdir(), 'hikyaku-bench-')));
+    const configFile = join(dataDir, 'hikyaku.yaml');
+    writeFileSync(
+      configFile,
+      `# Written by bench/self-bench for one scenario.\ndataDir: ${JSON.stringify(dataDir)}\nlimits:\n  maxConnections: ${options.maxConnections}\n`,
+    );
+    if (options.dkimDomain !== undefined) {
+      await run(process.execPath, [CLI_PATH, 'domain', 'add', options.dkimDomain, '--config', configFile, '--lang', 'en'], { timeout: 60_000 });
+    }
+    // Logs (JSON lines at info level) go to /dev/null: writing them is part of
+    // the cost, as Postfix's logging is part of Postfix's.
+    const devNull = openSync('/dev/null', 'w');
+    const args = [
+      ...options.nodeArgs,
+      CLI_PATH,
+      'start',
+      '--config',
+      configFile,
+      '--data-dir',
+      dataDir,
+      '--relay-listen',
+      '127.0.0.1:0',
+      '--submission-listen',
+      'off',
+      '--submissions-listen',
+      'off',
+      '--relayhost',
+      `127.0.0.1:${options.sinkPort}`,
+    ];
+    const child = track(spawn(process.execPath, args, { stdio: ['ignore', devNull, 'pipe'] }));
+    closeSync(devNull);
+    const tail: StderrTail = { text: '' };
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      tail.text = (tail.text + text).slice(-8_000);
+    });
+    try {
+      const port = await listeningPort(child, () => tail.text, options.startTimeoutMs);
+      await waitForGreeting(port, options.startTimeoutMs);
+      return new HikyakuProcess(child, tail, dataDir, port);
+    } catch (err) {
+      await stopChild(child, 3_000);
+      removeFolder(dataDir);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- hikyaku stderr ---\n${tail.text}`);
+    }
+  }
+
+  /** The last lines the server wrote to stderr (warnings, errors). */
+  get stderr(): string {
+    return this.stderrTail.text;
+  }
+
+  /** SIGTERM (Hikyaku stops cleanly), then remove its data folder. */
+  async stop(): Promise<void> {
+    await stopChild(this.child, 15_000);
+    removeFolder(this.dataDir);
+  }
+}
+
+/** `hikyaku start` prints "hikyaku: relay listening on HOST:PORT" on stderr. */
+function listeningPort(child: ChildProcess, stderr: () => string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`hikyaku did not listen within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (): void => {
+      const m = /relay listening on [^\s]+:(\d+)/.exec(stderr());
+      if (m?.[1]) done(undefined, Number(m[1]));
+    };
+    const onExit = (code: number | null): void => done(new Error(`hikyaku exited (${code}) before listening`));
+    function done(err: Error | undefined, port?: number): void {
+      clearTimeout(timer);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(port as number);
+    }
+    // Registered after the accumulating listener, so stderr() already holds this chunk.
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** Ready means: a connection gets the 220 greeting. */
+async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const conn = await SmtpConnection.open('127.0.0.1', port, 5_000);
+      try {
+        expectClass(await conn.reply(), 2, 'greeting');
+        await conn.command('QUIT', 2);
+        return;
+      } finally {
+        conn.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// A deliberately small SMTP client connection for measurement: one command at
+// a time (no pipelining, no TLS, no AUTH), so that every timing is the
+// server's reply to one command, as with Postfix's smtp-source.
+import { connect, type Socket } from 'node:net';
+
+export interface Reply {
+  readonly code: number;
+  readonly lines: readonly string[];
+}
+
+interface Waiter {
+  readonly resolve: (reply: Reply) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class SmtpConnection {
+  private buffered = '';
+  private lines: string[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readonly early: Reply[] = [];
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly socket: Socket,
+    private readonly replyTimeoutMs: number,
+  ) {
+    socket.setNoDelay(true);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error('connection closed by server')));
+  }
+
+  static open(host: string, port: number, timeoutMs: number): Promise<SmtpConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect timeout to ${host}:${port}`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new SmtpConnection(socket, timeoutMs));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  /** The next complete reply (the greeting, or the answer to what was sent). */
+  reply(): Promise<Reply> {
+    const ready = this.early.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new Error('reply timeout'));
+      }, this.replyTimeoutMs);
+      const waiter: Waiter = { resolve, reject, timer };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Send one command line (or a whole message) and wait for its reply. */
+  async send(data: string | Buffer): Promise<Reply> {
+    const pending = this.reply();
+    this.socket.write(data);
+    return pending;
+  }
+
+  /** Send a command; throw unless the reply's first digit is `klass`. */
+  async command(line: string, klass: number): Promise<Reply> {
+    const reply = await this.send(line + '\r\n');
+    expectClass(reply, klass, line.split(' ')[0] ?? line);
+    return reply;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: string): void {
+    this.buffered += chunk;
+    let nl: number;
+    while ((nl = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, nl).replace(/\r$/, '');
+      this.buffered = this.buffered.slice(nl + 1);
+      this.lines.push(line);
+      // RFC 5321 §4.2.1: the last line of a reply has a space (or nothing)
+      // after the code; continuation lines have a hyphen.
+      if (line.length >= 3 && line[3] !== '-') {
+        const reply: Reply = { code: Number(line.slice(0, 3)), lines: this.lines };
+        this.lines = [];
+        const waiter = this.waiters.shift();
+        if (waiter) {
+          clearTimeout(waiter.timer);
+          waiter.resolve(reply);
+        } else this.early.push(reply);
+      }
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const waiter of this.waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(err);
+    }
+  }
+}
+
+export function expectClass(reply: Reply, klass: number, what: string): void {
+  if (Math.floor(reply.code / 100) !== klass) throw new Error(`unexpected reply to ${what}: ${reply.lines.join(' | ')}`);
+}

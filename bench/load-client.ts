@@ -16,6 +16,8 @@ export interface LoadOptions {
   /** Messages sent over one connection before QUIT (1 = a new session per message). */
   readonly messagesPerSession: number;
   readonly replyTimeoutMs: number;
+  /** No new session starts after this long; the messages left count as refused. */
+  readonly timeLimitMs: number;
 }
 
 export interface LoadResult {
@@ -79,8 +81,14 @@ class Recorder {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const body = buildBody(options.messageBytes);
   const recorder = new Recorder(performance.now());
+  const deadline = recorder.startMs + options.timeLimitMs;
   let remaining = options.messages;
   const take = (): number => {
+    if (remaining > 0 && performance.now() > deadline) {
+      recorder.refused += remaining;
+      recorder.error(`time limit of ${options.timeLimitMs} ms reached: ${remaining} messages not sent`);
+      remaining = 0;
+    }
     const n = Math.min(options.messagesPerSession, remaining);
     remaining -= n;
     return n;

@@ -11,7 +11,6 @@ export interface Reply {
 interface Waiter {
   readonly resolve: (reply: Reply) => void;
   readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
 }
 
 export class SmtpConnection {
@@ -23,13 +22,18 @@ export class SmtpConnection {
 
   private constructor(
     readonly socket: Socket,
-    private readonly replyTimeoutMs: number,
+    replyTimeoutMs: number,
   ) {
     socket.setNoDelay(true);
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new Error('connection closed by server')));
+    // One inactivity timer per socket rather than one timer per reply: it is
+    // cheaper, and a silent server is the only way a reply can be late.
+    socket.setTimeout(replyTimeoutMs, () => {
+      if (this.waiters.length > 0) this.fail(new Error('reply timeout'));
+    });
   }
 
   static open(host: string, port: number, timeoutMs: number): Promise<SmtpConnection> {
@@ -56,15 +60,7 @@ export class SmtpConnection {
     const ready = this.early.shift();
     if (ready) return Promise.resolve(ready);
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new Error('reply timeout'));
-      }, this.replyTimeoutMs);
-      const waiter: Waiter = { resolve, reject, timer };
-      this.waiters.push(waiter);
-    });
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** Send one command line (or a whole message) and wait for its reply. */
@@ -98,20 +94,16 @@ export class SmtpConnection {
         const reply: Reply = { code: Number(line.slice(0, 3)), lines: this.lines };
         this.lines = [];
         const waiter = this.waiters.shift();
-        if (waiter) {
-          clearTimeout(waiter.timer);
-          waiter.resolve(reply);
-        } else this.early.push(reply);
+        if (waiter) waiter.resolve(reply);
+        else this.early.push(reply);
       }
     }
   }
 
   private fail(err: Error): void {
     this.failure ??= err;
-    for (const waiter of this.waiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(err);
-    }
+    for (const waiter of this.waiters.splice(0)) waiter.reject(err);
+    this.socket.destroy();
   }
 }
 

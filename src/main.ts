@@ -13,7 +13,7 @@ import { Intake, type MessageSigner } from './intake/intake.js';
 import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
 import { DomainStore } from './domains/domain-store.js';
-import { createDkimSigner, headerFromDomain } from './dkim/signer.js';
+import { createDkimSigner } from './dkim/signer.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -26,7 +26,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const users = UserStore.open(config.dataDir);
   const store = await openSqliteQueueStore({ dataDir: config.dataDir, logger });
   const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger });
-  const signer = dkimSigner(DomainStore.open(config.dataDir), logger);
+  const domains = DomainStore.open(config.dataDir);
+  const signer = dkimSigner(domains, logger);
 
   // The scheduler and intake refer to each other (intake announces new
   // messages; the scheduler's bounces go back through intake).
@@ -37,6 +38,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     schedule: config.queue.retry,
     logger,
     signer,
+    sendingDomains: { find: (fromDomain) => domains.findForFromDomain(fromDomain) },
     onStored: (id, envelope, message) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message),
   });
   const notifier = createBounceNotifier({
@@ -90,9 +92,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 function dkimSigner(domains: DomainStore, logger: Logger): MessageSigner {
   const dkim = createDkimSigner(domains, logger);
   return {
-    async sign(message) {
-      const fromDomain = headerFromDomain(message);
-      if (fromDomain === undefined) return { message, signedFor: undefined };
+    async sign(message, fromDomain) {
       const { signed, domain } = await dkim.sign(message, fromDomain);
       if (domain === undefined) logger.warn({ fromDomain }, 'no registered sending domain for this From: sent without DKIM signature');
       return { message: signed, signedFor: domain };

@@ -10,7 +10,6 @@
 // (mailauth's and Debian's python3-dkim).
 import { createHash, createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { Logger } from 'pino';
 import type { DkimKey, DomainStore, SendingDomain } from '../domains/domain-store.js';
 import { relaxedBodyHash, relaxedHeader } from './canonicalize.js';
@@ -180,17 +179,5 @@ function foldBase64(b64: string): string {
   return [first, ...rest].join('\r\n ');
 }
 
-/** The domain of the (first) address in the first From field, lower-case A-labels; undefined if none. */
-export function headerFromDomain(message: Buffer): string | undefined {
-  const from = headerFieldsOf(message).find((f) => f.name === 'from');
-  if (!from) return undefined;
-  // RFC 6532 allows UTF-8 in header values; the field is read as latin1 bytes.
-  const value = Buffer.from(from.raw.slice(from.raw.indexOf(':') + 1), 'latin1')
-    .toString('utf8')
-    .replace(/\r\n/g, '');
-  const first = addressparser(value, { flatten: true }).find((a) => a.address.includes('@'));
-  if (!first) return undefined;
-  const domain = first.address.slice(first.address.lastIndexOf('@') + 1).trim().replace(/\.$/, '');
-  if (domain === '') return undefined;
-  return domainToASCII(domain).toLowerCase() || domain.toLowerCase();
-}
+
+export { headerFromDomain } from '../message/from-address.js';

@@ -9,10 +9,18 @@ import type { QueueStore } from '../queue/queue-store.js';
 import type { Logger } from '../log/logger.js';
 import { toCrlf } from '../message/canonical.js';
 import { stampSubmittedMessage } from '../message/submission-headers.js';
+import { headerFromAddress } from '../message/from-address.js';
+import { domainOf } from '../core/address.js';
+import { alignedReturnPath, type ReturnPathDomain } from './return-path.js';
 
-/** Signs a message (DKIM) or returns it unchanged; the domain it signed for, if any. */
+/** Signs a message (DKIM) for its From domain, or returns it unchanged; the domain it signed for, if any. */
 export interface MessageSigner {
-  sign(message: Buffer): Promise<{ message: Buffer; signedFor: string | undefined }>;
+  sign(message: Buffer, fromDomain: string): Promise<{ message: Buffer; signedFor: string | undefined }>;
+}
+
+/** The registered sending domain for a From domain (exact or nearest parent). */
+export interface SendingDomains {
+  find(fromDomain: string): ReturnPathDomain | undefined;
 }
 
 /** Hands a freshly stored message to the scheduler for an immediate first attempt. */
@@ -24,6 +32,7 @@ export interface IntakeOptions {
   readonly schedule: RetrySchedule;
   readonly logger: Logger;
   readonly signer: MessageSigner | undefined;
+  readonly sendingDomains: SendingDomains | undefined;
   readonly onStored: NewMessageListener;
 }
 
@@ -45,7 +54,7 @@ export class Intake {
 
   /** Store the message durably; resolves with its queue id once it is on stable storage. */
   async accept(request: IntakeRequest): Promise<string> {
-    const { hostname, store, schedule, logger, signer, onStored } = this.#options;
+    const { hostname, store, schedule, logger, signer, sendingDomains, onStored } = this.#options;
     const nowMs = Date.now();
     const id = newQueueId(nowMs);
     let message = toCrlf(request.message);
@@ -58,13 +67,21 @@ export class Intake {
         rcptTo: request.envelope.rcptTo,
       });
     }
+    const fromAddress = headerFromAddress(message);
+    const fromDomain = fromAddress === undefined ? undefined : domainOf(fromAddress);
+    let envelope = request.envelope;
+    const mailFrom = alignedReturnPath(envelope.mailFrom, fromAddress, fromDomain ? sendingDomains?.find(fromDomain) : undefined);
+    if (mailFrom !== envelope.mailFrom) {
+      logger.info({ event: 'return-path', queueId: id, from: envelope.mailFrom, to: mailFrom }, 'envelope sender set to the From domain for DMARC alignment');
+      envelope = { ...envelope, mailFrom };
+    }
     let signedFor: string | undefined;
-    if (signer) {
-      ({ message, signedFor } = await signer.sign(message));
+    if (signer && fromDomain) {
+      ({ message, signedFor } = await signer.sign(message, fromDomain));
     }
     await store.enqueue({
       id,
-      envelope: request.envelope,
+      envelope,
       message,
       // The first attempt is made at once from memory; should the process die
       // during it, the stored retry time keeps a restart from hammering.
@@ -79,14 +96,14 @@ export class Intake {
         via: submitter.via,
         clientIp: submitter.clientIp,
         user: submitter.user,
-        mailFrom: request.envelope.mailFrom,
-        rcptTo: request.envelope.rcptTo,
+        mailFrom: envelope.mailFrom,
+        rcptTo: envelope.rcptTo,
         size: message.length,
         dkim: signedFor,
       },
       'message accepted',
     );
-    onStored(id, request.envelope, message);
+    onStored(id, envelope, message);
     return id;
   }
 }

@@ -38,7 +38,7 @@ export interface AttemptContext {
  * - 'store': found due by the poll.
  */
 export type AttemptSource =
-  | { readonly kind: 'memory'; readonly mailFrom: string; readonly rcptTo: readonly string[]; readonly message: Buffer }
+  | { readonly kind: 'memory'; readonly mailFrom: string; readonly rcptTo: readonly string[]; readonly message: Buffer; readonly acceptedAtMs: number }
   | { readonly kind: 'notified'; readonly message: Buffer | undefined }
   | { readonly kind: 'store' };
 
@@ -50,7 +50,11 @@ export async function runAttempt(ctx: AttemptContext, id: string, source: Attemp
     const request = await prepare(ctx, id, source);
     if (!request) return 'skipped';
     const outcomes = await callDeliver(ctx, request);
-    await settle(ctx, request, outcomes);
+    if (source.kind === 'memory' && outcomes.every((o) => o.kind === 'delivered')) {
+      await settleDelivered(ctx, id, source.acceptedAtMs, outcomes);
+    } else {
+      await settle(ctx, request, outcomes);
+    }
     return 'attempted';
   } catch (err) {
     ctx.logger.error({ err, queueId: id }, 'delivery attempt could not be completed; the message stays queued');
@@ -107,6 +111,23 @@ async function callDeliver(ctx: AttemptContext, request: DeliveryRequest): Promi
   }
 }
 
+/**
+ * The common case, kept cheap: a first attempt, made from memory, delivered
+ * to every recipient. Nothing to bounce or notify, so the stored copy need
+ * not be read back; recording the outcome removes the message.
+ */
+async function settleDelivered(ctx: AttemptContext, id: string, acceptedAtMs: number, outcomes: readonly RecipientOutcome[]): Promise<void> {
+  const clock: AttemptClock = { nowMs: Date.now(), createdAtMs: acceptedAtMs, schedule: ctx.schedule };
+  const updates = outcomes.map((outcome) => {
+    // As intake stored it: first attempt recorded, nothing failed yet.
+    const recipient = { rcptTo: outcome.rcptTo, status: 'queued', attempts: 1, nextAttemptAtMs: clock.nowMs, lastError: undefined, lastStatus: undefined } as const;
+    const result = attemptResult(recipient, outcome, clock);
+    logAttempt(ctx.logger, id, acceptedAtMs, result, clock);
+    return result.update;
+  });
+  await ctx.store.updateRecipients(id, updates);
+}
+
 async function settle(ctx: AttemptContext, request: DeliveryRequest, outcomes: readonly RecipientOutcome[]): Promise<void> {
   const message = await ctx.store.load(request.id);
   if (!message) {
@@ -141,20 +162,20 @@ function resultsFor(
       failure: localFailure('delivery reported no outcome for this recipient'),
     };
     const result = attemptResult(recipient, outcome, clock);
-    logAttempt(ctx.logger, message, result, clock);
+    logAttempt(ctx.logger, message.id, message.createdAtMs, result, clock);
     results.push(result);
   }
   return results;
 }
 
-function logAttempt(logger: Logger, message: StoredMessage, result: AttemptResult, clock: AttemptClock): void {
+function logAttempt(logger: Logger, id: string, createdAtMs: number, result: AttemptResult, clock: AttemptClock): void {
   logger.info(
     {
       event: 'delivery',
-      queueId: message.id,
+      queueId: id,
       rcptTo: result.rcptTo,
       relay: relayText(result.relay),
-      delayMs: clock.nowMs - message.createdAtMs,
+      delayMs: clock.nowMs - createdAtMs,
       dsn: result.dsn,
       status: result.status,
       tls: tlsText(result.relay),

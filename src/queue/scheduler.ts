@@ -84,7 +84,7 @@ export class Scheduler {
   notifyNew(id: string, mailFrom: string, rcptTo: readonly string[], message: Buffer): void {
     if (this.state !== 'running' || this.inFlight.has(id)) return;
     if (this.hasFreeSlot()) {
-      this.launch(id, { kind: 'memory', mailFrom, rcptTo, message });
+      this.launch(id, { kind: 'memory', mailFrom, rcptTo, message, acceptedAtMs: Date.now() });
       return;
     }
     if (this.waitingCount() >= MAX_WAITING) return; // stored; the poll finds it at its first retry time

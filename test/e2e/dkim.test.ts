@@ -44,7 +44,11 @@ after(async () => {
   await dns?.close();
 });
 
-async function submit(from: string, subject: string): Promise<Buffer> {
+async function submit(from: string, subject: string, envelopeFrom?: string): Promise<Buffer> {
+  return (await submitFull(from, subject, envelopeFrom)).raw;
+}
+
+async function submitFull(from: string, subject: string, envelopeFrom?: string) {
   const transport = nodemailer.createTransport({
     host: '127.0.0.1',
     port: server.ports.submission,
@@ -53,11 +57,17 @@ async function submit(from: string, subject: string): Promise<Buffer> {
     tls: { rejectUnauthorized: false },
   });
   const before = mx.messages.length;
-  await transport.sendMail({ from, to: 'someone@example.net', subject, text: `DKIM test: ${subject}\n` });
+  await transport.sendMail({
+    from,
+    to: 'someone@example.net',
+    subject,
+    text: `DKIM test: ${subject}\n`,
+    ...(envelopeFrom ? { envelope: { from: envelopeFrom, to: 'someone@example.net' } } : {}),
+  });
   transport.close();
   const [m] = (await mx.waitForMessages(before + 1)).slice(before);
   assert.ok(m);
-  return m.raw;
+  return m;
 }
 
 function selectors(raw: Buffer): string[] {
@@ -92,4 +102,16 @@ test('a From domain that is not registered goes out unsigned, with a warning in 
   const raw = await submit('someone@unregistered.test', 'unsigned');
   assert.equal(selectors(raw).length, 0);
   await server.waitForLog((r) => r['fromDomain'] === 'unregistered.test' && r['level'] === 40);
+});
+
+test('the envelope sender is moved into the From domain for DMARC alignment, or to its return-path domain', async () => {
+  const aligned = await submitFull('info@shop.test', 'alignment', 'www-data@vps-1234.provider.test');
+  assert.equal(aligned.mailFrom, 'info@shop.test');
+  await server.waitForLog((r) => r['event'] === 'return-path' && r['from'] === 'www-data@vps-1234.provider.test');
+  store.setReturnPathDomain('shop.test', 'bounce.shop.test');
+  await new Promise((r) => setTimeout(r, 20));
+  const bounced = await submitFull('info@shop.test', 'bounce domain', 'www-data@vps-1234.provider.test');
+  assert.equal(bounced.mailFrom, 'info@bounce.shop.test');
+  const untouched = await submitFull('someone@unregistered.test', 'not registered', 'www-data@vps-1234.provider.test');
+  assert.equal(untouched.mailFrom, 'www-data@vps-1234.provider.test');
 });

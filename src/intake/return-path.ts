@@ -1,0 +1,34 @@
+// DMARC alignment of the envelope sender (RFC 7489 §3.1.2): SPF is checked
+// against the MAIL FROM domain, so it only counts for DMARC when that domain
+// is the From domain (or shares its organisational domain). Web apps often
+// send with MAIL FROM www-data@vps-1234.provider.example and From: info@shop.example,
+// which fails alignment. For a registered sending domain we therefore use an
+// address in the From domain as the envelope sender — or, when the domain has
+// a return-path domain (a bounce subdomain), the same local part there.
+
+export interface ReturnPathDomain {
+  /** The registered sending domain (ASCII, lower case). */
+  readonly name: string;
+  readonly returnPathDomain: string | undefined;
+}
+
+function domainOfAddress(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '');
+}
+
+function within(domain: string, parent: string): boolean {
+  return domain === parent || domain.endsWith(`.${parent}`);
+}
+
+/**
+ * The envelope sender to use. Unchanged for bounces (null sender), for mail
+ * whose From domain is not registered, and when it already aligns.
+ */
+export function alignedReturnPath(mailFrom: string, fromAddress: string | undefined, domain: ReturnPathDomain | undefined): string {
+  if (mailFrom === '' || fromAddress === undefined || domain === undefined || !fromAddress.includes('@')) return mailFrom;
+  const current = domainOfAddress(mailFrom);
+  const target = domain.returnPathDomain ?? domain.name;
+  if (within(current, target) || (domain.returnPathDomain === undefined && within(current, domain.name))) return mailFrom;
+  if (domain.returnPathDomain !== undefined) return `${fromAddress.slice(0, fromAddress.lastIndexOf('@'))}@${domain.returnPathDomain}`;
+  return fromAddress;
+}

@@ -48,7 +48,9 @@ export class HikyakuProcess {
     const configFile = join(dataDir, 'hikyaku.yaml');
     writeFileSync(
       configFile,
-      `# Written by bench/self-bench for one scenario.\ndataDir: ${JSON.stringify(dataDir)}\nlimits:\n  maxConnections: ${options.maxConnections}\n`,
+      // A fully qualified hostname, so that Hikyaku does not warn about the machine's.
+      `# Written by bench/self-bench for one scenario.\nhostname: hikyaku.bench.example\ndataDir: ${JSON.stringify(dataDir)}\n` +
+        `limits:\n  maxConnections: ${options.maxConnections}\n`,
     );
     if (options.dkimDomain !== undefined) {
       await run(process.execPath, [CLI_PATH, 'domain', 'add', options.dkimDomain, '--config', configFile, '--lang', 'en'], { timeout: 60_000 });

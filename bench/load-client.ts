@@ -38,7 +38,7 @@ export interface LoadResult {
 const BODY_LINE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmn\r\n';
 
 /**
- * A body of exactly `bytes` bytes in 78-byte CRLF lines, then the final
+ * A body of `bytes` bytes (less a remainder under 3) in 78-byte CRLF lines, then the final
  * ".\r\n". No line starts with ".", so no dot-stuffing is needed (RFC 5321
  * §4.5.2). The headers come on top, as with smtp-source's -l.
  */

@@ -22,7 +22,16 @@ function ticksPerSecond(): number {
  * command name (field 2) may hold spaces, so fields are counted after its ')'.
  */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** The same for the main thread alone (its thread id is the process id). */
+export function mainThreadCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuSeconds(path: string): number {
+  const stat = readFileSync(path, 'latin1');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state), so field N is fields[N - 3].
   const utime = Number(fields[14 - 3]);

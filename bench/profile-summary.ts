@@ -1,13 +1,14 @@
 // Summarise a V8 .cpuprofile (from node --cpu-prof): self time per function,
 // and per area (a package in node_modules, a folder of dist/src, Node's
 // internals, GC), so that "where does the time go" has numbers.
-// Usage: node dist/bench/profile-summary.js FILE.cpuprofile [--top N]
+// Usage: node dist/bench/profile-summary.js FILE.cpuprofile [--top N] [--callers FUNCTION]...
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   readonly id: number;
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly children?: readonly number[];
 }
 
 interface CpuProfile {
@@ -38,6 +39,22 @@ export function selfTimes(profile: CpuProfile, keyOf: (node: ProfileNode) => str
   return [...totals].map(([key, ms]) => ({ key, ms })).sort((a, b) => b.ms - a.ms);
 }
 
+/**
+ * Self time of the functions named `name`, charged to the nearest caller
+ * that is not Node's own code (a frame of this project or of a package), so
+ * that "writeBuffer" becomes "who writes".
+ */
+export function callersOf(profile: CpuProfile, name: string): SelfTime[] {
+  const parent = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+  return selfTimes(profile, (node) => {
+    if (node.callFrame.functionName !== name) return '';
+    let up = parent.get(node.id);
+    while (up && !/\/(node_modules|dist)\//.test(up.callFrame.url)) up = parent.get(up.id);
+    return up ? functionKey(up) : '(no caller outside Node)';
+  }).filter((t) => t.key !== '');
+}
+
 export function functionKey(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
   const where = url ? `${shortUrl(url)}:${lineNumber + 1}` : '';
@@ -60,7 +77,10 @@ function shortUrl(url: string): string {
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ options: { top: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { top: { type: 'string' }, callers: { type: 'string', multiple: true } },
+    allowPositionals: true,
+  });
   const top = Number(values.top ?? 25);
   for (const file of positionals) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -76,6 +96,7 @@ function main(): void {
     };
     print('By area:', selfTimes(profile, areaKey));
     print('By function:', byFunction);
+    for (const name of values.callers ?? []) print(`Self time of ${name}, by nearest caller outside Node:`, callersOf(profile, name));
   }
 }
 

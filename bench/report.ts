@@ -18,6 +18,7 @@ export function rows(options: BenchOptions): readonly Row[] {
     { label: `accept msg/s (${mix})`, value: (s) => s.acceptPerSec, digits: 0 },
     { label: 'end-to-end msg/s (until the sink counted all), same', value: (s) => s.endToEndPerSec, digits: 0 },
     { label: 'CPU s per 10k msgs, server process (utime+stime), same', value: (s) => s.cpuPer10k, digits: 2 },
+    { label: 'of which main thread (event loop), same', value: (s) => s.mainThreadCpuPer10k, digits: 2 },
     { label: `session latency p50 ms (connect … QUIT reply), ${options.serial} serial`, value: (s) => s.sessionP50Ms, digits: 2 },
     { label: 'session latency p99 ms', value: (s) => s.sessionP99Ms, digits: 2 },
     { label: 'final dot → 250 p50 ms', value: (s) => s.dotP50Ms, digits: 2 },

@@ -4,7 +4,7 @@
 import { HikyakuProcess } from './hikyaku-process.js';
 import { openIdleConnections, runLoad, SENDER, type LoadOptions, type LoadResult } from './load-client.js';
 import type { BenchOptions, ScenarioName } from './options.js';
-import { cpuSeconds, memoryOf, type Memory } from './proc-stats.js';
+import { cpuSeconds, mainThreadCpuSeconds, memoryOf, type Memory } from './proc-stats.js';
 import { SinkProcess } from './sink-process.js';
 import { percentile } from './stats.js';
 
@@ -18,6 +18,8 @@ export interface Sample {
   readonly endToEndPerSec: number;
   /** utime+stime of the server under test (the sink, for the baseline) per 10k messages. */
   readonly cpuPer10k: number;
+  /** The part of cpuPer10k spent on the main thread (the event loop). */
+  readonly mainThreadCpuPer10k: number;
   /** The same for the count sink while Hikyaku relays to it (NaN for the baseline). */
   readonly sinkCpuPer10k: number;
   /** The same for the load client (this process). */
@@ -89,6 +91,7 @@ async function measure(scenario: ScenarioName, rep: number, options: BenchOption
   // Throughput. The sink is asked before the run, so that it answers the
   // moment it has counted N, not when the client gets round to asking.
   const cpu0 = cpuSeconds(target.pid);
+  const main0 = mainThreadCpuSeconds(target.pid);
   const sinkCpu0 = cpuSeconds(sink.pid);
   const client0 = process.cpuUsage();
   const allDelivered = sink.waitFor(options.messages, options.phaseTimeoutMs).then((r) => ({ ...r, atMs: performance.now() }));
@@ -99,6 +102,7 @@ async function measure(scenario: ScenarioName, rep: number, options: BenchOption
     : sink.waitFor(run.accepted, options.phaseTimeoutMs).then((r) => ({ ...r, atMs: performance.now() })));
   if (!delivered.reached) errors.push(`sink counted ${delivered.count} of ${run.accepted} accepted messages within the time limit`);
   const cpu = cpuSeconds(target.pid) - cpu0;
+  const mainCpu = mainThreadCpuSeconds(target.pid) - main0;
   const sinkCpu = cpuSeconds(sink.pid) - sinkCpu0;
   const client = process.cpuUsage(client0);
   const per10k = (seconds: number): number => (seconds / Math.max(1, run.accepted)) * 10_000;
@@ -117,6 +121,7 @@ async function measure(scenario: ScenarioName, rep: number, options: BenchOption
     acceptPerSec: run.accepted / ((run.lastAcceptMs - run.startMs) / 1000),
     endToEndPerSec: delivered.reached ? delivered.count / ((delivered.atMs - run.startMs) / 1000) : NaN,
     cpuPer10k: per10k(cpu),
+    mainThreadCpuPer10k: per10k(mainCpu),
     sinkCpuPer10k: scenario === 'baseline' ? NaN : per10k(sinkCpu),
     clientCpuPer10k: per10k((client.user + client.system) / 1e6),
     sessionP50Ms: percentile(serial.sessionMs, 50),

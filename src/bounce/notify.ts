@@ -67,39 +67,20 @@ export function createBounceNotifier(options: BounceNotifierOptions): BounceNoti
     logger.info({ event: kind === 'failure' ? 'bounce' : 'delay-notice', queueId: message.id, dsnQueueId: id, to: message.mailFrom }, 'delivery status notification queued');
   }
 
+  function dsnRecipient(r: DeferredRecipient, action: 'failed' | 'delayed', nowMs: number): DsnRecipient {
+    const { status, remoteMta, remoteReply, detail } = r.failure;
+    return { rcptTo: r.rcptTo, action, status, remoteMta, remoteReply, detail, lastAttemptAtMs: nowMs };
+  }
+
   return {
     async onFailed(message, failed) {
       const nowMs = Date.now();
-      await send(
-        message,
-        'failure',
-        failed.map((f) => ({
-          rcptTo: f.rcptTo,
-          action: 'failed',
-          status: f.failure.status,
-          remoteMta: f.failure.remoteMta,
-          remoteReply: f.failure.remoteReply,
-          detail: f.failure.detail,
-          lastAttemptAtMs: nowMs,
-        })),
-      );
+      await send(message, 'failure', failed.map((f) => dsnRecipient(f, 'failed', nowMs)));
     },
     async onDelayed(message, deferred) {
       const nowMs = Date.now();
-      await send(
-        message,
-        'delay',
-        deferred.map((d) => ({
-          rcptTo: d.rcptTo,
-          action: 'delayed',
-          status: d.failure.status,
-          remoteMta: d.failure.remoteMta,
-          remoteReply: d.failure.remoteReply,
-          detail: d.failure.detail,
-          lastAttemptAtMs: nowMs,
-          willRetryUntilMs: message.createdAtMs + options.maxLifetimeMs,
-        })),
-      );
+      const willRetryUntilMs = message.createdAtMs + options.maxLifetimeMs;
+      await send(message, 'delay', deferred.map((d) => ({ ...dsnRecipient(d, 'delayed', nowMs), willRetryUntilMs })));
     },
   };
 }

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Start Hikyaku the way ../shared/bench wants a server under test (see
+# bench/README.md): a fresh, empty data folder; plain SMTP on
+# $BENCH_HOST:$BENCH_PORT for the trusted loopback network; every message
+# relayed to the counting sink at $BENCH_RELAY_HOST:$BENCH_RELAY_PORT; stop on
+# SIGTERM. The data folder (queue, log) is removed when Hikyaku exits.
+#
+# Options, from the environment:
+#   HIKYAKU_DKIM_DOMAIN=bench.example   register the sender's domain: every message is DKIM-signed
+#   HIKYAKU_MAX_CONNECTIONS=2500        limits.maxConnections (the harness holds 2,000 idle ones)
+#   HIKYAKU_LOG=/dev/null               where the JSON log lines go (default: hikyaku.log in the data folder)
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CLI="$ROOT/dist/src/cli.js"
+[ -f "$CLI" ] || { echo "shared-bench-start: $CLI is missing; run 'npm run build' in $ROOT first" >&2; exit 1; }
+DATA=$(mktemp -d /tmp/hikyaku-shared-bench.XXXXXX)
+cat >"$DATA/hikyaku.yaml" <<EOF
+hostname: hikyaku.bench.example
+dataDir: $DATA
+limits:
+  maxConnections: ${HIKYAKU_MAX_CONNECTIONS:-2500}
+log:
+  file: ${HIKYAKU_LOG:-$DATA/hikyaku.log}
+EOF
+if [ -n "${HIKYAKU_DKIM_DOMAIN:-}" ]; then
+  node "$CLI" domain add "$HIKYAKU_DKIM_DOMAIN" --config "$DATA/hikyaku.yaml" --lang en >/dev/null
+fi
+node "$CLI" start --config "$DATA/hikyaku.yaml" \
+  --relay-listen "$BENCH_HOST:$BENCH_PORT" --submission-listen off --submissions-listen off \
+  --relayhost "[$BENCH_RELAY_HOST]:$BENCH_RELAY_PORT" &
+pid=$!
+# Hikyaku stops cleanly on SIGTERM; the folder goes once it has exited.
+trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" || true; rm -rf "$DATA"; exit 0' TERM INT
+wait "$pid" || true
+rm -rf "$DATA"

@@ -1,0 +1,81 @@
+// The bytes sent after "354": the message with CRLF line endings, every line
+// that starts with "." given one more (RFC 5321 §4.5.2 transparency), and
+// the end-of-data line "." (§4.1.1.4), in as few Buffers as possible, since
+// every socket write costs a system call that on loopback runs the whole
+// receiving TCP path.
+import { toCrlf } from '../message/canonical.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const DOT = 0x2e;
+const LINE_START_DOT = Buffer.from('\n.', 'latin1');
+const EXTRA_DOT = Buffer.from('.', 'latin1');
+/** After a final CRLF only "." CRLF is needed; otherwise the last line is ended first. */
+const END_AFTER_CRLF = Buffer.from('.\r\n', 'latin1');
+const END_WITH_CRLF = Buffer.from('\r\n.\r\n', 'latin1');
+
+/** Messages up to this size go out in one write. */
+export const DATA_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The DATA payload for `message` as Buffers of at most `chunkSize` bytes
+ * (one Buffer when it fits), produced lazily so a large message is never
+ * held twice in full. Bare CR and bare LF become CRLF (toCrlf).
+ */
+export function* dataChunks(message: Buffer, chunkSize: number = DATA_CHUNK_BYTES): Generator<Buffer, void, undefined> {
+  if (!(chunkSize >= END_WITH_CRLF.length)) throw new RangeError('chunkSize too small');
+  const msg = toCrlf(message);
+  const len = msg.length;
+  // Where a line starts with a dot: usually nowhere, which one native scan finds.
+  const dots: number[] = [];
+  if (len > 0 && msg[0] === DOT) dots.push(0);
+  for (let i = msg.indexOf(LINE_START_DOT); i !== -1; i = msg.indexOf(LINE_START_DOT, i + 2)) dots.push(i + 1);
+  const end = len === 0 || (msg[len - 2] === CR && msg[len - 1] === LF) ? END_AFTER_CRLF : END_WITH_CRLF;
+  const total = len + dots.length + end.length;
+
+  if (dots.length === 0 && total > chunkSize) {
+    // Large and nothing to stuff: hand out views of the message itself and
+    // copy only the tail that shares the last Buffer with the end line.
+    let offset = 0;
+    while (len - offset + end.length > chunkSize) {
+      const n = Math.min(chunkSize, len - offset);
+      yield msg.subarray(offset, offset + n);
+      offset += n;
+    }
+    const last = Buffer.allocUnsafe(len - offset + end.length);
+    msg.copy(last, 0, offset);
+    end.copy(last, len - offset);
+    yield last;
+    return;
+  }
+
+  // The pieces in order: message spans, with one extra "." before each line-leading dot.
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const at of dots) {
+    if (at > from) pieces.push(msg.subarray(from, at));
+    pieces.push(EXTRA_DOT);
+    from = at;
+  }
+  if (from < len) pieces.push(msg.subarray(from));
+  pieces.push(end);
+
+  let remaining = total;
+  let chunk = Buffer.allocUnsafe(Math.min(chunkSize, remaining));
+  let fill = 0;
+  for (const piece of pieces) {
+    let offset = 0;
+    while (offset < piece.length) {
+      const n = piece.copy(chunk, fill, offset, Math.min(piece.length, offset + chunk.length - fill));
+      fill += n;
+      offset += n;
+      if (fill === chunk.length) {
+        yield chunk;
+        remaining -= fill;
+        if (remaining === 0) return;
+        chunk = Buffer.allocUnsafe(Math.min(chunkSize, remaining));
+        fill = 0;
+      }
+    }
+  }
+}

@@ -93,14 +93,15 @@ export function createDkimSigner(store: DomainStore, logger: Logger): DkimSigner
       const { names, canonical } = signedHeaderData(fields);
       const timestamp = Math.floor(Date.now() / 1000);
 
-      const headers: string[] = [];
-      for (const key of keys) {
-        try {
-          headers.push(signatureField(domain.name, key, keyObjectFor(key), names, canonical, bodyHash, timestamp));
-        } catch (err) {
-          logger.error({ err, domain: domain.name, selector: key.selector }, 'DKIM signing with this key failed');
-        }
-      }
+      const signed = await Promise.all(
+        keys.map((key) =>
+          signatureField(domain.name, key, keyObjectFor(key), names, canonical, bodyHash, timestamp).catch((err: unknown) => {
+            logger.error({ err, domain: domain.name, selector: key.selector }, 'DKIM signing with this key failed');
+            return undefined;
+          }),
+        ),
+      );
+      const headers = signed.filter((h): h is string => h !== undefined);
       if (headers.length === 0) return { signed: message, domain: undefined };
       return { signed: Buffer.concat([Buffer.from(headers.join(''), 'latin1'), message]), domain: domain.name };
     },
@@ -128,7 +129,7 @@ function signedHeaderData(fields: readonly HeaderField[]): { names: string[]; ca
 }
 
 /** A complete, folded "DKIM-Signature: …\r\n" field (latin1). */
-function signatureField(
+async function signatureField(
   domainName: string,
   key: DkimKey,
   privateKey: KeyObject,
@@ -136,7 +137,7 @@ function signatureField(
   canonicalHeaders: string,
   bodyHash: string,
   timestamp: number,
-): string {
+): Promise<string> {
   // Folded by hand so that what is hashed is exactly what is sent; b= comes
   // last and is hashed empty (RFC 6376 §3.5, b= tag; §3.7 step 2).
   const lines = [
@@ -150,10 +151,19 @@ function signatureField(
   const data = Buffer.from(canonicalHeaders + relaxedHeader(unsigned).slice(0, -2), 'latin1');
   const signature =
     key.algorithm === 'rsa-sha256'
-      ? cryptoSign('sha256', data, privateKey)
+      ? await signInPool('sha256', data, privateKey)
       : // RFC 8463 §3: Ed25519 (PureEdDSA) signs the SHA-256 hash of the data.
-        cryptoSign(null, createHash('sha256').update(data).digest(), privateKey);
+        await signInPool(null, createHash('sha256').update(data).digest(), privateKey);
   return unsigned + foldBase64(signature.toString('base64')) + '\r\n';
+}
+
+/**
+ * crypto.sign with a callback runs in libuv's thread pool: an RSA-2048
+ * signature costs about 1.3 ms of CPU, which on the event loop would halve
+ * the acceptance rate; in the pool it uses the other core.
+ */
+function signInPool(algorithm: string | null, data: Buffer, key: KeyObject): Promise<Buffer> {
+  return new Promise((resolve, reject) => cryptoSign(algorithm, data, key, (err, signature) => (err ? reject(err) : resolve(signature))));
 }
 
 /** `prefix` + items joined by `sep`, folded before lines pass 78 characters (RFC 5322 §2.1.1). */

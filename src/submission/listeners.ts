@@ -86,6 +86,8 @@ async function startListener(kind: ListenerKind, listenerConfig: ListenerConfig,
     // A PTR lookup per connection would slow every session and use the system
     // resolver; the Received header carries the IP literal instead.
     disableReverseLookup: true,
+    // Replies are small writes; never let Nagle's algorithm hold one back waiting for an ACK.
+    noDelay: true,
     logger: false,
     ...handlers,
   };

@@ -22,6 +22,7 @@ import {
   classifyUnexpected,
   toOutcome,
   type AttemptContext,
+  type RecipientResult,
   type SessionFailure,
   type Verdict,
 } from './classify.js';
@@ -126,15 +127,16 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     return [candidate.ip, transport.port, tls, transport.verifyCertificate ? 'verify' : 'any', name, transport.auth?.username ?? ''].join('|');
   }
 
-  /** A ready session: an idle one that answers RSET, or a new one. Throws SmtpSessionError. */
+  /**
+   * A ready session: an idle one (its next transaction starts with RSET, RFC 5321
+   * §4.1.1.5, pipelined with MAIL by the client), or a new one. Throws SmtpSessionError.
+   */
   async function session(candidate: Candidate, transport: Transport, tls: ClientTlsMode, ca: string | undefined): Promise<{ client: SmtpClient; key: string }> {
     const key = poolKey(candidate, transport, tls);
-    for (let idle = pool.takeIdle(key); idle !== undefined; idle = pool.takeIdle(key)) {
-      // RFC 5321 §4.1.1.5: RSET starts the next transaction clean, and proves the idle connection still works.
-      if (await idle.reset()) {
-        log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, reused: true, messages: idle.messageCount }, 'reusing SMTP connection');
-        return { client: idle, key };
-      }
+    const idle = pool.takeIdle(key);
+    if (idle !== undefined) {
+      log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, reused: true, messages: idle.messageCount }, 'reusing SMTP connection');
+      return { client: idle, key };
     }
     const options: SmtpClientOptions = {
       ip: candidate.ip,
@@ -152,6 +154,26 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     const client = await SmtpClient.connect(options);
     log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, tls: client.relay.tls, reused: false }, 'SMTP connection established');
     return { client, key };
+  }
+
+  /** A session with `candidate`, or why there is none. */
+  async function openSession(candidate: Candidate, transport: Transport, ca: string | undefined): Promise<{ client: SmtpClient; key: string } | { failure: SessionFailure }> {
+    try {
+      return await session(candidate, transport, transport.tls, ca);
+    } catch (err) {
+      if (!(err instanceof SmtpSessionError)) throw err;
+      const failure = err.failure;
+      // Postfix at security level "may": a failed handshake is retried in
+      // plain text, since opportunistic TLS must never make delivery worse.
+      if (transport.tls !== 'opportunistic' || failure.type !== 'tls-failed') return { failure };
+      log.debug({ host: candidate.host, ip: candidate.ip, reason: failure.message }, 'STARTTLS failed, retrying without TLS');
+      try {
+        return await session(candidate, transport, 'none', ca);
+      } catch (err2) {
+        if (!(err2 instanceof SmtpSessionError)) throw err2;
+        return { failure: err2.failure };
+      }
+    }
   }
 
   /** Try the candidates in order until every recipient of the group has a final verdict. */
@@ -176,27 +198,26 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
       const ctx: AttemptContext = { remoteMta: `${candidate.host}[${candidate.ip}]`, lastHost: i === candidates.length - 1 };
       const noSession: RelayInfo = { host: candidate.host, ip: candidate.ip, port: transport.port, tls: undefined };
 
-      let opened: { client: SmtpClient; key: string } | undefined;
+      // An idle connection the server has dropped meanwhile answers nothing to
+      // the transaction's RSET and nothing was sent: take another (`send` → undefined).
+      let sent: { client: SmtpClient; key: string; results: Map<string, RecipientResult> } | undefined;
       let failure: SessionFailure | undefined;
-      try {
-        opened = await session(candidate, transport, transport.tls, ca);
-      } catch (err) {
-        if (!(err instanceof SmtpSessionError)) throw err;
-        failure = err.failure;
-        // Postfix at security level "may": a failed handshake is retried in
-        // plain text, since opportunistic TLS must never make delivery worse.
-        if (transport.tls === 'opportunistic' && failure.type === 'tls-failed') {
-          log.debug({ host: candidate.host, ip: candidate.ip, reason: failure.message }, 'STARTTLS failed, retrying without TLS');
-          try {
-            opened = await session(candidate, transport, 'none', ca);
-            failure = undefined;
-          } catch (err2) {
-            if (!(err2 instanceof SmtpSessionError)) throw err2;
-            failure = err2.failure;
-          }
+      while (sent === undefined) {
+        const opened = await openSession(candidate, transport, ca);
+        if (!('client' in opened)) {
+          failure = opened.failure;
+          break;
         }
+        const { client, key } = opened;
+        let results: Map<string, RecipientResult> | undefined;
+        try {
+          results = await client.send({ mailFrom, rcptTo: pending, message });
+        } finally {
+          if (results === undefined) await pool.release(key, client);
+        }
+        if (results !== undefined) sent = { client, key, results };
       }
-      if (opened === undefined) {
+      if (sent === undefined) {
         const f = failure as SessionFailure;
         log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, failure: f }, 'SMTP session failed');
         const verdict = classifySessionFailure(f, ctx);
@@ -206,9 +227,8 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
         break;
       }
 
-      const { client, key } = opened;
+      const { client, key, results } = sent;
       try {
-        const results = await client.send({ mailFrom, rcptTo: pending, message });
         const relay: RelayInfo = { ...client.relay, host: candidate.host };
         const retry: string[] = [];
         for (const r of pending) {

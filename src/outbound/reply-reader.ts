@@ -27,8 +27,9 @@ const CR = 0x0d;
 const MAX_LINE = 64 * 1024;
 
 export class ReplyReader {
-  /** Bytes received but not yet a complete line. */
-  private partial: Buffer | undefined;
+  /** Data received after the last line end, kept as received: joined only once a line end arrives. */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
   /** Lines of a multi-line reply seen so far. */
   private lines: string[] = [];
   private texts: string[] = [];
@@ -37,20 +38,30 @@ export class ReplyReader {
   /** Feed socket data. Throws ReplyFormatError on a line that is not a reply line (the stream is then unusable). */
   push(chunk: Buffer): void {
     let data = chunk;
-    if (this.partial !== undefined) {
-      data = Buffer.concat([this.partial, chunk]);
-      this.partial = undefined;
+    if (chunk.indexOf(LF) === -1) {
+      // No line end yet (a reply trickling in): keep the piece without copying.
+      this.partialBytes += chunk.length;
+      if (this.partialBytes > MAX_LINE) throw new ReplyFormatError(`reply line longer than ${MAX_LINE} bytes`);
+      this.partial.push(chunk);
+      return;
+    }
+    if (this.partial.length > 0) {
+      this.partial.push(chunk);
+      data = Buffer.concat(this.partial, this.partialBytes + chunk.length);
+      this.partial = [];
+      this.partialBytes = 0;
     }
     let start = 0;
     for (let lf = data.indexOf(LF); lf !== -1; lf = data.indexOf(LF, start)) {
-      // RFC 5321 lines end in CRLF; tolerate a bare LF as many clients do.
+      // RFC 5321 lines end in CRLF; tolerate a bare LF as many implementations do.
       const end = lf > start && data[lf - 1] === CR ? lf - 1 : lf;
       this.line(data.toString('utf8', start, end));
       start = lf + 1;
     }
     if (start < data.length) {
-      if (data.length - start > MAX_LINE) throw new ReplyFormatError(`reply line longer than ${MAX_LINE} bytes`);
-      this.partial = data.subarray(start);
+      this.partialBytes = data.length - start;
+      if (this.partialBytes > MAX_LINE) throw new ReplyFormatError(`reply line longer than ${MAX_LINE} bytes`);
+      this.partial.push(data.subarray(start));
     }
   }
 
@@ -61,7 +72,7 @@ export class ReplyReader {
 
   /** True when nothing is held: no partial line, no partial multi-line reply, no reply not yet taken. */
   get empty(): boolean {
-    return this.partial === undefined && this.lines.length === 0 && this.ready.length === 0;
+    return this.partialBytes === 0 && this.lines.length === 0 && this.ready.length === 0;
   }
 
   private line(line: string): void {

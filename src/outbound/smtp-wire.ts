@@ -103,6 +103,11 @@ export class SmtpWire {
     return this.ending === undefined;
   }
 
+  /** Why the connection ended; undefined while it is open. */
+  get ended(): WireEnd | undefined {
+    return this.ending;
+  }
+
   /** The negotiated TLS version and cipher, when TLS is up. */
   get tls(): { version: string; cipher: string } | undefined {
     const s = this.socket;

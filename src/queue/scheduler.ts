@@ -56,6 +56,8 @@ export class Scheduler {
   private state: 'new' | 'running' | 'stopped' = 'new';
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** The last query returned as many ids as it asked for: more may be due. */
+  private lastBatchFull = false;
   private pollRequested = false;
 
   constructor(options: SchedulerOptions) {
@@ -145,8 +147,11 @@ export class Scheduler {
     if (this.state !== 'running') return;
     this.fillSlots();
     // A failed attempt (store error) does not trigger a poll: it would find
-    // the same message due again and spin; the timer retries later.
-    if (end !== 'failed' && this.hasFreeSlot()) this.requestPoll();
+    // the same message due again and spin; the timer retries later. Nor does
+    // a completion when the last query already returned everything that was
+    // due: under load that would be two queries per delivered message, for
+    // nothing (new messages come through notifyNew, the rest by the timer).
+    if (end !== 'failed' && this.hasFreeSlot() && this.ready.length === 0 && this.lastBatchFull) this.requestPoll();
   }
 
   private fillSlots(): void {
@@ -195,6 +200,7 @@ export class Scheduler {
       const limit = Math.max(READY_BATCH_MIN, 8 * maxConcurrentDeliveries) + this.inFlight.size;
       const ids = await store.dueMessageIds(queriedAtMs, limit);
       if (this.state !== 'running') return;
+      this.lastBatchFull = ids.length >= limit;
       this.ready = ids.filter((id) => !this.inFlight.has(id));
       this.fillSlots();
     }

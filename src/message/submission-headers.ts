@@ -2,7 +2,7 @@
 // our Received trace field on top, and Date / Message-ID when the client left
 // them out. Works on the header block bytes only; the body is copied once,
 // into the output buffer.
-import { randomBytes } from 'node:crypto';
+import { randomIdBytes } from '../core/random-pool.js';
 import type { Submitter } from '../core/envelope.js';
 import { formatRfc5322Date } from './date.js';
 import { headerFieldNames, splitHeader } from './header-block.js';
@@ -22,7 +22,7 @@ export interface SubmissionStamp {
 
 /** <queueId.random@hostname>: unique even if a queue id were reused across nodes. */
 export function newMessageId(queueId: string, hostname: string): string {
-  return `<${queueId}.${randomBytes(6).toString('hex')}@${hostname}>`;
+  return `<${queueId}.${randomIdBytes(6).toString('hex')}@${hostname}>`;
 }
 
 /**

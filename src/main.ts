@@ -80,7 +80,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // then deliveries in flight; then the stores.
       await Promise.all(listeners.map((l) => l.close()));
       await running.stop(30_000);
+      // Deliveries that outlived that wait are cut short (bounded), then given
+      // a moment to record their outcome before the store closes: an outcome
+      // lost here means a second delivery after the restart.
       await deliverer.close();
+      await running.stop(5_000);
       await store.close();
       users.close();
       certificates.close();

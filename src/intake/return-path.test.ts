@@ -21,6 +21,10 @@ test('envelope sender alignment, row by row', () => {
     ['www-data@vps.example', 'info@other.example', undefined, 'www-data@vps.example'],
     ['www-data@vps.example', undefined, shop, 'www-data@vps.example'],
     ['', 'MAILER-DAEMON@mail.shop.example', shop, ''],
+    // a From local part that cannot be a reverse-path as parsed: keep the client's
+    ['www-data@vps.example', 'a b@shop.example', shop, 'www-data@vps.example'],
+    ['www-data@vps.example', 'ä@shop.example', shop, 'www-data@vps.example'],
+    ['ä@vps.example', 'ö@shop.example', shop, 'ö@shop.example'],
   ];
   for (const [mailFrom, from, domain, expected] of rows) {
     assert.equal(alignedReturnPath(mailFrom, from, domain), expected, `${mailFrom} / ${from} / ${JSON.stringify(domain)}`);

@@ -5,6 +5,7 @@
 // which fails alignment. For a registered sending domain we therefore use an
 // address in the From domain as the envelope sender — or, when the domain has
 // a return-path domain (a bounce subdomain), the same local part there.
+import { isRoutableAddress } from '../core/address.js';
 
 export interface ReturnPathDomain {
   /** The registered sending domain (ASCII, lower case). */
@@ -25,10 +26,23 @@ function within(domain: string, parent: string): boolean {
  * whose From domain is not registered, and when it already aligns.
  */
 export function alignedReturnPath(mailFrom: string, fromAddress: string | undefined, domain: ReturnPathDomain | undefined): string {
-  if (mailFrom === '' || fromAddress === undefined || domain === undefined || !fromAddress.includes('@')) return mailFrom;
+  if (mailFrom === '' || fromAddress === undefined || domain === undefined || !usableAsMailFrom(fromAddress, mailFrom)) return mailFrom;
   const current = domainOfAddress(mailFrom);
   const target = domain.returnPathDomain ?? domain.name;
   if (within(current, target) || (domain.returnPathDomain === undefined && within(current, domain.name))) return mailFrom;
   if (domain.returnPathDomain !== undefined) return `${fromAddress.slice(0, fromAddress.lastIndexOf('@'))}@${domain.returnPathDomain}`;
   return fromAddress;
+}
+
+/**
+ * The From address as a reverse-path: a plain dot-atom local part (the header
+ * parser drops the quotes of "a b"@x, which would make an unusable MAIL FROM
+ * and an undeliverable bounce), and no UTF-8 unless the client already used it
+ * (RFC 6531: it needs SMTPUTF8 all the way).
+ */
+function usableAsMailFrom(address: string, original: string): boolean {
+  if (!isRoutableAddress(address)) return false;
+  const local = address.slice(0, address.lastIndexOf('@'));
+  if (!/^[^\s"(),:;<>@[\\\]]+$/.test(local)) return false;
+  return /^[\x00-\x7f]*$/.test(address) || !/^[\x00-\x7f]*$/.test(original);
 }

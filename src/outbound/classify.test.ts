@@ -79,6 +79,8 @@ const recipientRows: { name: string; r: RecipientResult; ctx: AttemptContext; ex
   { name: 'unexpected 354 where a final reply belongs', r: { type: 'rejected', stage: 'rcpt', reply: reply(354, undefined) }, ctx: last, expect: { kind: 'deferred', status: '4.5.0', stage: 'rcpt' } },
   { name: 'message larger than SIZE', r: { type: 'too-big', size: 2000, limit: 1000 }, ctx: notLast, expect: { kind: 'bounced', status: '5.3.4', stage: 'mail' } },
   { name: 'connection lost before the reply to the final dot', r: { type: 'interrupted', failure: { type: 'lost', stage: 'data', timedOut: true, message: 'timeout' } }, ctx: last, expect: { kind: 'deferred', status: '4.4.2', stage: 'data' } },
+  { name: 'message sent, no reply to the final dot, more hosts: no second MX (duplicate risk)', r: { type: 'interrupted', failure: { type: 'lost', stage: 'data', timedOut: true, message: 'timeout', messageSent: true } }, ctx: notLast, expect: { kind: 'deferred', status: '4.4.2', stage: 'data' } },
+  { name: 'lost during DATA before the message was sent, more hosts: next MX', r: { type: 'interrupted', failure: { type: 'lost', stage: 'data', timedOut: false, message: 'closed' } }, ctx: notLast, expect: { kind: 'next-host', status: '4.4.2', stage: 'data' } },
 ];
 
 for (const row of recipientRows) {

@@ -25,7 +25,14 @@ export type SessionFailure =
   /** The policy requires TLS and the server did not offer STARTTLS. */
   | { readonly type: 'tls-unavailable' }
   /** The connection dropped or went silent in the middle of the session. */
-  | { readonly type: 'lost'; readonly stage: DeliveryStage; readonly timedOut: boolean; readonly message: string }
+  | {
+      readonly type: 'lost';
+      readonly stage: DeliveryStage;
+      readonly timedOut: boolean;
+      readonly message: string;
+      /** The whole message and its final dot were sent: the server may well have it. */
+      readonly messageSent?: boolean;
+    }
   /** The server said something we cannot interpret (no reply code, unexpected code). */
   | { readonly type: 'protocol'; readonly stage: DeliveryStage; readonly message: string }
   /** A problem on our side (configuration, unexpected exception): no other host would do better. */
@@ -136,18 +143,21 @@ export function classifySessionFailure(f: SessionFailure, ctx: AttemptContext): 
         failure('4.7.5', 'tls', ctx, undefined, hostDetail(ctx, 'TLS is required but the server does not offer STARTTLS')),
         ctx,
       );
-    case 'lost':
+    case 'lost': {
       // RFC 3463 X.4.2 "Bad connection": the session started, then broke.
-      return soft(
-        failure(
-          '4.4.2',
-          f.stage,
-          ctx,
-          undefined,
-          hostDetail(ctx, `${f.timedOut ? 'conversation timed out' : 'lost connection'} during ${STAGE_COMMAND[f.stage]}: ${f.message}`),
-        ),
+      const lost = failure(
+        '4.4.2',
+        f.stage,
         ctx,
+        undefined,
+        hostDetail(ctx, `${f.timedOut ? 'conversation timed out' : 'lost connection'} during ${STAGE_COMMAND[f.stage]}: ${f.message}`),
       );
+      // After the final dot the server has probably taken the message (RFC 1047:
+      // the classic duplicate-message window). Another MX now would very likely
+      // deliver it twice; retry later instead, as Postfix does.
+      if (f.messageSent) return { kind: 'deferred', failure: lost };
+      return soft(lost, ctx);
+    }
     case 'protocol':
       // RFC 3463 X.5.0 "Other or undefined protocol status".
       return soft(failure('4.5.0', f.stage, ctx, undefined, hostDetail(ctx, `protocol error during ${STAGE_COMMAND[f.stage]}: ${f.message}`)), ctx);

@@ -253,6 +253,11 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     }
     const release = await pool.acquire(route.destination);
     try {
+      if (closed) {
+        // Waited for a slot past close(): don't start a session that the stop would cut.
+        const verdict = classifySessionFailure({ type: 'local', status: '4.3.2', message: 'delivery agent is shutting down' }, { remoteMta: undefined, lastHost: true });
+        return new Map(rcpts.map((r) => [r, { verdict, relay: undefined }]));
+      }
       return await attempt(route, candidates, rcpts, mailFrom, message);
     } finally {
       release();
@@ -316,10 +321,21 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     },
     async close() {
       closed = true;
-      await Promise.allSettled([...inFlight]);
-      await pool.close();
+      // Bounded: a slow MX must not hold a stop for commandTimeoutMs (minutes).
+      // What is still in flight afterwards is retried from the queue later.
+      await within(Promise.allSettled([...inFlight]), CLOSE_WAIT_MS);
+      await within(pool.close(), QUIT_WAIT_MS);
     },
   };
+}
+
+const CLOSE_WAIT_MS = 10_000;
+const QUIT_WAIT_MS = 3_000;
+
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise.then(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
 /** "example.com" matches itself; ".example.com" matches its subdomains (Postfix transport-map style). */

@@ -198,7 +198,7 @@ export class SmtpClient {
       await this.wire.sendData(dataChunks(tx.message));
       const final = await this.wire.read(1);
       const reply = final.replies[0];
-      if (reply === undefined) result = this.unanswered('data', final.replies, final.end);
+      if (reply === undefined) result = messageSent(this.unanswered('data', final.replies, final.end));
       else if (isPositive(reply)) result = { type: 'accepted', reply: parseReply(reply.raw) ?? { code: reply.code, enhanced: undefined, text: reply.raw } };
       else result = this.refused('data', reply);
     }
@@ -418,4 +418,10 @@ function unexpected(raw: RawReply): string {
 function brokenOff(stage: DeliveryStage, end: WireEnd | undefined): SessionFailure {
   if (end?.kind === 'protocol') return { type: 'protocol', stage, message: end.message };
   return { type: 'lost', stage, timedOut: end?.kind === 'timeout', message: end?.message ?? 'connection closed' };
+}
+
+/** Mark a broken-off end of data: the message was written in full, only its confirmation is missing. */
+function messageSent(result: RecipientResult): RecipientResult {
+  if (result.type !== 'interrupted' || result.failure.type !== 'lost') return result;
+  return { type: 'interrupted', failure: { ...result.failure, messageSent: true } };
 }

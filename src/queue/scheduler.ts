@@ -58,6 +58,8 @@ export class Scheduler {
   private polling = false;
   /** The last query returned as many ids as it asked for: more may be due. */
   private lastBatchFull = false;
+  /** Whose turn it is to take the next free slot: a due retry (true) or a waiting new message. */
+  private readyTurn = false;
   private pollRequested = false;
 
   constructor(options: SchedulerOptions) {
@@ -154,17 +156,35 @@ export class Scheduler {
     if (end !== 'failed' && this.hasFreeSlot() && this.ready.length === 0 && this.lastBatchFull) this.requestPoll();
   }
 
+  /**
+   * Start work while slots are free, alternating between new messages that
+   * wait for a slot and retries found due by the poll, so that a steady
+   * stream of new mail cannot starve the retries (nor the reverse).
+   */
   private fillSlots(): void {
+    let readyFirst = this.readyTurn;
     while (this.hasFreeSlot()) {
-      const waiting = this.takeWaiting();
-      if (waiting) {
-        if (!this.inFlight.has(waiting.id)) this.launch(waiting.id, { kind: 'notified', message: waiting.message });
-        continue;
-      }
-      const id = this.ready.shift();
-      if (id === undefined) return;
-      if (!this.inFlight.has(id)) this.launch(id, { kind: 'store' });
+      const started = readyFirst ? this.startReady() || this.startWaiting() : this.startWaiting() || this.startReady();
+      if (!started) break;
+      readyFirst = !readyFirst;
     }
+    this.readyTurn = readyFirst;
+  }
+
+  /** False when nothing waits. */
+  private startWaiting(): boolean {
+    const waiting = this.takeWaiting();
+    if (!waiting) return false;
+    if (!this.inFlight.has(waiting.id)) this.launch(waiting.id, { kind: 'notified', message: waiting.message });
+    return true;
+  }
+
+  /** False when no due id is left from the last poll. */
+  private startReady(): boolean {
+    const id = this.ready.shift();
+    if (id === undefined) return false;
+    if (!this.inFlight.has(id)) this.launch(id, { kind: 'store' });
+    return true;
   }
 
   /** Run a poll now, or right after the one in progress. */
@@ -195,7 +215,8 @@ export class Scheduler {
   private async poll(): Promise<void> {
     const { store, maxConcurrentDeliveries, pollIntervalMs } = this.options;
     const queriedAtMs = Date.now();
-    if (this.hasFreeSlot() && this.ready.length === 0 && this.waitingCount() === 0) {
+    // Also when new messages wait for slots: due retries then take turns with them.
+    if (this.ready.length === 0) {
       // In-flight ids may still be due (a slow first attempt): ask for enough to see past them.
       const limit = Math.max(READY_BATCH_MIN, 8 * maxConcurrentDeliveries) + this.inFlight.size;
       const ids = await store.dueMessageIds(queriedAtMs, limit);

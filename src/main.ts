@@ -12,7 +12,7 @@ import { createDeliverer } from './outbound/deliverer.js';
 import { Intake, type MessageSigner } from './intake/intake.js';
 import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
-import { DomainStore } from './domains/domain-store.js';
+import { DomainStore, type SendingDomain } from './domains/domain-store.js';
 import { createDkimSigner } from './dkim/signer.js';
 
 export interface RunningServer {
@@ -38,7 +38,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     schedule: config.queue.retry,
     logger,
     signer,
-    sendingDomains: { find: (fromDomain) => domains.findForFromDomain(fromDomain) },
+    sendingDomains: { find: (fromDomain) => findSendingDomain(domains, fromDomain, logger) },
     onStored: (id, envelope, message) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message),
   });
   const notifier = createBounceNotifier({
@@ -93,13 +93,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
 }
 
-function dkimSigner(domains: DomainStore, logger: Logger): MessageSigner {
+function dkimSigner(domains: DomainStore, logger: Logger): MessageSigner<SendingDomain> {
   const dkim = createDkimSigner(domains, logger);
   return {
-    async sign(message, fromDomain) {
-      const { signed, domain } = await dkim.sign(message, fromDomain);
+    async sign(message, fromDomain, sending) {
+      const { signed, domain } = await dkim.signWith(message, sending);
       if (domain === undefined) logger.warn({ fromDomain }, 'no registered sending domain for this From: sent without DKIM signature');
       return { message: signed, signedFor: domain };
     },
   };
+}
+
+/** A damaged domain file must not refuse mail: log it and send unsigned, unaligned. */
+function findSendingDomain(domains: DomainStore, fromDomain: string, logger: Logger): SendingDomain | undefined {
+  try {
+    return domains.findForFromDomain(fromDomain);
+  } catch (err) {
+    logger.error({ err, fromDomain }, 'cannot read sending domain: message not DKIM-signed');
+    return undefined;
+  }
 }

@@ -22,6 +22,8 @@ export interface DkimSigner {
    * registered domain matches (or it has no usable active key).
    */
   sign(message: Buffer, fromDomain: string): Promise<{ signed: Buffer; domain: string | undefined }>;
+  /** The same for a sending domain already looked up (intake does it once per message). */
+  signWith(message: Buffer, domain: SendingDomain | undefined): Promise<{ signed: Buffer; domain: string | undefined }>;
 }
 
 /**
@@ -67,7 +69,7 @@ export function createDkimSigner(store: DomainStore, logger: Logger): DkimSigner
     return k;
   };
 
-  return {
+  const signer: DkimSigner = {
     async sign(message, fromDomain) {
       let domain: SendingDomain | undefined;
       try {
@@ -76,6 +78,10 @@ export function createDkimSigner(store: DomainStore, logger: Logger): DkimSigner
         logger.error({ err, fromDomain }, 'cannot read sending domain: message not DKIM-signed');
         return { signed: message, domain: undefined };
       }
+      return signer.signWith(message, domain);
+    },
+
+    async signWith(message, domain) {
       if (!domain) return { signed: message, domain: undefined };
       const keys = domain.keys.filter((k) => k.state === 'active');
       if (keys.length === 0) {
@@ -106,6 +112,7 @@ export function createDkimSigner(store: DomainStore, logger: Logger): DkimSigner
       return { signed: Buffer.concat([Buffer.from(headers.join(''), 'latin1'), message]), domain: domain.name };
     },
   };
+  return signer;
 }
 
 /**

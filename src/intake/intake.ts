@@ -13,26 +13,30 @@ import { headerFromAddress } from '../message/from-address.js';
 import { domainOf } from '../core/address.js';
 import { alignedReturnPath, type ReturnPathDomain } from './return-path.js';
 
-/** Signs a message (DKIM) for its From domain, or returns it unchanged; the domain it signed for, if any. */
-export interface MessageSigner {
-  sign(message: Buffer, fromDomain: string): Promise<{ message: Buffer; signedFor: string | undefined }>;
+/**
+ * Signs a message (DKIM) for its From domain, or returns it unchanged; the
+ * domain it signed for, if any. Given the sending domain intake already looked
+ * up, so the lookup is made once per message.
+ */
+export interface MessageSigner<D extends ReturnPathDomain = ReturnPathDomain> {
+  sign(message: Buffer, fromDomain: string, domain: D | undefined): Promise<{ message: Buffer; signedFor: string | undefined }>;
 }
 
 /** The registered sending domain for a From domain (exact or nearest parent). */
-export interface SendingDomains {
-  find(fromDomain: string): ReturnPathDomain | undefined;
+export interface SendingDomains<D extends ReturnPathDomain = ReturnPathDomain> {
+  find(fromDomain: string): D | undefined;
 }
 
 /** Hands a freshly stored message to the scheduler for an immediate first attempt. */
 export type NewMessageListener = (id: string, envelope: Envelope, message: Buffer) => void;
 
-export interface IntakeOptions {
+export interface IntakeOptions<D extends ReturnPathDomain = ReturnPathDomain> {
   readonly hostname: string;
   readonly store: QueueStore;
   readonly schedule: RetrySchedule;
   readonly logger: Logger;
-  readonly signer: MessageSigner | undefined;
-  readonly sendingDomains: SendingDomains | undefined;
+  readonly signer: MessageSigner<D> | undefined;
+  readonly sendingDomains: SendingDomains<D> | undefined;
   readonly onStored: NewMessageListener;
 }
 
@@ -45,10 +49,10 @@ export interface IntakeRequest {
   readonly envId?: string | undefined;
 }
 
-export class Intake {
-  readonly #options: IntakeOptions;
+export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
+  readonly #options: IntakeOptions<D>;
 
-  constructor(options: IntakeOptions) {
+  constructor(options: IntakeOptions<D>) {
     this.#options = options;
   }
 
@@ -70,14 +74,15 @@ export class Intake {
     const fromAddress = headerFromAddress(message);
     const fromDomain = fromAddress === undefined ? undefined : domainOf(fromAddress);
     let envelope = request.envelope;
-    const mailFrom = alignedReturnPath(envelope.mailFrom, fromAddress, fromDomain ? sendingDomains?.find(fromDomain) : undefined);
+    const sending = fromDomain ? sendingDomains?.find(fromDomain) : undefined;
+    const mailFrom = alignedReturnPath(envelope.mailFrom, fromAddress, sending);
     if (mailFrom !== envelope.mailFrom) {
       logger.info({ event: 'return-path', queueId: id, from: envelope.mailFrom, to: mailFrom }, 'envelope sender set to the From domain for DMARC alignment');
       envelope = { ...envelope, mailFrom };
     }
     let signedFor: string | undefined;
     if (signer && fromDomain) {
-      ({ message, signedFor } = await signer.sign(message, fromDomain));
+      ({ message, signedFor } = await signer.sign(message, fromDomain, sending));
     }
     await store.enqueue({
       id,

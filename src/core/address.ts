@@ -19,7 +19,7 @@ export function normalizeAddress(address: string): string {
   return at < 0 ? address : `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
 }
 
-// A deliberately permissive check: smtp-server already parsed the path; this
+// A deliberately permissive check: the SMTP session already parsed the path; this
 // only rejects what no MX could route (no domain, spaces, control characters).
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9\u0080-\uffff](?:[a-z0-9\u0080-\uffff-]{0,61}[a-z0-9\u0080-\uffff])?\.)+[a-z0-9\u0080-\uffff-]{2,63}$|^\[[0-9a-f:.]+\]$/i;
 

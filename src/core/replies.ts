@@ -1,26 +1,64 @@
 // Every reply Hikyaku sends to an SMTP client, in one table, so the codes
-// and enhanced codes can be reviewed in one sitting.
+// and enhanced codes (RFC 3463, RFC 5248 registry) can be reviewed in one
+// sitting.
 import { smtpReply, type SmtpReply } from './smtp-reply.js';
 
 export const replies = {
+  // --- session (RFC 5321 §4.2, §4.3.2) ---
+  greeting: (hostname: string): SmtpReply => smtpReply(220, undefined, `${hostname} ESMTP Hikyaku`),
+  helo: (hostname: string, clientName: string): SmtpReply => smtpReply(250, undefined, `${hostname} Hello ${clientName}`),
+  ok: smtpReply(250, '2.0.0', 'Ok'),
+  senderOk: smtpReply(250, '2.1.0', 'Sender ok'),
+  recipientOk: smtpReply(250, '2.1.5', 'Recipient ok'),
+  startData: smtpReply(354, undefined, 'End data with <CR><LF>.<CR><LF>'),
+  readyToStartTls: smtpReply(220, '2.0.0', 'Ready to start TLS'),
+  bye: smtpReply(221, '2.0.0', 'Bye'),
+  help: smtpReply(214, '2.0.0', 'Hikyaku: see https://www.rfc-editor.org/rfc/rfc5321'),
+  // --- protocol errors (RFC 5321 §4.2.2, RFC 3463 §3.6) ---
+  unknownCommand: smtpReply(500, '5.5.2', 'Command not recognized'),
+  lineTooLong: smtpReply(500, '5.5.6', 'Line too long'),
+  notImplemented: smtpReply(502, '5.5.1', 'Command not implemented'),
+  vrfyDisabled: smtpReply(502, '5.5.1', 'VRFY command is disabled'),
+  heloSyntax: smtpReply(501, '5.5.4', 'Syntax: EHLO hostname'),
+  noArguments: smtpReply(501, '5.5.4', 'Syntax error: no arguments allowed'),
+  mailSyntax: smtpReply(501, '5.5.4', 'Syntax: MAIL FROM:<address>'),
+  rcptSyntax: smtpReply(501, '5.5.4', 'Syntax: RCPT TO:<address>'),
+  unsupportedParameter: smtpReply(555, '5.5.4', 'Unsupported MAIL/RCPT parameter'),
+  badBodyType: smtpReply(501, '5.5.4', 'BODY must be 7BIT or 8BITMIME'),
+  sendHeloFirst: smtpReply(503, '5.5.1', 'Send HELO/EHLO first'),
+  nestedMail: smtpReply(503, '5.5.1', 'Sender already specified'),
+  needMail: smtpReply(503, '5.5.1', 'Need MAIL command'),
+  needRcpt: smtpReply(503, '5.5.1', 'Need RCPT command'),
+  tlsAlreadyActive: smtpReply(503, '5.5.1', 'TLS already active'),
+  tooManyErrors: smtpReply(421, '4.7.0', 'Too many errors, closing connection'),
+  timeout: smtpReply(421, '4.4.2', 'Timeout exceeded, closing connection'),
+  tooManyConnections: smtpReply(421, '4.7.0', 'Too many connections, try again later'),
+  // RFC 6531 §3.5: a UTF-8 address needs the SMTPUTF8 parameter.
+  utf8AddressNeedsSmtputf8: smtpReply(553, '5.6.7', 'Non-ASCII address requires the SMTPUTF8 parameter'),
+  // --- authentication (RFC 4954) ---
   // RFC 4954 §6: authentication is required before MAIL on the submission port.
   authRequired: smtpReply(530, '5.7.0', 'Authentication required'),
   // RFC 3207 §4: commands other than EHLO/STARTTLS/QUIT/NOOP/RSET before TLS.
   tlsRequired: smtpReply(530, '5.7.0', 'Must issue a STARTTLS command first'),
   authSucceeded: smtpReply(235, '2.7.0', 'Authentication successful'),
   authFailed: smtpReply(535, '5.7.8', 'Authentication credentials invalid'),
-  authTooWeak: smtpReply(538, '5.7.11', 'Encryption required for requested authentication mechanism'),
   authTempFailure: smtpReply(454, '4.7.0', 'Temporary authentication failure'),
+  authCancelled: smtpReply(501, '5.7.0', 'Authentication cancelled'),
+  authBadBase64: smtpReply(501, '5.5.2', 'Cannot decode response (not base64)'),
+  authMechanismUnknown: smtpReply(504, '5.5.4', 'Unrecognized authentication mechanism'),
+  alreadyAuthenticated: smtpReply(503, '5.5.1', 'Already authenticated'),
+  authDuringTransaction: smtpReply(503, '5.5.1', 'AUTH not allowed during a mail transaction'),
+  authChallenge: (text: string): SmtpReply => smtpReply(334, undefined, text),
+  // --- policy ---
   relayDenied: smtpReply(554, '5.7.1', 'Relay access denied'),
   senderNotAllowed: smtpReply(553, '5.7.1', 'Sender address not allowed for this user'),
   badSenderSyntax: smtpReply(553, '5.1.7', 'Bad sender address syntax'),
   badRecipientSyntax: smtpReply(553, '5.1.3', 'Bad recipient address syntax'),
   tooManyRecipients: smtpReply(452, '4.5.3', 'Too many recipients'),
   messageTooBig: smtpReply(552, '5.3.4', 'Message size exceeds fixed maximum message size'),
+  // --- the message ---
   queued: (id: string): SmtpReply => smtpReply(250, '2.0.0', `Ok: queued as ${id}`),
   localError: smtpReply(451, '4.3.0', 'Local error in processing, try again later'),
   shuttingDown: smtpReply(421, '4.3.2', 'Service shutting down, closing transmission channel'),
   storageFull: smtpReply(452, '4.3.1', 'Insufficient system storage'),
-  // RFC 5321 §2.3.8 / SMTP smuggling defence: bare LF or CR in the data.
-  bareLineEnding: smtpReply(554, '5.6.11', 'Bare CR or LF in message data is not allowed'),
 } as const;

@@ -22,10 +22,28 @@ export function smtpReply(code: number, enhanced: string | undefined, text: stri
   return Object.freeze({ code, enhanced, lines: Object.freeze(lines) });
 }
 
-/** The reply as text, one line per element, without the final CRLF (smtp-server adds it). */
+/** The reply as text, one line per element, without codes and without the final CRLF. */
 export function formatReply(reply: SmtpReply): string {
   const prefix = reply.enhanced ? `${reply.enhanced} ` : '';
   return reply.lines.map((l) => prefix + l).join('\n');
+}
+
+const wireCache = new WeakMap<SmtpReply, string>();
+
+/**
+ * The reply as sent on the wire: "250-first\r\n250 last\r\n" (RFC 5321
+ * §4.2.1), the enhanced code on every line (RFC 2034 §4). Cached per reply
+ * object, since most replies are constants sent thousands of times a second.
+ */
+export function wireReply(reply: SmtpReply): string {
+  const cached = wireCache.get(reply);
+  if (cached !== undefined) return cached;
+  const prefix = reply.enhanced ? `${reply.enhanced} ` : '';
+  const last = reply.lines.length - 1;
+  let out = '';
+  for (let i = 0; i <= last; i++) out += `${reply.code}${i === last ? ' ' : '-'}${prefix}${reply.lines[i]}\r\n`;
+  wireCache.set(reply, out);
+  return out;
 }
 
 export function isTemporary(reply: Pick<SmtpReply, 'code'>): boolean {

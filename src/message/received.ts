@@ -39,25 +39,33 @@ export function addressLiteral(ip: string): string {
 
 /** Text that goes inside a comment: no parentheses or backslashes that would unbalance it. */
 function commentText(text: string): string {
-  return sanitizeFieldText(text).replace(/[()\\]/g, '?');
+  const cleaned = sanitizeFieldText(text);
+  return /[()\\]/.test(cleaned) ? cleaned.replace(/[()\\]/g, '?') : cleaned;
 }
+
+// What token() would change: white space (which sanitizeFieldText also
+// trims), control characters, and the characters replaced by '?'.
+const NOT_A_PLAIN_TOKEN = /[\s()\\;<>"\x00-\x1f\x7f]/;
 
 /** A token that must stay one word (HELO name, protocol): anything odd becomes '?'. */
 function token(text: string, fallback: string): string {
-  const cleaned = sanitizeFieldText(text).replace(/[\s()\\;<>"]/g, '?');
+  const cleaned = NOT_A_PLAIN_TOKEN.test(text) ? sanitizeFieldText(text).replace(/[\s()\\;<>"]/g, '?') : text;
   return cleaned.length > 0 ? cleaned : fallback;
 }
 
 function tcpInfo(submitter: Submitter): string {
   const literal = addressLiteral(submitter.clientIp);
   const name = submitter.clientHostname.trim();
-  // smtp-server reports "[ip]" when the reverse lookup failed: then only the literal.
+  // No name (we make no reverse lookup) or an odd one: then only the literal.
   if (name === '' || name.startsWith('[') || !/^[A-Za-z0-9.-]+$/.test(name)) return literal;
   return `${name} ${literal}`;
 }
 
-/** The whole Received field, folded, ending with CRLF. */
-export function receivedField(input: ReceivedInput): string {
+/**
+ * The whole Received field, folded, ending with CRLF. `date` is
+ * `formatRfc5322Date(input.nowMs)`, passed in when the caller has it already.
+ */
+export function receivedField(input: ReceivedInput, date = formatRfc5322Date(input.nowMs)): string {
   const { submitter } = input;
   const lines = [`Received: from ${token(submitter.helo, 'unknown')} (${tcpInfo(submitter)})`];
   if (submitter.tls) {
@@ -65,7 +73,6 @@ export function receivedField(input: ReceivedInput): string {
   }
   if (submitter.user !== undefined) lines.push('(authenticated sender)');
   lines.push(`by ${token(input.hostname, 'localhost')} (Hikyaku) with ${token(submitter.protocol, 'ESMTP')} id ${token(input.queueId, 'unknown')}`);
-  const date = formatRfc5322Date(input.nowMs);
   // RFC 5321 §4.4: the FOR clause names the recipient only when there is exactly one,
   // so that the Bcc recipients of a multi-recipient message are not disclosed.
   const only = input.rcptTo.length === 1 ? input.rcptTo[0] : undefined;

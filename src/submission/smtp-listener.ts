@@ -1,0 +1,103 @@
+// One listening SMTP socket (plain, or implicit TLS for port 465) and the
+// sessions on it: the connection limit, certificate reload and a graceful
+// stop that never cuts a message off between its final dot and our reply.
+import { createServer as createPlainServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import { wireReply } from '../core/smtp-reply.js';
+import { replies } from '../core/replies.js';
+import type { Logger } from '../log/logger.js';
+import { SmtpSession, type SessionContext } from './smtp-session.js';
+import type { SessionPolicy } from './session-policy.js';
+
+export interface SmtpListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Port 465 style: TLS from the first byte (RFC 8314). */
+  readonly implicitTls: boolean;
+  readonly tlsOptions: SecureContextOptions;
+  readonly hostname: string;
+  readonly maxMessageBytes: number;
+  readonly maxConnections: number;
+  readonly socketTimeoutMs: number;
+  /** How long a stop lets transactions under way finish before answering 421. */
+  readonly closeTimeoutMs: number;
+  readonly policy: SessionPolicy;
+  readonly logger: Logger;
+}
+
+export interface SmtpListener {
+  readonly port: number;
+  /** Use a new certificate for connections from now on. */
+  updateTls(options: SecureContextOptions): void;
+  close(): Promise<void>;
+}
+
+export async function listenSmtp(options: SmtpListenerOptions): Promise<SmtpListener> {
+  let secureContext = createSecureContext(options.tlsOptions);
+  const ctx: SessionContext = {
+    hostname: options.hostname,
+    maxMessageBytes: options.maxMessageBytes,
+    socketTimeoutMs: options.socketTimeoutMs,
+    policy: options.policy,
+    secureContext: () => secureContext,
+    logger: options.logger,
+  };
+  const sessions = new Set<SmtpSession>();
+  const forget = (session: SmtpSession): void => {
+    sessions.delete(session);
+    if (sessions.size === 0) for (const waiter of idleWaiters.splice(0)) waiter();
+  };
+  const idleWaiters: (() => void)[] = [];
+
+  const onConnection = (socket: Socket, secure: boolean): void => {
+    if (sessions.size >= options.maxConnections) {
+      socket.on('error', () => {});
+      socket.end(wireReply(replies.tooManyConnections));
+      return;
+    }
+    sessions.add(new SmtpSession(socket, ctx, { secure, onClosed: forget }));
+  };
+
+  let server: Server;
+  if (options.implicitTls) {
+    const tlsServer = createTlsServer({ ...options.tlsOptions, handshakeTimeout: options.socketTimeoutMs });
+    tlsServer.on('secureConnection', (socket: TLSSocket) => onConnection(socket, true));
+    // Failed handshakes (port scanners, old clients refused by minVersion) are routine.
+    tlsServer.on('tlsClientError', (err) => options.logger.debug({ err }, 'TLS handshake failed'));
+    server = tlsServer;
+  } else {
+    server = createPlainServer({ noDelay: true }, (socket) => onConnection(socket, false));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => options.logger.warn({ err }, 'SMTP listener error'));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  return {
+    port,
+    updateTls(tlsOptions) {
+      secureContext = createSecureContext(tlsOptions);
+      if (options.implicitTls) (server as ReturnType<typeof createTlsServer>).setSecureContext(tlsOptions);
+    },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of [...sessions]) session.shutdown();
+      if (sessions.size > 0) {
+        const idle = new Promise<void>((resolve) => idleWaiters.push(resolve));
+        const timer = setTimeout(() => {
+          for (const session of [...sessions]) session.forceClose();
+        }, options.closeTimeoutMs);
+        await idle;
+        clearTimeout(timer);
+      }
+      await closed;
+    },
+  };
+}

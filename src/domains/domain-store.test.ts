@@ -4,7 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import readline from 'node:readline';
 import { DomainStore, DomainStoreError } from './domain-store.js';
+import { RECHECK_MS } from './directory-changes.js';
 import { freeSelectorBase } from './dkim-key-generation.js';
 
 // RSA-2048 generation costs a few hundred ms on a busy machine, so the
@@ -189,7 +193,7 @@ test('rotate: new selectors, old keys retiring until now + overlap, expired ones
   );
 });
 
-test('another DomainStore instance (another process) sees add, rotate and remove at once', () => {
+test('another DomainStore instance in this process (the CLI code) sees add, rotate and remove at once', () => {
   const dataDir = tempDataDir();
   const server = DomainStore.open(dataDir);
   const cli = DomainStore.open(dataDir);
@@ -217,4 +221,92 @@ test('a damaged domain file is reported with its path', () => {
   for (const read of [() => store.get('example.com'), () => store.list(), () => store.findForFromDomain('example.com')]) {
     assert.throws(read, (err: unknown) => err instanceof DomainStoreError && err.code === 'corrupt' && err.message.includes('example.com.json'));
   }
+});
+
+/** Polls `check` between turns of the event loop until it holds; fails after `limitMs`. */
+async function eventually(what: string, check: () => boolean, limitMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > limitMs) assert.fail(`not seen within ${limitMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Another process (the `hikyaku domain` CLI's DomainStore code, run by a
+ * child node), which performs one command per line read from stdin.
+ */
+function domainCommandProcess(dataDir: string): { run(command: string): Promise<void>; close(): Promise<void> } {
+  // Compiled JS under `npm test`, TypeScript through tsx otherwise.
+  const compiled = import.meta.url.endsWith('.js');
+  const code = `
+    import readline from 'node:readline';
+    import { DomainStore } from ${JSON.stringify(new URL(compiled ? './domain-store.js' : './domain-store.ts', import.meta.url).href)};
+    const store = DomainStore.open(process.env.HIKYAKU_TEST_DATA_DIR);
+    for await (const line of readline.createInterface({ input: process.stdin })) {
+      if (line === 'add') store.add('example.com', { ed25519: false });
+      if (line === 'rotate') store.rotate('example.com', { overlapMs: 1 });
+      if (line === 'remove') store.remove('example.com');
+      console.log('done ' + line);
+    }`;
+  const child = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', code], {
+    env: { ...process.env, HIKYAKU_TEST_DATA_DIR: dataDir },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async run(command) {
+      child.stdin.write(`${command}\n`);
+      const { value } = await lines.next();
+      assert.equal(value, `done ${command}`);
+    },
+    async close() {
+      child.stdin.end();
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
+test('changes made by another process are seen by a running store without a restart', async (t) => {
+  const dataDir = tempDataDir();
+  fs.mkdirSync(path.join(dataDir, 'domains'), { mode: 0o700 });
+  const server = DomainStore.open(dataDir);
+  t.after(() => server.close());
+  const cli = domainCommandProcess(dataDir);
+  t.after(() => cli.close());
+
+  assert.equal(server.findForFromDomain('mail.example.com'), undefined);
+  await cli.run('add');
+  await eventually('domain add', () => server.findForFromDomain('mail.example.com')?.name === 'example.com');
+  const before = server.findForFromDomain('mail.example.com');
+  assert.equal(server.findForFromDomain('mail.example.com'), before, 'unchanged: the same object, no re-read');
+
+  await cli.run('rotate');
+  await eventually('domain rotate-key', () => server.findForFromDomain('mail.example.com')?.keys.length === 2);
+  assert.notEqual(server.findForFromDomain('mail.example.com')?.keys[0]?.selector, before?.keys[0]?.selector);
+
+  await cli.run('remove');
+  await eventually('domain remove', () => server.findForFromDomain('mail.example.com') === undefined);
+});
+
+test(`without a directory watch, a change outside the store is still seen within ${RECHECK_MS} ms`, async () => {
+  const source = DomainStore.open(tempDataDir());
+  source.add('example.com', { nowMs: NOV_2026 });
+  // The domains directory does not exist yet, so nothing can be watched.
+  const dataDir = tempDataDir();
+  const server = DomainStore.open(dataDir);
+  assert.equal(server.findForFromDomain('example.com'), undefined);
+  // Written with plain file operations, as another program would: this
+  // process's stores are not told.
+  fs.mkdirSync(path.join(dataDir, 'domains'), { mode: 0o700 });
+  fs.copyFileSync(path.join(source.dir, 'example.com.json'), path.join(dataDir, 'domains', 'example.com.json'));
+  await new Promise((resolve) => setTimeout(resolve, RECHECK_MS + 50));
+  assert.equal(server.findForFromDomain('example.com')?.name, 'example.com');
+  server.close();
+});
+
+test('many distinct From domains: answers stay right after the oldest are forgotten', () => {
+  for (let i = 0; i < 1500; i++) assert.equal(shared.findForFromDomain(`host${i}.example.org`), undefined);
+  assert.equal(shared.findForFromDomain('host1.news.example.com')?.name, 'news.example.com');
+  assert.equal(shared.findForFromDomain('host0.example.org'), undefined);
 });

@@ -4,12 +4,15 @@
 //
 // Every read checks the file's identity (inode, size, mtime, ctime) and
 // re-parses only when it changed: writes are renames, so each write gives a
-// new inode. A `hikyaku domain add` or `rotate-key` in another process is
-// therefore seen by the running server on its next message, without a
-// restart and without re-parsing JSON for every message.
+// new inode. The lookup made for every accepted message (findForFromDomain)
+// goes further and keeps its answers without any system call until the
+// directory may have changed (directory-changes.ts): a `hikyaku domain add`
+// or `rotate-key` in another process is seen by the running server a moment
+// later (fs.watch), and within RECHECK_MS (1 s) at worst, without a restart.
 import fs from 'node:fs';
 import path from 'node:path';
 import { domainToASCII } from 'node:url';
+import { DirectoryChanges, RECHECK_MS } from './directory-changes.js';
 import {
   dateSelector,
   freeSelectorBase,
@@ -51,12 +54,27 @@ interface CacheEntry {
   readonly domain: SendingDomain;
 }
 
+/** A findForFromDomain answer, valid while the generation is unchanged and for at most RECHECK_MS. */
+interface LookupEntry {
+  /** The canonical names to try, nearest first: the From domain's normalisation never changes. */
+  readonly candidates: readonly string[];
+  result: SendingDomain | undefined;
+  checkedAtMs: number;
+  generation: number;
+}
+
+/** Distinct From domains remembered; more are rare, and the oldest is then forgotten. */
+const MAX_LOOKUPS = 1024;
+
 export class DomainStore {
   readonly dir: string;
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly lookups = new Map<string, LookupEntry>();
+  private readonly changes: DirectoryChanges;
 
   private constructor(dir: string) {
     this.dir = dir;
+    this.changes = new DirectoryChanges(dir);
   }
 
   /** Opens (does not create) `<dataDir>/domains`; it is created on the first add. */
@@ -104,9 +122,9 @@ export class DomainStore {
       returnPathDomain: undefined,
     });
     ensurePrivateDir(this.dir);
-    if (!createPrivateFileExclusive(this.file(canonical), serializeDomain(domain))) {
-      throw new DomainStoreError('exists', canonical, `domain ${canonical} already exists`);
-    }
+    const created = createPrivateFileExclusive(this.file(canonical), serializeDomain(domain));
+    this.changes.changed();
+    if (!created) throw new DomainStoreError('exists', canonical, `domain ${canonical} already exists`);
     return domain;
   }
 
@@ -118,6 +136,8 @@ export class DomainStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
+    } finally {
+      this.changes.changed();
     }
     this.cache.delete(canonical);
     return true;
@@ -166,20 +186,38 @@ export class DomainStore {
     return this.write({ ...current, returnPathDomain: rp });
   }
 
-  /** The registered domain for a header From domain: exact, else the nearest registered parent. */
+  /**
+   * The registered domain for a header From domain: exact, else the nearest
+   * registered parent. Runs for every accepted message, so the answer is
+   * remembered per From domain until the directory may have changed (see
+   * the top of this file). A damaged domain file throws every time.
+   */
   findForFromDomain(fromDomain: string): SendingDomain | undefined {
-    const ascii = domainToASCII(fromDomain.trim().replace(/\.$/, '')).toLowerCase();
-    if (ascii === '') return undefined;
-    const labels = ascii.split('.');
-    // Stop at two labels: a bare TLD can never be registered (normalizeDomainName).
-    for (let i = 0; i + 2 <= labels.length; i++) {
-      const candidate = labels.slice(i).join('.');
-      const canonical = normalizeDomainName(candidate);
-      if (canonical === undefined) continue;
-      const found = this.read(canonical);
-      if (found) return found;
+    const nowMs = performance.now();
+    const generation = this.changes.generation(nowMs);
+    let entry = this.lookups.get(fromDomain);
+    if (entry && entry.generation === generation && nowMs - entry.checkedAtMs < RECHECK_MS) return entry.result;
+    const candidates = entry?.candidates ?? fromDomainCandidates(fromDomain);
+    let result: SendingDomain | undefined;
+    for (const canonical of candidates) {
+      result = this.read(canonical);
+      if (result) break;
     }
-    return undefined;
+    if (entry) {
+      entry.result = result;
+      entry.checkedAtMs = nowMs;
+      entry.generation = generation;
+    } else {
+      if (this.lookups.size >= MAX_LOOKUPS) this.lookups.delete(this.lookups.keys().next().value as string);
+      entry = { candidates, result, checkedAtMs: nowMs, generation };
+      this.lookups.set(fromDomain, entry);
+    }
+    return result;
+  }
+
+  /** Stops watching the directory; the store keeps working (answers are then re-checked every RECHECK_MS). */
+  close(): void {
+    this.changes.close();
   }
 
   private file(canonical: string): string {
@@ -202,7 +240,11 @@ export class DomainStore {
   private write(domain: SendingDomain): SendingDomain {
     const frozen: SendingDomain = Object.freeze({ ...domain, keys: Object.freeze([...domain.keys]) });
     ensurePrivateDir(this.dir);
-    writePrivateFile(this.file(frozen.name), serializeDomain(frozen));
+    try {
+      writePrivateFile(this.file(frozen.name), serializeDomain(frozen));
+    } finally {
+      this.changes.changed();
+    }
     return frozen;
   }
 
@@ -231,6 +273,23 @@ export class DomainStore {
     this.cache.set(canonical, { stamp, domain });
     return domain;
   }
+}
+
+/**
+ * The canonical names a From domain may be registered under, nearest first:
+ * the domain itself, then each parent down to two labels (a bare TLD can
+ * never be registered, see normalizeDomainName).
+ */
+function fromDomainCandidates(fromDomain: string): string[] {
+  const ascii = domainToASCII(fromDomain.trim().replace(/\.$/, '')).toLowerCase();
+  if (ascii === '') return [];
+  const labels = ascii.split('.');
+  const out: string[] = [];
+  for (let i = 0; i + 2 <= labels.length; i++) {
+    const canonical = normalizeDomainName(labels.slice(i).join('.'));
+    if (canonical !== undefined) out.push(canonical);
+  }
+  return out;
 }
 
 function newKey(selector: string, algorithm: DkimAlgorithm, nowMs: number): DkimKey {

@@ -7,9 +7,7 @@ import type { RetrySchedule } from '../core/retry.js';
 import { newQueueId } from '../core/queue-id.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import type { Logger } from '../log/logger.js';
-import { toCrlf } from '../message/canonical.js';
-import { stampSubmittedMessage } from '../message/submission-headers.js';
-import { headerFromAddress } from '../message/from-address.js';
+import { prepareIntakeMessage } from '../message/intake-message.js';
 import { domainOf } from '../core/address.js';
 import { alignedReturnPath, type ReturnPathDomain } from './return-path.js';
 
@@ -61,17 +59,12 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
     const { hostname, store, schedule, logger, signer, sendingDomains, onStored } = this.#options;
     const nowMs = Date.now();
     const id = newQueueId(nowMs);
-    let message = toCrlf(request.message);
-    if (request.stamp) {
-      message = stampSubmittedMessage(message, {
-        hostname,
-        queueId: id,
-        nowMs,
-        submitter: request.submitter,
-        rcptTo: request.envelope.rcptTo,
-      });
-    }
-    const fromAddress = headerFromAddress(message);
+    const stamp = request.stamp
+      ? { hostname, queueId: id, nowMs, submitter: request.submitter, rcptTo: request.envelope.rcptTo }
+      : undefined;
+    const prepared = prepareIntakeMessage(request.message, stamp);
+    let message = prepared.message;
+    const { fromAddress } = prepared;
     const fromDomain = fromAddress === undefined ? undefined : domainOf(fromAddress);
     let envelope = request.envelope;
     const sending = fromDomain ? sendingDomains?.find(fromDomain) : undefined;

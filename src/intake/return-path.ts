@@ -14,7 +14,8 @@ export interface ReturnPathDomain {
 }
 
 function domainOfAddress(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '');
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  return domain.endsWith('.') ? domain.slice(0, -1) : domain;
 }
 
 function within(domain: string, parent: string): boolean {
@@ -26,10 +27,12 @@ function within(domain: string, parent: string): boolean {
  * whose From domain is not registered, and when it already aligns.
  */
 export function alignedReturnPath(mailFrom: string, fromAddress: string | undefined, domain: ReturnPathDomain | undefined): string {
-  if (mailFrom === '' || fromAddress === undefined || domain === undefined || !usableAsMailFrom(fromAddress, mailFrom)) return mailFrom;
+  if (mailFrom === '' || fromAddress === undefined || domain === undefined) return mailFrom;
   const current = domainOfAddress(mailFrom);
   const target = domain.returnPathDomain ?? domain.name;
   if (within(current, target) || (domain.returnPathDomain === undefined && within(current, domain.name))) return mailFrom;
+  // Checked only now: most mail is already aligned, and this is the costly test.
+  if (!usableAsMailFrom(fromAddress, mailFrom)) return mailFrom;
   if (domain.returnPathDomain !== undefined) return `${fromAddress.slice(0, fromAddress.lastIndexOf('@'))}@${domain.returnPathDomain}`;
   return fromAddress;
 }

@@ -35,3 +35,51 @@ test('leading LF and 8-bit bytes survive unchanged apart from the ending', () =>
   assert.deepEqual(out, Buffer.concat([Buffer.from('\r\n'), Buffer.from('日本語\r\n', 'utf8'), Buffer.from([0xff, 0x0d, 0x0a])]));
   assert.equal(isCrlfCanonical(out), true);
 });
+
+/** The rule, byte by byte: CRLF stays, a bare CR or a bare LF becomes CRLF. */
+function referenceToCrlf(input: Buffer): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < input.length; i++) {
+    const byte = input[i] as number;
+    if (byte === 0x0d && input[i + 1] === 0x0a) {
+      out.push(0x0d, 0x0a);
+      i++;
+    } else if (byte === 0x0d || byte === 0x0a) {
+      out.push(0x0d, 0x0a);
+    } else {
+      out.push(byte);
+    }
+  }
+  return Buffer.from(out);
+}
+
+test('generated mixes of endings and text agree with the byte-by-byte rule', () => {
+  const alphabet = [0x0d, 0x0a, 0x0d, 0x0a, 0x61, 0x20, 0xff, 0x00];
+  const random = randomSource(11);
+  for (let round = 0; round < 5000; round++) {
+    const input = Buffer.from(Array.from({ length: random(24) }, () => alphabet[random(alphabet.length)] as number));
+    const expected = referenceToCrlf(input);
+    const out = toCrlf(input);
+    assert.deepEqual(out, expected, JSON.stringify(input.toString('latin1')));
+    assert.equal(isCrlfCanonical(input), expected.equals(input));
+    if (expected.equals(input)) assert.equal(out, input, 'canonical input is returned as it is');
+  }
+});
+
+test('an LF-only 4 KiB message: every line ending becomes CRLF, the text is untouched', () => {
+  const lines = Array.from({ length: 60 }, (_, i) => `line ${i} ${'x'.repeat(i)}`);
+  const out = toCrlf(Buffer.from(lines.join('\n') + '\n'));
+  assert.equal(out.toString(), lines.join('\r\n') + '\r\n');
+});
+
+/** A small seeded generator (mulberry32): the same values on every run; random(n) is in 0..n-1. */
+function randomSource(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+}

@@ -52,8 +52,14 @@ function* splitLongWords(words: readonly string[]): Generator<string> {
   }
 }
 
+// Text that sanitizeFieldText would return unchanged has none of these:
+// control characters, a run of spaces, white space at either end.
+const NEEDS_CLEANING = /[\x00-\x1f\x7f]| {2}|^\s|\s$/;
+
 /** Replace CR, LF, TAB and other control characters by spaces/'?' so a value cannot break out of its field. */
 export function sanitizeFieldText(text: string): string {
+  // Clean text is the common case (it runs several times per message, for the Received field).
+  if (!NEEDS_CLEANING.test(text)) return text;
   return text
     .replace(/[\r\n\t]+/g, ' ')
     .replace(/[\x00-\x1f\x7f]/g, '?')

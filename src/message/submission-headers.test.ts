@@ -152,3 +152,17 @@ test('every line of the stamped header is CRLF-terminated and at most 998 octets
   assert.doesNotMatch(text.replace(/\r\n/g, ''), /[\r\n]/);
   for (const line of text.split('\r\n')) assert.ok(Buffer.byteLength(line, 'latin1') <= 998);
 });
+
+test('8-bit header bytes (UTF-8 or not) are copied exactly, and Date is still found after them', () => {
+  const header = Buffer.concat([
+    Buffer.from('Subject: 配信テスト\r\n', 'utf8'),
+    Buffer.from([0x58, 0x2d, 0xc0, 0x3a, 0x20, 0xff, 0x80, 0x0d, 0x0a]),
+    Buffer.from('Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n'),
+  ]);
+  const msg = Buffer.concat([header, Buffer.from('\r\nbody\r\n')]);
+  const out = stampSubmittedMessage(msg, stamp());
+  assert.ok(out.includes(header), 'the original fields, byte for byte');
+  assert.ok(splitHeader(out).body.equals(Buffer.from('body\r\n')));
+  assert.equal(headerValue(splitHeader(out).header, 'date'), 'Mon, 1 Jan 2024 00:00:00 +0000');
+  assert.deepEqual([...headerFieldNames(splitHeader(out).header)].sort(), ['date', 'message-id', 'received', 'subject', 'x-à']);
+});

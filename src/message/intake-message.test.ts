@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Submitter } from '../core/envelope.js';
+import { toCrlf } from './canonical.js';
+import { headerFromAddress } from './from-address.js';
+import { splitHeader } from './header-block.js';
+import { prepareIntakeMessage } from './intake-message.js';
+import { stampSubmittedMessage, type SubmissionStamp } from './submission-headers.js';
+
+const submitter: Submitter = {
+  clientIp: '::ffff:192.0.2.10',
+  clientHostname: 'client.example.net',
+  helo: 'laptop.example.net',
+  user: 'alice@example.com',
+  protocol: 'ESMTPSA',
+  tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
+  via: 'submission',
+};
+const stamp: SubmissionStamp = { hostname: 'mail.example.com', queueId: '01HQ0000000000ABC', nowMs: Date.UTC(2024, 0, 2), submitter, rcptTo: ['bob@example.org'] };
+
+/** The Message-ID we add has a random part: the same placeholder in both results. */
+function comparable(message: Buffer): string {
+  return message.toString('latin1').replace(/<01HQ0000000000ABC\.[0-9a-f]{12}@/, '<01HQ0000000000ABC.RANDOM@');
+}
+
+const messages: Record<string, Buffer> = {
+  'plain': Buffer.from('From: Alice <alice@example.com>\r\nTo: bob@example.org\r\nSubject: hi\r\n\r\nbody\r\n'),
+  'folded fields': Buffer.from('Subject: a\r\n\tb\r\nFrom:\r\n "Doe, Jane"\r\n <jane@example.org>\r\nDate: x\r\nMessage-ID: <m@x>\r\n\r\nb'),
+  'LF-only': Buffer.from('From: lf@example.com\nSubject: unix\n\nline 1\nline 2\n'),
+  'bare CR': Buffer.from('From: cr@example.com\rSubject: mac\r\rbody\r'),
+  '8-bit header bytes': Buffer.concat([Buffer.from('From: 山田 <taro@example.jp>\r\nSubject: 配信テスト\r\n', 'utf8'), Buffer.from([0xff, 0x3a, 0x20, 0x80, 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0xff])]),
+  'only headers': Buffer.from('From: only@example.com\r\nSubject: s\r\n'),
+  'only headers, no final line break': Buffer.from('From: bare@example.com'),
+  'starts with an empty line': Buffer.from('\r\nFrom: body@example.com\r\n'),
+  'starts with a folded line': Buffer.from(' stray\r\nFrom: x@example.com\r\n\r\n'),
+  'empty': Buffer.alloc(0),
+  'From in the body only': Buffer.from('Subject: x\r\n\r\nFrom: body@example.com\r\n'),
+};
+
+test('prepareIntakeMessage gives what toCrlf, stampSubmittedMessage and headerFromAddress give in turn', () => {
+  for (const [name, raw] of Object.entries(messages)) {
+    const expectedMessage = stampSubmittedMessage(toCrlf(raw), stamp);
+    const expectedFrom = headerFromAddress(expectedMessage);
+    const prepared = prepareIntakeMessage(raw, stamp);
+    assert.equal(comparable(prepared.message), comparable(expectedMessage), name);
+    assert.equal(prepared.fromAddress, expectedFrom, name);
+
+    const unstamped = prepareIntakeMessage(raw, undefined);
+    assert.deepEqual(unstamped.message, toCrlf(raw), name);
+    assert.equal(unstamped.fromAddress, headerFromAddress(toCrlf(raw)), name);
+  }
+});
+
+test('prepareIntakeMessage: the body is copied byte for byte; a canonical unstamped message is not copied', () => {
+  const raw = messages['8-bit header bytes'] as Buffer;
+  assert.deepEqual(splitHeader(prepareIntakeMessage(raw, stamp).message).body, splitHeader(raw).body);
+  assert.equal(prepareIntakeMessage(raw, undefined).message, raw);
+  assert.equal(prepareIntakeMessage(messages['LF-only'] as Buffer, stamp).fromAddress, 'lf@example.com');
+});

@@ -16,7 +16,9 @@ export const replies = {
   help: smtpReply(214, '2.0.0', 'Hikyaku: see https://www.rfc-editor.org/rfc/rfc5321'),
   // --- protocol errors (RFC 5321 §4.2.2, RFC 3463 §3.6) ---
   unknownCommand: smtpReply(500, '5.5.2', 'Command not recognized'),
-  lineTooLong: smtpReply(500, '5.5.6', 'Line too long'),
+  lineTooLong: smtpReply(500, '5.5.2', 'Line too long'),
+  // RFC 4954 §4: a line of the AUTH exchange too long; the exchange fails.
+  authLineTooLong: smtpReply(500, '5.5.6', 'Authentication exchange line is too long'),
   notImplemented: smtpReply(502, '5.5.1', 'Command not implemented'),
   vrfyDisabled: smtpReply(502, '5.5.1', 'VRFY command is disabled'),
   heloSyntax: smtpReply(501, '5.5.4', 'Syntax: EHLO hostname'),

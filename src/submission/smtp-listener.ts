@@ -52,6 +52,9 @@ export async function listenSmtp(options: SmtpListenerOptions): Promise<SmtpList
   const onConnection = (socket: Socket, secure: boolean): void => {
     if (sessions.size >= options.maxConnections) {
       socket.on('error', () => {});
+      // end() waits for the client's FIN; one that never sends it must not
+      // hold the socket (and a stop, which waits for every socket) for ever.
+      socket.setTimeout(Math.min(5_000, options.socketTimeoutMs), () => socket.destroy());
       socket.end(wireReply(replies.tooManyConnections));
       return;
     }

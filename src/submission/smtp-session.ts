@@ -50,6 +50,9 @@ const MAX_LINE = 12_288 + 2;
 const MAX_ERRORS = 20;
 // Input read while a reply is pending (pipelining) is bounded.
 const MAX_BUFFERED_INPUT = 1024 * 1024;
+// A closed session whose last reply the client does not read (no progress
+// for this long) is destroyed, so that it cannot hold a stop open.
+const CLOSING_TIMEOUT_MS = 5_000;
 // RFC 5321 §4.5.3.1.1/2 and a safety margin.
 const MAX_HELO = 255;
 // Clients that are not SMTP at all (a browser, a proxy probe): close at once.
@@ -85,6 +88,8 @@ export class SmtpSession {
   /** Storing a message: the one wait a shutdown must not cut short (the client would retry, a duplicate). */
   #storing = false;
   #out = '';
+  /** Replies are backed up (the client is not reading them): its input waits until they drain. */
+  #draining = false;
   #errors = 0;
   #shuttingDown = false;
   #closed = false;
@@ -133,8 +138,13 @@ export class SmtpSession {
   /** The stop's grace time is over: end now, unless a message is being stored (its reply is owed). */
   forceClose(): void {
     this.#shuttingDown = true;
+    // Mid-handshake, TLS owns the socket: no plaintext 421 can go out.
+    if (this.#handshake !== undefined) return void this.#handshake.destroy();
     if (!this.#storing) this.#close(replies.shuttingDown);
   }
+
+  /** The TLS socket while a STARTTLS handshake is under way. */
+  #handshake: TLSSocket | undefined;
 
   #attach(socket: Socket): void {
     socket.setNoDelay(true);
@@ -164,6 +174,8 @@ export class SmtpSession {
   };
 
   readonly #onTimeout = (): void => {
+    // Closed already, but the last reply never went out: give up on it.
+    if (this.#closed) return void this.#socket.destroy();
     if (this.#storing) return; // our own slowness, not the client's
     this.#close(replies.timeout);
   };
@@ -176,7 +188,14 @@ export class SmtpSession {
   readonly #onClose = (): void => {
     if (this.#closed) return;
     this.#closed = true;
-    this.#onClosed(this);
+    // A client gone while its message is being stored: the session is over
+    // only when the store is (a stop must not close the queue under it).
+    if (!this.#storing) this.#onClosed(this);
+  };
+
+  readonly #onDrain = (): void => {
+    this.#draining = false;
+    if (!this.#busy && !this.#closed) this.#socket.resume();
   };
 
   /** Handles buffered input until it runs out or something asynchronous starts. */
@@ -194,10 +213,13 @@ export class SmtpSession {
       }
       const lf = input.indexOf(0x0a);
       if (lf === -1) {
-        if (input.length > MAX_LINE) {
+        if (this.#discardingLongLine) {
+          // More of a line already answered with 500: one reply per line.
+          this.#input = undefined;
+        } else if (input.length > MAX_LINE) {
           this.#input = undefined;
           this.#discardingLongLine = true;
-          this.#error(replies.lineTooLong);
+          this.#lineTooLong();
         }
         break;
       }
@@ -207,14 +229,27 @@ export class SmtpSession {
         continue;
       }
       if (lf + 1 > MAX_LINE) {
-        this.#error(replies.lineTooLong);
+        this.#lineTooLong();
         continue;
       }
       const end = lf > 0 && input[lf - 1] === 0x0d ? lf - 1 : lf;
       this.#line(input.toString('utf8', 0, end));
     }
-    if (this.#input === undefined && this.#socket.isPaused()) this.#socket.resume();
+    // A transaction that ended (RSET, EHLO) during a stop leaves an idle session.
+    if (this.#shuttingDown && !this.#busy && this.#transaction === undefined && this.#reader === undefined) this.#close(replies.shuttingDown);
+    // The socket was paused while a reply was pending; what is left now is at
+    // most a partial line, so read on (unless our replies are backed up).
+    if (!this.#busy && !this.#closed && !this.#draining && this.#socket.isPaused()) this.#socket.resume();
     this.#flush();
+  }
+
+  /** RFC 4954 §4: a too-long line during AUTH also ends the exchange (500 5.5.6 means it failed). */
+  #lineTooLong(): void {
+    if (this.#authStep !== undefined) {
+      this.#authStep = undefined;
+      return this.#error(replies.authLineTooLong);
+    }
+    this.#error(replies.lineTooLong);
   }
 
   #line(line: string): void {
@@ -236,7 +271,7 @@ export class SmtpSession {
       case 'NOOP':
         return this.#reply(replies.ok);
       case 'QUIT':
-        return this.#close(replies.bye);
+        return this.#close(replies.bye, { clientDone: true });
       case 'STARTTLS':
         return this.#startTls(argument);
       case 'AUTH':
@@ -334,6 +369,7 @@ export class SmtpSession {
     this.#flush();
     this.#ctx.policy.deliverMessage(transaction.mailFrom, transaction.rcptTo, message, this.#facts).then((reply) => {
       this.#storing = false;
+      if (this.#closed) return this.#onClosed(this); // the client left meanwhile (see #onClose)
       this.#reply(reply);
       this.#afterTransaction();
       this.#resume();
@@ -356,6 +392,7 @@ export class SmtpSession {
     const plain = this.#socket;
     this.#detach(plain);
     const secure = new TLSSocket(plain, { isServer: true, secureContext: this.#ctx.secureContext() });
+    this.#handshake = secure;
     secure.setTimeout(this.#ctx.socketTimeoutMs);
     const failed = (err: Error): void => {
       this.#ctx.logger.debug({ err, clientIp: this.#remoteAddress }, 'STARTTLS handshake failed');
@@ -364,14 +401,17 @@ export class SmtpSession {
     const slow = (): void => {
       secure.destroy();
     };
-    secure.once('error', failed);
+    // 'on', not 'once': a second error event without a listener would be thrown.
+    secure.on('error', failed);
     secure.once('timeout', slow);
     secure.once('close', this.#onClose);
     secure.once('secure', () => {
+      this.#handshake = undefined;
       secure.off('error', failed);
       secure.off('timeout', slow);
       secure.off('close', this.#onClose);
       this.#socket = secure;
+      this.#draining = false; // a 'drain' pending on the plain socket no longer matters
       this.#secure = true;
       this.#tls = tlsFacts(secure);
       // RFC 3207 §4.2: forget everything learnt before TLS.
@@ -469,23 +509,38 @@ export class SmtpSession {
     if (this.#out === '' || this.#closed) return;
     const out = this.#out;
     this.#out = '';
-    this.#socket.write(out);
+    if (!this.#socket.write(out) && !this.#draining) {
+      // The client sends commands but does not read the replies: stop
+      // reading until it does, or the replies pile up in memory unbounded.
+      this.#draining = true;
+      this.#socket.pause();
+      this.#socket.once('drain', this.#onDrain);
+    }
   }
 
-  #close(reply: SmtpReply): void {
+  /**
+   * Sends the last reply and ends the session. `clientDone` (after QUIT): the
+   * client has nothing more to say, so a plain socket whose reply is already
+   * with the kernel is closed at once. Otherwise (errors, timeouts, a stop)
+   * the client may still be sending: closing with unread input would make
+   * the kernel send a reset, and the client might never read our 421.
+   */
+  #close(reply: SmtpReply, { clientDone = false } = {}): void {
     if (this.#closed) return;
     this.#reply(reply);
     this.#flush();
     this.#closed = true;
     this.#input = undefined;
     const socket = this.#socket;
-    // A plain socket whose reply is already with the kernel is closed at
-    // once: waiting for the client's FIN costs a callback, and a client that
-    // resets instead costs an error object, for nothing.
-    // Otherwise the reply (and TLS close_notify) is flushed first; neither
-    // waits for the client to close its side.
-    if (!(socket instanceof TLSSocket) && socket.writableLength === 0) socket.destroy();
-    else socket.destroySoon();
+    // After QUIT, waiting for the client's FIN would cost a callback (and a
+    // client that resets instead, an error object) for nothing. Otherwise our
+    // side is shut (after the reply, and TLS close_notify) and the client's
+    // input is read and dropped until it closes, or the closing timeout.
+    if (clientDone && !(socket instanceof TLSSocket) && socket.writableLength === 0) socket.destroy();
+    else {
+      socket.end();
+      socket.setTimeout(Math.min(CLOSING_TIMEOUT_MS, this.#ctx.socketTimeoutMs)); // see #onTimeout
+    }
     this.#onClosed(this);
   }
 }

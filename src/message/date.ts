@@ -9,7 +9,25 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+// Every message accepted within the same second gets the same text; the
+// Date/getHours… calls cost several µs, paid once per second this way. The
+// zone setting is part of the key (tests, and an operator, may change TZ).
+let cachedSecond = Number.NaN;
+let cachedZone: string | undefined;
+let cachedText = '';
+
 export function formatRfc5322Date(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  const zone = process.env['TZ'];
+  if (second === cachedSecond && zone === cachedZone) return cachedText;
+  const text = formatUncached(ms);
+  cachedSecond = second;
+  cachedZone = zone;
+  cachedText = text;
+  return text;
+}
+
+function formatUncached(ms: number): string {
   const d = new Date(ms);
   if (Number.isNaN(d.getTime())) throw new RangeError(`invalid time value ${ms}`);
   // getTimezoneOffset() is UTC minus local, in minutes: +0900 is -540.

@@ -30,6 +30,9 @@ export interface PathArgument {
  * accepted and ignored.
  */
 export function parsePathArgument(argument: string, keyword: 'FROM' | 'TO'): PathArgument | undefined {
+  // The path nearly every client sends, "FROM:<a@b>" without parameters, skips the general parse.
+  const simple = SIMPLE_PATH.exec(argument);
+  if (simple !== null && simple[1]!.toUpperCase() === keyword) return { address: simple[2]!, params: NO_PARAMS };
   const colon = argument.indexOf(':');
   if (colon === -1 || argument.slice(0, colon).trim().toUpperCase() !== keyword) return undefined;
   const rest = argument.slice(colon + 1).trimStart();
@@ -62,6 +65,9 @@ export function parsePathArgument(argument: string, keyword: 'FROM' | 'TO'): Pat
   }
   return { address, params };
 }
+
+const SIMPLE_PATH = /^(FROM|TO):<([^<>"\\\s@:,]+@[^<>"\\\s@:,]+|)>$/i;
+const NO_PARAMS: ReadonlyMap<string, string | true> = new Map();
 
 /** The ">" closing the path: a quoted local part may itself contain ">". */
 function closingBracket(text: string): number {

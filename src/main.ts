@@ -14,6 +14,7 @@ import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
 import { DomainStore, type SendingDomain } from './domains/domain-store.js';
 import { createDkimSigner } from './dkim/signer.js';
+import { OncePer } from './log/once-per.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -95,10 +96,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
 function dkimSigner(domains: DomainStore, logger: Logger): MessageSigner<SendingDomain> {
   const dkim = createDkimSigner(domains, logger);
+  // Once per From domain per 10 minutes; every accepted line says dkim: none anyway.
+  const unsignedWarning = new OncePer(10 * 60_000);
   return {
     async sign(message, fromDomain, sending) {
       const { signed, domain } = await dkim.signWith(message, sending);
-      if (domain === undefined) logger.warn({ fromDomain }, 'no registered sending domain for this From: sent without DKIM signature');
+      if (domain === undefined && unsignedWarning.allow(fromDomain)) {
+        logger.warn(
+          { fromDomain, hint: `hikyaku domain add ${fromDomain}` },
+          'no registered sending domain for this From: sent without DKIM signature (said once per domain per 10 minutes)',
+        );
+      }
       return { message: signed, signedFor: domain };
     },
   };

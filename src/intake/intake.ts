@@ -97,7 +97,7 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
         mailFrom: envelope.mailFrom,
         rcptTo: envelope.rcptTo,
         size: message.length,
-        dkim: signedFor,
+        dkim: signedFor ?? 'none',
       },
       'message accepted',
     );

@@ -13,7 +13,8 @@ export function tlsText(relay: RelayInfo | undefined): string | undefined {
 export function remoteReplyText(reply: RemoteReply): string {
   const enhanced = reply.enhanced ? `${reply.enhanced} ` : '';
   // Multi-line replies are joined: a log line and a list column are one line each.
-  return `${reply.code} ${enhanced}${reply.text.replace(/\r?\n/g, ' ')}`;
+  const text = reply.text.includes('\n') ? reply.text.replace(/\r?\n/g, ' ') : reply.text;
+  return `${reply.code} ${enhanced}${text}`;
 }
 
 /** The remote reply if there was one, else the local detail. */

@@ -176,6 +176,14 @@ async function openFiles(certFile: string, keyFile: string, options: Certificate
     timer.unref();
   };
   for (const path of [certFile, keyFile]) watchFile(path, { interval: pollMs, persistent: false }, onStat);
+  // watchFile takes its baseline with a first stat that runs later: a file
+  // replaced before that is the baseline itself and never "changes". One
+  // reload after the baseline exists closes that gap (unchanged files: no-op).
+  timer = setTimeout(() => {
+    timer = undefined;
+    reloading = reloading.then(reload);
+  }, 2 * pollMs);
+  timer.unref();
 
   return {
     current: () => material,

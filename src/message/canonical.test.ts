@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isCrlfCanonical, toCrlf } from './canonical.js';
+import { randomSource } from '../../test/helpers/seeded-random.js';
 
 test('already-CRLF message is returned as the same Buffer instance', () => {
   const msg = Buffer.from('Subject: a\r\n\r\nline 1\r\nline 2\r\n');
@@ -72,14 +73,3 @@ test('an LF-only 4 KiB message: every line ending becomes CRLF, the text is unto
   assert.equal(out.toString(), lines.join('\r\n') + '\r\n');
 });
 
-/** A small seeded generator (mulberry32): the same values on every run; random(n) is in 0..n-1. */
-function randomSource(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Submitter } from '../core/envelope.js';
 import { sanitizeFieldText } from './fold.js';
 import { receivedField } from './received.js';
+import { randomSource } from '../../test/helpers/seeded-random.js';
 
 /** sanitizeFieldText's rule spelled out, without its shortcut for clean text. */
 function referenceSanitize(text: string): string {
@@ -42,14 +43,3 @@ test('Received: HELO names and TLS strings are cleaned by the same rule, whateve
   }
 });
 
-/** A small seeded generator (mulberry32): the same values on every run; random(n) is in 0..n-1. */
-function randomSource(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}

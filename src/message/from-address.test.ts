@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { firstAddressOf, headerFromAddress, scannedFromAddress } from './from-address.js';
 import { scanHeader } from './header-block.js';
+import { randomSource } from '../../test/helpers/seeded-random.js';
 
 /** What firstAddressOf must always return: nodemailer's reading of the value. */
 function byAddressparser(value: string): string | undefined {
@@ -72,14 +73,3 @@ test('headerFromAddress and scannedFromAddress: first From field of the header b
   }
 });
 
-/** A small seeded generator (mulberry32): the same values on every run; random(n) is in 0..n-1. */
-function randomSource(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fieldValue, findField, headerFieldNames, headerValue, messageHeaderValue, scanHeader, splitHeader } from './header-block.js';
+import { randomSource } from '../../test/helpers/seeded-random.js';
 
 test('splitHeader: header keeps its final CRLF, body starts after the empty line', () => {
   const msg = Buffer.from('A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore\r\n');
@@ -192,14 +193,3 @@ test('generated messages: the one-pass scan and the lookups agree with a plain s
   }
 });
 
-/** A small seeded generator (mulberry32): the same values on every run; random(n) is in 0..n-1. */
-function randomSource(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataReader } from './data-reader.js';
+import { seededRandom as prng } from '../../test/helpers/seeded-random.js';
 
 interface Outcome {
   readonly done: boolean;
@@ -155,17 +156,6 @@ function reference(input: string, maxBytes: number): Outcome {
   }
 }
 
-/** A small deterministic PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('data reader: random inputs of CR, LF, "." and text agree with the reference, however they are cut', () => {
   const random = prng(5321);

@@ -59,6 +59,7 @@ export class HikyakuProcess {
     // the cost, as Postfix's logging is part of Postfix's.
     const devNull = openSync('/dev/null', 'w');
     const args = [
+      '--max-semi-space-size=4', // as `hikyaku start` runs (see the header of src/cli.ts)
       ...options.nodeArgs,
       CLI_PATH,
       'start',

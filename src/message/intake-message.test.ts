@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Submitter } from '../core/envelope.js';
+import { tlsSubmitter } from '../../test/helpers/submitter-fixture.js';
 import { toCrlf } from './canonical.js';
 import { headerFromAddress } from './from-address.js';
 import { splitHeader } from './header-block.js';
 import { prepareIntakeMessage } from './intake-message.js';
 import { stampSubmittedMessage, type SubmissionStamp } from './submission-headers.js';
 
-const submitter: Submitter = {
-  clientIp: '::ffff:192.0.2.10',
-  clientHostname: 'client.example.net',
-  helo: 'laptop.example.net',
-  user: 'alice@example.com',
-  protocol: 'ESMTPSA',
-  tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
-  via: 'submission',
-};
+const submitter = tlsSubmitter;
 const stamp: SubmissionStamp = { hostname: 'mail.example.com', queueId: '01HQ0000000000ABC', nowMs: Date.UTC(2024, 0, 2), submitter, rcptTo: ['bob@example.org'] };
 
 /** The Message-ID we add has a random part: the same placeholder in both results. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { tlsSubmitter } from '../../test/helpers/submitter-fixture.js';
 import type { Submitter } from '../core/envelope.js';
 import { splitHeader, headerFieldNames, headerValue } from './header-block.js';
 import { formatRfc5322Date, stampSubmittedMessage, type SubmissionStamp } from './submission-headers.js';
@@ -9,15 +10,7 @@ process.env.TZ = 'Asia/Tokyo';
 
 const NOW = Date.UTC(2024, 0, 2, 0, 4, 5); // Tue, 2 Jan 2024 09:04:05 +0900
 
-const submitter: Submitter = {
-  clientIp: '::ffff:192.0.2.10',
-  clientHostname: 'client.example.net',
-  helo: 'laptop.example.net',
-  user: 'alice@example.com',
-  protocol: 'ESMTPSA',
-  tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
-  via: 'submission',
-};
+const submitter = tlsSubmitter;
 
 function stamp(overrides: Partial<SubmissionStamp> = {}): SubmissionStamp {
   return { hostname: 'mail.example.com', queueId: '01HQ0000000000ABC', nowMs: NOW, submitter, rcptTo: ['bob@example.org'], ...overrides };

@@ -63,6 +63,8 @@ type AuthStep = { readonly mechanism: 'PLAIN' } | { readonly mechanism: 'LOGIN';
 interface Transaction {
   readonly mailFrom: string;
   readonly rcptTo: string[];
+  /** MAIL FROM had SMTPUTF8 (RFC 6531 §3.4): UTF-8 addresses allowed. */
+  readonly smtputf8: boolean;
 }
 
 export class SmtpSession {
@@ -76,8 +78,6 @@ export class SmtpSession {
   #esmtp = false;
   #user: string | undefined;
   #transaction: Transaction | undefined;
-  /** The transaction's MAIL FROM had SMTPUTF8 (RFC 6531 §3.4): UTF-8 addresses allowed. */
-  #smtputf8 = false;
   #reader: DataReader | undefined;
   #authStep: AuthStep | undefined;
   /** Bytes received and not yet handled (a partial line, or commands pipelined behind a pending reply). */
@@ -87,6 +87,8 @@ export class SmtpSession {
   #busy = false;
   /** Storing a message: the one wait a shutdown must not cut short (the client would retry, a duplicate). */
   #storing = false;
+  /** The TLS socket while a STARTTLS handshake is under way. */
+  #handshake: TLSSocket | undefined;
   #out = '';
   /** Replies are backed up (the client is not reading them): its input waits until they drain. */
   #draining = false;
@@ -132,7 +134,12 @@ export class SmtpSession {
   /** A stop was asked: idle sessions end now with 421; a transaction under way may finish first. */
   shutdown(): void {
     this.#shuttingDown = true;
-    if (!this.#busy && this.#transaction === undefined && this.#reader === undefined) this.#close(replies.shuttingDown);
+    if (this.#idle) this.#close(replies.shuttingDown);
+  }
+
+  /** Nothing under way: no transaction, no DATA, no wait. */
+  get #idle(): boolean {
+    return !this.#busy && this.#transaction === undefined && this.#reader === undefined;
   }
 
   /** The stop's grace time is over: end now, unless a message is being stored (its reply is owed). */
@@ -142,9 +149,6 @@ export class SmtpSession {
     if (this.#handshake !== undefined) return void this.#handshake.destroy();
     if (!this.#storing) this.#close(replies.shuttingDown);
   }
-
-  /** The TLS socket while a STARTTLS handshake is under way. */
-  #handshake: TLSSocket | undefined;
 
   #attach(socket: Socket): void {
     socket.setNoDelay(true);
@@ -200,7 +204,8 @@ export class SmtpSession {
 
   /** Handles buffered input until it runs out or something asynchronous starts. */
   #process(): void {
-    while (!this.#busy && !this.#closed && this.#input !== undefined) {
+    // During a stop, no new command is taken once the session is idle again.
+    while (!this.#busy && !this.#closed && this.#input !== undefined && !(this.#shuttingDown && this.#idle)) {
       const input = this.#input;
       if (this.#reader !== undefined) {
         this.#input = undefined;
@@ -235,8 +240,8 @@ export class SmtpSession {
       const end = lf > 0 && input[lf - 1] === 0x0d ? lf - 1 : lf;
       this.#line(input.toString('utf8', 0, end));
     }
-    // A transaction that ended (RSET, EHLO) during a stop leaves an idle session.
-    if (this.#shuttingDown && !this.#busy && this.#transaction === undefined && this.#reader === undefined) this.#close(replies.shuttingDown);
+    // A transaction that ended (RSET, EHLO, a refused DATA) during a stop leaves an idle session.
+    if (this.#shuttingDown && this.#idle) this.#close(replies.shuttingDown);
     // The socket was paused while a reply was pending; what is left now is at
     // most a partial line, so read on (unless our replies are backed up).
     if (!this.#busy && !this.#closed && !this.#draining && this.#socket.isPaused()) this.#socket.resume();
@@ -329,8 +334,7 @@ export class SmtpSession {
       }
     }
     if (!smtputf8 && hasNonAscii(path.address)) return this.#error(replies.utf8AddressNeedsSmtputf8);
-    this.#transaction = { mailFrom: path.address, rcptTo: [] };
-    this.#smtputf8 = smtputf8;
+    this.#transaction = { mailFrom: path.address, rcptTo: [], smtputf8 };
     this.#reply(replies.senderOk);
   }
 
@@ -340,7 +344,7 @@ export class SmtpSession {
     const path = parsePathArgument(argument, 'TO');
     if (path === undefined || path.address === '') return this.#error(replies.rcptSyntax);
     if (path.params.size > 0) return this.#error(replies.unsupportedParameter);
-    if (!this.#smtputf8 && hasNonAscii(path.address)) return this.#error(replies.utf8AddressNeedsSmtputf8);
+    if (!transaction.smtputf8 && hasNonAscii(path.address)) return this.#error(replies.utf8AddressNeedsSmtputf8);
     const denied = this.#ctx.policy.checkRecipient(path.address, transaction.mailFrom, transaction.rcptTo.length, this.#facts);
     if (denied) return this.#error(denied);
     transaction.rcptTo.push(path.address);
@@ -360,10 +364,8 @@ export class SmtpSession {
     const transaction = this.#transaction;
     this.#transaction = undefined;
     if (transaction === undefined) return; // cannot happen: DATA needs a transaction
-    if (message === undefined) {
-      this.#error(replies.messageTooBig);
-      return this.#afterTransaction();
-    }
+    // During a stop, #process ends the session once it is idle again.
+    if (message === undefined) return this.#error(replies.messageTooBig);
     this.#busy = true;
     this.#storing = true;
     this.#flush();
@@ -371,13 +373,8 @@ export class SmtpSession {
       this.#storing = false;
       if (this.#closed) return this.#onClosed(this); // the client left meanwhile (see #onClose)
       this.#reply(reply);
-      this.#afterTransaction();
       this.#resume();
     });
-  }
-
-  #afterTransaction(): void {
-    if (this.#shuttingDown) this.#close(replies.shuttingDown);
   }
 
   #startTls(argument: string): void {
@@ -476,7 +473,7 @@ export class SmtpSession {
   #resume(): void {
     this.#busy = false;
     if (this.#closed) return;
-    if (this.#shuttingDown && this.#transaction === undefined && this.#reader === undefined) return this.#close(replies.shuttingDown);
+    if (this.#shuttingDown && this.#idle) return this.#close(replies.shuttingDown);
     this.#process();
   }
 

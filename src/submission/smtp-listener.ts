@@ -6,7 +6,7 @@ import { createSecureContext, createServer as createTlsServer, type SecureContex
 import { wireReply } from '../core/smtp-reply.js';
 import { replies } from '../core/replies.js';
 import type { Logger } from '../log/logger.js';
-import { SmtpSession, type SessionContext } from './smtp-session.js';
+import { CLOSING_TIMEOUT_MS, SmtpSession, type SessionContext } from './smtp-session.js';
 import type { SessionPolicy } from './session-policy.js';
 
 export interface SmtpListenerOptions {
@@ -43,18 +43,18 @@ export async function listenSmtp(options: SmtpListenerOptions): Promise<SmtpList
     logger: options.logger,
   };
   const sessions = new Set<SmtpSession>();
+  const idleWaiters: (() => void)[] = [];
   const forget = (session: SmtpSession): void => {
     sessions.delete(session);
     if (sessions.size === 0) for (const waiter of idleWaiters.splice(0)) waiter();
   };
-  const idleWaiters: (() => void)[] = [];
 
   const onConnection = (socket: Socket, secure: boolean): void => {
     if (sessions.size >= options.maxConnections) {
       socket.on('error', () => {});
       // end() waits for the client's FIN; one that never sends it must not
       // hold the socket (and a stop, which waits for every socket) for ever.
-      socket.setTimeout(Math.min(5_000, options.socketTimeoutMs), () => socket.destroy());
+      socket.setTimeout(Math.min(CLOSING_TIMEOUT_MS, options.socketTimeoutMs), () => socket.destroy());
       socket.end(wireReply(replies.tooManyConnections));
       return;
     }

@@ -52,7 +52,7 @@ const MAX_ERRORS = 20;
 const MAX_BUFFERED_INPUT = 1024 * 1024;
 // A closed session whose last reply the client does not read (no progress
 // for this long) is destroyed, so that it cannot hold a stop open.
-const CLOSING_TIMEOUT_MS = 5_000;
+export const CLOSING_TIMEOUT_MS = 5_000;
 // RFC 5321 §4.5.3.1.1/2 and a safety margin.
 const MAX_HELO = 255;
 // Clients that are not SMTP at all (a browser, a proxy probe): close at once.

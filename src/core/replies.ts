@@ -17,6 +17,13 @@ export const replies = {
   // --- protocol errors (RFC 5321 §4.2.2, RFC 3463 §3.6) ---
   unknownCommand: smtpReply(500, '5.5.2', 'Command not recognized'),
   lineTooLong: smtpReply(500, '5.5.2', 'Line too long'),
+  // RFC 5321 §4.5.3.1.4: a command line is at most 512 octets (MAIL/RCPT
+  // parameters may add their extension allowance; AUTH lines up to 12,288).
+  commandTooLong: smtpReply(500, '5.5.2', 'Command line too long (at most 512 octets)'),
+  // RFC 5321 §2.3.8: CR and LF only as the CRLF pair; NUL never.
+  badCharacterInCommand: smtpReply(501, '5.5.2', 'Command contains NUL, bare CR or bare LF'),
+  // The whole command line (or DATA) must arrive within the deadline: Postfix's smtpd_per_request_deadline.
+  commandDeadline: smtpReply(421, '4.4.2', 'Command or data took too long to arrive, closing connection'),
   // RFC 4954 §4: a line of the AUTH exchange too long; the exchange fails.
   authLineTooLong: smtpReply(500, '5.5.6', 'Authentication exchange line is too long'),
   notImplemented: smtpReply(502, '5.5.1', 'Command not implemented'),
@@ -35,6 +42,8 @@ export const replies = {
   tooManyErrors: smtpReply(421, '4.7.0', 'Too many errors, closing connection'),
   timeout: smtpReply(421, '4.4.2', 'Timeout exceeded, closing connection'),
   tooManyConnections: smtpReply(421, '4.7.0', 'Too many connections, try again later'),
+  tooManyConnectionsFromClient: smtpReply(421, '4.7.0', 'Too many connections from your address, try again later'),
+  connectionRateFromClient: smtpReply(421, '4.7.0', 'Too many new connections from your address this minute, try again later'),
   // RFC 6531 §3.5: a UTF-8 address needs the SMTPUTF8 parameter.
   utf8AddressNeedsSmtputf8: smtpReply(553, '5.6.7', 'Non-ASCII address requires the SMTPUTF8 parameter'),
   // --- authentication (RFC 4954) ---
@@ -51,12 +60,40 @@ export const replies = {
   alreadyAuthenticated: smtpReply(503, '5.5.1', 'Already authenticated'),
   authDuringTransaction: smtpReply(503, '5.5.1', 'AUTH not allowed during a mail transaction'),
   authChallenge: (text: string): SmtpReply => smtpReply(334, undefined, text),
+  // Brute-force protection: the same words whether or not the name exists.
+  authBlocked: smtpReply(454, '4.7.0', 'Too many failed authentication attempts, try again later'),
+  authTooManyFailures: smtpReply(421, '4.7.0', 'Too many failed authentication attempts, closing connection'),
+  // The credential (an app password) may only be used from its allowed networks.
+  authNetworkNotAllowed: smtpReply(535, '5.7.8', 'Authentication credentials invalid'),
+  // RFC 5802 §7: a SCRAM exchange that failed verification of the client proof.
+  authScramFailed: smtpReply(535, '5.7.8', 'Authentication credentials invalid'),
   // --- policy ---
   relayDenied: smtpReply(554, '5.7.1', 'Relay access denied'),
-  senderNotAllowed: smtpReply(553, '5.7.1', 'Sender address not allowed for this user'),
+  senderNotAllowed: (address: string, credential: string): SmtpReply =>
+    smtpReply(553, '5.7.1', `Sender address <${address}> is not allowed for ${credential}`),
+  // After DATA (RFC 5321 §4.2.5: 550 for a refused message).
+  headerSenderNotAllowed: (field: string, address: string, credential: string): SmtpReply =>
+    smtpReply(550, '5.7.1', `${field}: address <${address}> is not allowed for ${credential}`),
+  headerFromMissing: smtpReply(550, '5.7.1', 'Message has no usable From: header; add one with an address you may send as'),
   badSenderSyntax: smtpReply(553, '5.1.7', 'Bad sender address syntax'),
   badRecipientSyntax: smtpReply(553, '5.1.3', 'Bad recipient address syntax'),
+  // Malformed paths, naming what is wrong (issue: one address parser).
+  badSenderAddress: (problem: string): SmtpReply => smtpReply(501, '5.1.7', `Bad sender address syntax: ${problem}`),
+  badRecipientAddress: (problem: string): SmtpReply => smtpReply(501, '5.1.3', `Bad recipient address syntax: ${problem}`),
   tooManyRecipients: smtpReply(452, '4.5.3', 'Too many recipients'),
+  // Quotas (RFC 3463 §3.8: 4.7.1 "delivery not authorized" used for policy rate limits, as Postfix and Gmail do).
+  rateLimited: (what: string, resetsAt: string): SmtpReply =>
+    smtpReply(450, '4.7.1', `Sending limit reached: ${what}; it resets at ${resetsAt}`),
+  recipientQuota: (limit: number, what: string): SmtpReply =>
+    smtpReply(452, '4.5.3', `Too many recipients: at most ${limit} per message for ${what}`),
+  suppressed: (address: string): SmtpReply =>
+    smtpReply(
+      550,
+      '5.1.1',
+      `<${address}> is on the suppression list (it hard-bounced earlier); remove it with: hikyaku suppression remove ${address}`,
+    ),
+  // RFC 5321 §6.3: too many Received fields means a mail loop.
+  mailLoop: (limit: number): SmtpReply => smtpReply(554, '5.4.6', `Too many Received headers (over ${limit}): mail loop detected`),
   messageTooBig: smtpReply(552, '5.3.4', 'Message size exceeds fixed maximum message size'),
   // --- the message ---
   queued: (id: string): SmtpReply => smtpReply(250, '2.0.0', `Ok: queued as ${id}`),

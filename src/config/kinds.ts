@@ -282,3 +282,33 @@ export function listKind(item: Kind): Kind {
     format: (value) => (value as unknown[]).map((v) => item.format(v)),
   };
 }
+
+/** A sender pattern: an address `a@example.com`, a domain `*@example.com`, or `*` (anyone). */
+export const senderPatternKind: Kind = {
+  type: { en: 'sender pattern', ja: '送信者パターン' },
+  parse: (raw) => {
+    const bad = fail(`${show(raw)} is not allowed (allowed: an address such as info@example.com, a domain as *@example.com, or *)`);
+    if (typeof raw !== 'string') return bad;
+    const value = raw.trim();
+    if (value === '*') return ok(value);
+    const at = value.lastIndexOf('@');
+    if (at <= 0 || !isDomainName(value.slice(at + 1)) || /[\s<>]/.test(value)) return bad;
+    const local = value.slice(0, at);
+    if (local.includes('*') && local !== '*') return bad;
+    return ok(`${local}@${value.slice(at + 1).toLowerCase()}`);
+  },
+  format: identity,
+};
+
+/** An email address for notices (an admin's). */
+export const mailboxKind: Kind = {
+  type: { en: 'email address', ja: 'メールアドレス' },
+  parse: (raw) => {
+    if (typeof raw === 'string') {
+      const at = raw.lastIndexOf('@');
+      if (at > 0 && isDomainName(raw.slice(at + 1)) && !/[\s<>]/.test(raw)) return ok(raw);
+    }
+    return fail(`${show(raw)} is not allowed (allowed: an email address such as postmaster@example.com)`);
+  },
+  format: identity,
+};

@@ -33,11 +33,23 @@ listeners:
     enabled: true
     port: 2525
     trustedNetworks: [10.0.0.0/8, 192.0.2.9]
+    maySendAs: ['*@example.com', 'printer@example.net', '*']
 tls:
   certFile: tls/cert.pem
   keyFile: tls/key.pem
   minVersion: TLSv1.3
-limits: { maxMessageSize: 10MiB, maxRecipients: 50, maxConnections: 20, socketTimeout: 1m }
+limits:
+  { maxMessageSize: 10MiB, maxRecipients: 50, maxConnections: 20, socketTimeout: 1m, maxConnectionsPerClient: 5,
+    connectionRatePerClient: 30, clientLimitExemptNetworks: [127.0.0.1], commandDeadline: 30s, dataDeadline: 5m, maxReceivedHeaders: 30 }
+auth: { tarpitDelay: 2s, maxFailuresPerSession: 2, maxFailuresPerClient: 5, maxFailuresPerLogin: 6, failureWindow: 1h, blockDuration: 2h, cramMd5: true }
+quotas:
+  user: { messagesPerHour: 10, messagesPerDay: 20, recipientsPerMessage: 30 }
+  appPassword: { messagesPerHour: 1, messagesPerDay: 2, recipientsPerMessage: 3 }
+  domain: { messagesPerHour: 100, messagesPerDay: 200 }
+  hourWindow: 2s
+  dayWindow: 4s
+brake: { enabled: false, factor: 5, floor: 50, window: 10m, historyWindows: 24, alertAddress: admin@example.org }
+suppression: { expireAfter: off }
 delivery:
   resolvers: ['127.0.0.1:5353', '192.0.2.53']
   mxPort: 2525
@@ -84,10 +96,45 @@ test('a config file round trip: every setting read from YAML, written back and r
     listeners: {
       submission: { enabled: false, host: '127.0.0.1', port: 2587 },
       submissions: { enabled: true, host: '::', port: 2465 },
-      relay: { enabled: true, host: '0.0.0.0', port: 2525, trustedNetworks: ['10.0.0.0/8', '192.0.2.9/32'] },
+      relay: {
+        enabled: true,
+        host: '0.0.0.0',
+        port: 2525,
+        trustedNetworks: ['10.0.0.0/8', '192.0.2.9/32'],
+        maySendAs: ['*@example.com', 'printer@example.net', '*'],
+      },
     },
     tls: { certFile: join(dir, 'tls/cert.pem'), keyFile: join(dir, 'tls/key.pem'), minVersion: 'TLSv1.3' },
-    limits: { maxMessageBytes: 10 * 1024 * 1024, maxRecipients: 50, maxConnections: 20, socketTimeoutMs: 60_000 },
+    limits: {
+      maxMessageBytes: 10 * 1024 * 1024,
+      maxRecipients: 50,
+      maxConnections: 20,
+      socketTimeoutMs: 60_000,
+      maxConnectionsPerClient: 5,
+      connectionRatePerClient: 30,
+      clientLimitExemptNetworks: ['127.0.0.1/32'],
+      commandDeadlineMs: 30_000,
+      dataDeadlineMs: 300_000,
+      maxReceivedHeaders: 30,
+    },
+    auth: {
+      tarpitDelayMs: 2000,
+      maxFailuresPerSession: 2,
+      maxFailuresPerClient: 5,
+      maxFailuresPerLogin: 6,
+      failureWindowMs: 3600_000,
+      blockDurationMs: 7200_000,
+      cramMd5: true,
+    },
+    quotas: {
+      user: { messagesPerHour: 10, messagesPerDay: 20, recipientsPerMessage: 30 },
+      appPassword: { messagesPerHour: 1, messagesPerDay: 2, recipientsPerMessage: 3 },
+      domain: { messagesPerHour: 100, messagesPerDay: 200 },
+      hourWindowMs: 2000,
+      dayWindowMs: 4000,
+    },
+    brake: { enabled: false, factor: 5, floor: 50, windowMs: 600_000, historyWindows: 24, alertAddress: 'admin@example.org' },
+    suppression: { expireAfterMs: undefined },
     delivery: {
       resolvers: ['127.0.0.1:5353', '192.0.2.53'],
       mxPort: 2525,

@@ -11,6 +11,7 @@
 import { hostname as osHostname } from 'node:os';
 import { defaultRetrySchedule } from '../core/retry.js';
 import type { Config } from './types.js';
+import { policyEntries, policySections } from './schema-policy.js';
 import {
   booleanKind,
   cidrKind,
@@ -119,6 +120,7 @@ export const sections: readonly SchemaSection[] = [
   { key: 'log', optional: false, description: { en: 'Logging.', ja: 'ログ。' } },
   { key: 'domains', optional: false, description: { en: 'Sending domains and their DKIM keys.', ja: '送信ドメインとその DKIM 鍵。' } },
   { key: 'doctor', optional: false, description: { en: 'Checks made by `hikyaku doctor`.', ja: '`hikyaku doctor` が行う検査。' } },
+  ...policySections,
 ];
 
 const positiveDuration = durationKind(1);
@@ -500,6 +502,7 @@ export const entries: readonly SchemaEntry[] = [
     default: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'],
     description: { en: 'DNS blocklists to check the outbound addresses against.', ja: '送信元アドレスを照合する DNS ブロックリスト。' },
   },
+  ...policyEntries,
 ];
 
 /** Input of the cross-field rules, by YAML key. */

@@ -14,6 +14,11 @@ export interface ListenerConfig {
 export interface RelayListenerConfig extends ListenerConfig {
   /** CIDR blocks allowed to relay without AUTH (Postfix: mynetworks). */
   readonly trustedNetworks: readonly string[];
+  /**
+   * Sender patterns (`a@b`, `*@b`, `*`) the trusted clients may use in MAIL FROM
+   * and From; empty = any address of a registered sending domain.
+   */
+  readonly maySendAs: readonly string[];
 }
 
 export interface ListenersConfig {
@@ -37,6 +42,71 @@ export interface LimitsConfig {
   readonly maxRecipients: number;
   readonly maxConnections: number;
   readonly socketTimeoutMs: number;
+  /** Simultaneous sessions from one client address (IPv6: one /64). */
+  readonly maxConnectionsPerClient: number;
+  /** New connections from one client address per minute. */
+  readonly connectionRatePerClient: number;
+  /** Client addresses the two per-client limits do not apply to (loopback is not exempt unless listed). */
+  readonly clientLimitExemptNetworks: readonly string[];
+  /** A whole command line must arrive within this (Postfix: smtpd_per_request_deadline). */
+  readonly commandDeadlineMs: number;
+  /** The whole message after DATA must arrive within this. */
+  readonly dataDeadlineMs: number;
+  /** More Received fields than this: a mail loop (RFC 5321 §6.3), refused. */
+  readonly maxReceivedHeaders: number;
+}
+
+export interface AuthConfig {
+  /** Delay before answering a failed AUTH; doubles with each failure in the session. */
+  readonly tarpitDelayMs: number;
+  /** Failed AUTH attempts after which the session is closed. */
+  readonly maxFailuresPerSession: number;
+  /** Failures from one client address within failureWindow before AUTH from it is refused. */
+  readonly maxFailuresPerClient: number;
+  /** Failures for one login name within failureWindow before AUTH for it is refused. */
+  readonly maxFailuresPerLogin: number;
+  readonly failureWindowMs: number;
+  /** How long AUTH stays refused (454 4.7.0) after a limit is passed. */
+  readonly blockDurationMs: number;
+  /** Offer CRAM-MD5 (RFC 2195): needs a recoverable, encrypted copy of each password. */
+  readonly cramMd5: boolean;
+}
+
+/** 0 = no limit of this kind. */
+export interface QuotaLimits {
+  readonly messagesPerHour: number;
+  readonly messagesPerDay: number;
+  readonly recipientsPerMessage: number;
+}
+
+export interface QuotasConfig {
+  /** Default limits of each user (override per user with `hikyaku user set`). */
+  readonly user: QuotaLimits;
+  /** Default limits of each app password (0 = its user's). */
+  readonly appPassword: QuotaLimits;
+  /** Limits per sending domain (the envelope sender's domain), shared by all its users. */
+  readonly domain: Omit<QuotaLimits, 'recipientsPerMessage'>;
+  /** The length of the "hour" and "day" windows (shorten only for tests). */
+  readonly hourWindowMs: number;
+  readonly dayWindowMs: number;
+}
+
+export interface BrakeConfig {
+  readonly enabled: boolean;
+  /** Hold a credential's mail when its rate in one window exceeds factor × its own normal… */
+  readonly factor: number;
+  /** …and at least this many messages. */
+  readonly floor: number;
+  readonly windowMs: number;
+  /** How many past windows make up "normal". */
+  readonly historyWindows: number;
+  /** Also mail the alert to this address. */
+  readonly alertAddress: string | undefined;
+}
+
+export interface SuppressionConfig {
+  /** How long a hard-bounced recipient stays suppressed; undefined = for ever. */
+  readonly expireAfterMs: number | undefined;
 }
 
 export interface SmarthostConfig {
@@ -106,6 +176,10 @@ export interface Config {
   readonly listeners: ListenersConfig;
   readonly tls: TlsConfig;
   readonly limits: LimitsConfig;
+  readonly auth: AuthConfig;
+  readonly quotas: QuotasConfig;
+  readonly brake: BrakeConfig;
+  readonly suppression: SuppressionConfig;
   readonly delivery: DeliveryConfig;
   readonly queue: QueueConfig;
   readonly log: LogConfig;

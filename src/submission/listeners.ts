@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { trustedNetworkList, type ListenerKind } from './relay-policy.js';
 import { SessionPolicy, type Authenticator } from './session-policy.js';
 import { describeListenError } from './listen-errors.js';
-import { listenSmtp } from './smtp-listener.js';
+import { listenSmtp, type ClientLimiter } from './smtp-listener.js';
 import { serverTlsOptions } from '../tls/tls-options.js';
 
 export type { Authenticator } from './session-policy.js';
@@ -29,6 +29,8 @@ export interface ListenerDeps {
   readonly authenticator: Authenticator;
   readonly intake: Intake;
   readonly logger: Logger;
+  /** Per-client connection limits, shared by every listener (one address cannot dodge them by port). */
+  readonly clientLimiter?: ClientLimiter;
   /** How long a graceful stop lets sessions finish before answering 421. */
   readonly closeTimeoutMs?: number;
 }
@@ -73,6 +75,9 @@ async function startListener(kind: ListenerKind, listenerConfig: ListenerConfig,
       maxMessageBytes: config.limits.maxMessageBytes,
       maxConnections: config.limits.maxConnections,
       socketTimeoutMs: config.limits.socketTimeoutMs,
+      commandDeadlineMs: config.limits.commandDeadlineMs,
+      dataDeadlineMs: config.limits.dataDeadlineMs,
+      clientLimiter: deps.clientLimiter,
       closeTimeoutMs: deps.closeTimeoutMs ?? 10_000,
       policy,
       logger,

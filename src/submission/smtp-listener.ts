@@ -3,7 +3,8 @@
 // stop that never cuts a message off between its final dot and our reply.
 import { createServer as createPlainServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
-import { wireReply } from '../core/smtp-reply.js';
+import { wireReply, type SmtpReply } from '../core/smtp-reply.js';
+import { OncePer } from '../log/once-per.js';
 import { replies } from '../core/replies.js';
 import type { Logger } from '../log/logger.js';
 import { CLOSING_TIMEOUT_MS, SmtpSession, type SessionContext } from './smtp-session.js';
@@ -19,10 +20,19 @@ export interface SmtpListenerOptions {
   readonly maxMessageBytes: number;
   readonly maxConnections: number;
   readonly socketTimeoutMs: number;
+  readonly commandDeadlineMs: number;
+  readonly dataDeadlineMs: number;
+  /** Per-client-address limits on simultaneous and new connections. */
+  readonly clientLimiter: ClientLimiter | undefined;
   /** How long a stop lets transactions under way finish before answering 421. */
   readonly closeTimeoutMs: number;
   readonly policy: SessionPolicy;
   readonly logger: Logger;
+}
+
+/** Admits or refuses a new connection from a client address (policy/connection-limiter.ts). */
+export interface ClientLimiter {
+  open(ip: string, nowMs: number): { readonly ok: true; release(): void } | { readonly ok: false; readonly reason: 'concurrency' | 'rate' };
 }
 
 export interface SmtpListener {
@@ -38,27 +48,49 @@ export async function listenSmtp(options: SmtpListenerOptions): Promise<SmtpList
     hostname: options.hostname,
     maxMessageBytes: options.maxMessageBytes,
     socketTimeoutMs: options.socketTimeoutMs,
+    commandDeadlineMs: options.commandDeadlineMs,
+    dataDeadlineMs: options.dataDeadlineMs,
     policy: options.policy,
     secureContext: () => secureContext,
     logger: options.logger,
   };
   const sessions = new Set<SmtpSession>();
+  // A flood from one address must not become a flood of log lines.
+  const limitLog = new OncePer(60_000);
   const idleWaiters: (() => void)[] = [];
   const forget = (session: SmtpSession): void => {
     sessions.delete(session);
     if (sessions.size === 0) for (const waiter of idleWaiters.splice(0)) waiter();
   };
 
+  const refuse = (socket: Socket, reply: SmtpReply): void => {
+    socket.on('error', () => {});
+    // end() waits for the client's FIN; one that never sends it must not
+    // hold the socket (and a stop, which waits for every socket) for ever.
+    socket.setTimeout(Math.min(CLOSING_TIMEOUT_MS, options.socketTimeoutMs), () => socket.destroy());
+    socket.end(wireReply(reply));
+  };
+
   const onConnection = (socket: Socket, secure: boolean): void => {
-    if (sessions.size >= options.maxConnections) {
-      socket.on('error', () => {});
-      // end() waits for the client's FIN; one that never sends it must not
-      // hold the socket (and a stop, which waits for every socket) for ever.
-      socket.setTimeout(Math.min(CLOSING_TIMEOUT_MS, options.socketTimeoutMs), () => socket.destroy());
-      socket.end(wireReply(replies.tooManyConnections));
-      return;
+    if (sessions.size >= options.maxConnections) return refuse(socket, replies.tooManyConnections);
+    let onClosed = forget;
+    if (options.clientLimiter !== undefined) {
+      const ip = socket.remoteAddress ?? '';
+      const admitted = options.clientLimiter.open(ip, Date.now());
+      if (!admitted.ok) {
+        if (limitLog.allow(`${admitted.reason} ${ip}`)) {
+          options.logger.warn({ event: 'connection-limit', clientIp: ip, limit: admitted.reason }, 'too many connections from one client address (said once a minute per address)');
+        }
+        return refuse(socket, admitted.reason === 'rate' ? replies.connectionRateFromClient : replies.tooManyConnectionsFromClient);
+      }
+      let released = false;
+      onClosed = (session) => {
+        if (!released) admitted.release();
+        released = true;
+        forget(session);
+      };
     }
-    sessions.add(new SmtpSession(socket, ctx, { secure, onClosed: forget }));
+    sessions.add(new SmtpSession(socket, ctx, { secure, onClosed }));
   };
 
   let server: Server;

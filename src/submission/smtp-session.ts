@@ -23,6 +23,7 @@ import { replies } from '../core/replies.js';
 import type { Logger } from '../log/logger.js';
 import { DataReader } from './data-reader.js';
 import { hasNonAscii, parsePathArgument, splitCommand } from './command-line.js';
+import { mailboxKey } from '../core/mailbox.js';
 import {
   decodeBase64,
   LOGIN_PASSWORD_PROMPT,
@@ -37,14 +38,27 @@ export interface SessionContext {
   readonly hostname: string;
   readonly maxMessageBytes: number;
   readonly socketTimeoutMs: number;
+  /** A whole command line must arrive within this (Postfix: smtpd_per_request_deadline). */
+  readonly commandDeadlineMs: number;
+  /** The whole message after DATA must arrive within this. */
+  readonly dataDeadlineMs: number;
   readonly policy: SessionPolicy;
   /** The current TLS context (it changes when the certificate is reloaded). */
   readonly secureContext: () => SecureContext;
   readonly logger: Logger;
 }
 
-// RFC 4954 §4: an AUTH line may be up to 12288 octets; commands are far shorter.
+// RFC 4954 §4: an AUTH line may be up to 12288 octets; nothing we read is longer.
 const MAX_LINE = 12_288 + 2;
+// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF.
+const MAX_COMMAND_LINE = 512;
+// RFC 5321 §4.5.3.1.4 lets extensions lengthen MAIL and RCPT (RFC 3461's
+// ORCPT alone may add 500 characters); 2048 is Postfix's line_length_limit.
+const MAX_PATH_COMMAND_LINE = 2048;
+// Postfix's smtpd_recipient_overshoot_limit: recipients over the limit get
+// 452 4.5.3 (the client sends them in a next transaction) and count as
+// errors only past this many, so a legitimate big list never ends the session.
+const MAX_RECIPIENT_OVERSHOOT = 1000;
 // Postfix's smtpd_hard_error_limit: a client that keeps getting errors is
 // broken or probing; stop talking to it.
 const MAX_ERRORS = 20;
@@ -55,6 +69,9 @@ const MAX_BUFFERED_INPUT = 1024 * 1024;
 export const CLOSING_TIMEOUT_MS = 5_000;
 // RFC 5321 §4.5.3.1.1/2 and a safety margin.
 const MAX_HELO = 255;
+const BAD_COMMAND_CHARACTER = /[\0\r]/;
+const MAIL_KEYWORD = /^FROM\s*:/i;
+const RCPT_KEYWORD = /^TO\s*:/i;
 // Clients that are not SMTP at all (a browser, a proxy probe): close at once.
 const FORBIDDEN = new Set(['GET', 'POST', 'HEAD', 'PUT', 'CONNECT']);
 
@@ -65,6 +82,10 @@ interface Transaction {
   readonly rcptTo: string[];
   /** MAIL FROM had SMTPUTF8 (RFC 6531 §3.4): UTF-8 addresses allowed. */
   readonly smtputf8: boolean;
+  /** Identity keys of rcptTo (made at the second recipient): one mailbox is delivered once. */
+  keys: Set<string> | undefined;
+  /** Recipients refused for being over a limit (452 4.5.3). */
+  overshoot: number;
 }
 
 export class SmtpSession {
@@ -93,6 +114,9 @@ export class SmtpSession {
   /** Replies are backed up (the client is not reading them): its input waits until they drain. */
   #draining = false;
   #errors = 0;
+  #authFailures = 0;
+  /** Runs while a command line is incomplete, or while DATA is being received. */
+  #deadline: NodeJS.Timeout | undefined;
   #shuttingDown = false;
   #closed = false;
   readonly #onClosed: (session: SmtpSession) => void;
@@ -190,6 +214,7 @@ export class SmtpSession {
   };
 
   readonly #onClose = (): void => {
+    this.#stopDeadline();
     if (this.#closed) return;
     this.#closed = true;
     // A client gone while its message is being stored: the session is over
@@ -204,6 +229,7 @@ export class SmtpSession {
 
   /** Handles buffered input until it runs out or something asynchronous starts. */
   #process(): void {
+    let lineDone = false;
     // During a stop, no new command is taken once the session is idle again.
     while (!this.#busy && !this.#closed && this.#input !== undefined && !(this.#shuttingDown && this.#idle)) {
       const input = this.#input;
@@ -212,6 +238,8 @@ export class SmtpSession {
         const progress = this.#reader.push(input);
         if (!progress.done) break;
         this.#reader = undefined;
+        this.#stopDeadline();
+        lineDone = true;
         if (progress.rest.length > 0) this.#input = progress.rest;
         this.#endOfData(progress.message);
         continue;
@@ -237,9 +265,11 @@ export class SmtpSession {
         this.#lineTooLong();
         continue;
       }
-      const end = lf > 0 && input[lf - 1] === 0x0d ? lf - 1 : lf;
-      this.#line(input.toString('utf8', 0, end));
+      lineDone = true;
+      const crlf = lf > 0 && input[lf - 1] === 0x0d;
+      this.#line(input.toString('utf8', 0, crlf ? lf - 1 : lf), lf + 1, crlf);
     }
+    this.#watchDeadline(lineDone);
     // A transaction that ended (RSET, EHLO, a refused DATA) during a stop leaves an idle session.
     if (this.#shuttingDown && this.#idle) this.#close(replies.shuttingDown);
     // The socket was paused while a reply was pending; what is left now is at
@@ -257,9 +287,49 @@ export class SmtpSession {
     this.#error(replies.lineTooLong);
   }
 
-  #line(line: string): void {
+  /**
+   * The command deadline runs from the first byte of a command line until its
+   * end; DATA has its own (started in #data). A client dripping one byte at
+   * a time resets the idle timeout but not these.
+   */
+  #watchDeadline(lineDone: boolean): void {
+    if (this.#reader !== undefined || this.#closed) return;
+    const partial = !this.#busy && (this.#input !== undefined || this.#discardingLongLine);
+    if (!partial) {
+      if (this.#deadline !== undefined) this.#stopDeadline();
+    } else if (this.#deadline === undefined || lineDone) {
+      this.#startDeadline(this.#ctx.commandDeadlineMs);
+    }
+  }
+
+  #startDeadline(ms: number): void {
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
+    this.#deadline = setTimeout(this.#onDeadline, ms);
+  }
+
+  #stopDeadline(): void {
+    if (this.#deadline === undefined) return;
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
+  }
+
+  readonly #onDeadline = (): void => {
+    this.#deadline = undefined;
+    if (this.#closed || this.#storing) return;
+    this.#ctx.logger.info({ event: 'deadline', clientIp: this.#remoteAddress, inData: this.#reader !== undefined }, 'command or data deadline passed');
+    this.#close(replies.commandDeadline);
+  };
+
+  /** `octets`: the line's length on the wire with its line end; `crlf`: it ended in CRLF, not a bare LF. */
+  #line(line: string, octets: number, crlf: boolean): void {
     if (this.#authStep !== undefined) return this.#authResponse(line);
+    // RFC 5321 §2.3.8: CR and LF only as CRLF; NUL is no character of SMTP.
+    // Before the verb, so that no command is taken from a line built to be read two ways.
+    if (!crlf || BAD_COMMAND_CHARACTER.test(line)) return this.#error(replies.badCharacterInCommand);
     const { verb, argument } = splitCommand(line);
+    if (octets > MAX_COMMAND_LINE && !(octets <= MAX_PATH_COMMAND_LINE && (verb === 'MAIL' || verb === 'RCPT')) && verb !== 'AUTH') {
+      return this.#error(replies.commandTooLong);
+    }
     switch (verb) {
       case 'EHLO':
       case 'HELO':
@@ -314,7 +384,7 @@ export class SmtpSession {
     if (this.#helo === '') return this.#error(replies.sendHeloFirst);
     if (this.#transaction !== undefined) return this.#error(replies.nestedMail);
     const path = parsePathArgument(argument, 'FROM');
-    if (path === undefined) return this.#error(replies.mailSyntax);
+    if (path === undefined) return this.#error(MAIL_KEYWORD.test(argument) ? replies.badSenderAddress('malformed path') : replies.mailSyntax);
     const denied = this.#ctx.policy.checkSender(path.address, this.#facts);
     if (denied) return this.#error(denied);
     let smtputf8 = false;
@@ -334,7 +404,7 @@ export class SmtpSession {
       }
     }
     if (!smtputf8 && hasNonAscii(path.address)) return this.#error(replies.utf8AddressNeedsSmtputf8);
-    this.#transaction = { mailFrom: path.address, rcptTo: [], smtputf8 };
+    this.#transaction = { mailFrom: path.address, rcptTo: [], smtputf8, keys: undefined, overshoot: 0 };
     this.#reply(replies.senderOk);
   }
 
@@ -342,12 +412,23 @@ export class SmtpSession {
     const transaction = this.#transaction;
     if (transaction === undefined) return this.#error(replies.needMail);
     const path = parsePathArgument(argument, 'TO');
-    if (path === undefined || path.address === '') return this.#error(replies.rcptSyntax);
+    if (path === undefined) return this.#error(RCPT_KEYWORD.test(argument) ? replies.badRecipientAddress('malformed path') : replies.rcptSyntax);
+    if (path.address === '') return this.#error(replies.badRecipientAddress('empty path'));
     if (path.params.size > 0) return this.#error(replies.unsupportedParameter);
     if (!transaction.smtputf8 && hasNonAscii(path.address)) return this.#error(replies.utf8AddressNeedsSmtputf8);
-    const denied = this.#ctx.policy.checkRecipient(path.address, transaction.mailFrom, transaction.rcptTo.length, this.#facts);
-    if (denied) return this.#error(denied);
-    transaction.rcptTo.push(path.address);
+    const { rcptTo } = transaction;
+    if (rcptTo.length > 0) {
+      // One mailbox, however it is written, is one recipient (Postfix's cleanup does the same).
+      transaction.keys ??= new Set(rcptTo.map(mailboxKey));
+      if (transaction.keys.has(mailboxKey(path.address))) return this.#reply(replies.recipientOk);
+    }
+    const denied = this.#ctx.policy.checkRecipient(path.address, transaction.mailFrom, rcptTo.length, this.#facts);
+    if (denied) {
+      if (denied.code === 452 && ++transaction.overshoot <= MAX_RECIPIENT_OVERSHOOT) return this.#reply(denied);
+      return this.#error(denied);
+    }
+    rcptTo.push(path.address);
+    transaction.keys?.add(mailboxKey(path.address));
     this.#reply(replies.recipientOk);
   }
 
@@ -357,6 +438,7 @@ export class SmtpSession {
     if (transaction === undefined) return this.#error(replies.needMail);
     if (transaction.rcptTo.length === 0) return this.#error(replies.needRcpt);
     this.#reader = new DataReader(this.#ctx.maxMessageBytes);
+    this.#startDeadline(this.#ctx.dataDeadlineMs);
     this.#reply(replies.startData);
   }
 
@@ -528,6 +610,7 @@ export class SmtpSession {
     this.#flush();
     this.#closed = true;
     this.#input = undefined;
+    this.#stopDeadline();
     const socket = this.#socket;
     // After QUIT, waiting for the client's FIN would cost a callback (and a
     // client that resets instead, an error object) for nothing. Otherwise our

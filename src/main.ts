@@ -41,6 +41,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     signer,
     sendingDomains: { find: (fromDomain) => findSendingDomain(domains, fromDomain, logger) },
     onStored: (id, envelope, message) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message),
+    maxReceivedHeaders: config.limits.maxReceivedHeaders,
   });
   const notifier = createBounceNotifier({
     hostname: config.hostname,

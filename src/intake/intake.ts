@@ -7,7 +7,9 @@ import type { RetrySchedule } from '../core/retry.js';
 import { newQueueId } from '../core/queue-id.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import type { Logger } from '../log/logger.js';
-import { prepareIntakeMessage } from '../message/intake-message.js';
+import { prepareIntakeMessage, type SubmittedHeaders } from '../message/intake-message.js';
+import { SmtpError, type SmtpReply } from '../core/smtp-reply.js';
+import { replies } from '../core/replies.js';
 import { domainOf } from '../core/address.js';
 import { alignedReturnPath, type ReturnPathDomain } from './return-path.js';
 
@@ -36,6 +38,8 @@ export interface IntakeOptions<D extends ReturnPathDomain = ReturnPathDomain> {
   readonly signer: MessageSigner<D> | undefined;
   readonly sendingDomains: SendingDomains<D> | undefined;
   readonly onStored: NewMessageListener;
+  /** More Received fields than this: a mail loop (RFC 5321 §6.3), refused with 554 5.4.6. */
+  readonly maxReceivedHeaders: number;
 }
 
 export interface IntakeRequest {
@@ -45,6 +49,13 @@ export interface IntakeRequest {
   /** False for messages we generated ourselves (DSNs): they already carry Date and Message-ID. */
   readonly stamp: boolean;
   readonly envId?: string | undefined;
+  /**
+   * The sending policy's look at the header (From/Sender identity): a reply
+   * refuses the message (thrown as SmtpError), undefined lets it in.
+   */
+  readonly check?: (headers: SubmittedHeaders) => SmtpReply | undefined;
+  /** Store it held (the compromised-account brake): accepted, kept, not delivered until released. */
+  readonly holdReason?: string | undefined;
 }
 
 export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
@@ -54,7 +65,11 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
     this.#options = options;
   }
 
-  /** Store the message durably; resolves with its queue id once it is on stable storage. */
+  /**
+   * Store the message durably; resolves with its queue id once it is on
+   * stable storage. Rejects with an SmtpError when the message is refused
+   * (a mail loop, or the request's check), with any other error when it could not be stored.
+   */
   async accept(request: IntakeRequest): Promise<string> {
     const { hostname, store, schedule, logger, signer, sendingDomains, onStored } = this.#options;
     const nowMs = Date.now();
@@ -63,6 +78,11 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
       ? { hostname, queueId: id, nowMs, submitter: request.submitter, rcptTo: request.envelope.rcptTo }
       : undefined;
     const prepared = prepareIntakeMessage(request.message, stamp);
+    if (prepared.headers.receivedCount > this.#options.maxReceivedHeaders) {
+      throw new SmtpError(replies.mailLoop(this.#options.maxReceivedHeaders));
+    }
+    const refused = request.check?.(prepared.headers);
+    if (refused !== undefined) throw new SmtpError(refused);
     let message = prepared.message;
     const { fromAddress } = prepared;
     const fromDomain = fromAddress === undefined ? undefined : domainOf(fromAddress);
@@ -85,6 +105,7 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
       // during it, the stored retry time keeps a restart from hammering.
       firstRetryAtMs: nowMs + schedule.initialDelayMs,
       envId: request.envId,
+      holdReason: request.holdReason,
     });
     const { submitter } = request;
     logger.info(
@@ -98,10 +119,11 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
         rcptTo: envelope.rcptTo,
         size: message.length,
         dkim: signedFor ?? 'none',
+        ...(request.holdReason === undefined ? {} : { held: request.holdReason }),
       },
       'message accepted',
     );
-    onStored(id, envelope, message);
+    if (request.holdReason === undefined) onStored(id, envelope, message);
     return id;
   }
 }

@@ -180,6 +180,17 @@ export function findField(message: Buffer, scan: HeaderScan, name: string): numb
   return -1;
 }
 
+/** Indexes (0, 1, …) of every field named `name` (case-insensitive) in a scan of `message`. */
+export function fieldIndexes(message: Buffer, scan: HeaderScan, name: string): number[] {
+  const lowerName = name.toLowerCase();
+  const { fields } = scan;
+  const found: number[] = [];
+  for (let i = 0; i + 3 < fields.length; i += 4) {
+    if (nameIs(message, fields[i] as number, fields[i + 1] as number, lowerName)) found.push(i / 4);
+  }
+  return found;
+}
+
 /** The value of field `index` of a scan, unfolded and trimmed as `headerValue` gives it. */
 export function fieldValue(message: Buffer, scan: HeaderScan, index: number): string {
   const at = index * 4;

@@ -4,8 +4,9 @@
 // (from-address.ts). The same result as calling those three in turn, which
 // walks the header block twice more.
 import { toCrlf } from './canonical.js';
+import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { scannedFromAddress } from './from-address.js';
-import { scanHeader } from './header-block.js';
+import { fieldIndexes, fieldValue, scanHeader, type HeaderScan } from './header-block.js';
 import { stampScannedMessage, type SubmissionStamp } from './submission-headers.js';
 
 export interface IntakeMessage {
@@ -13,6 +14,18 @@ export interface IntakeMessage {
   readonly message: Buffer;
   /** The first address of the From field, as headerFromAddress gives it. */
   readonly fromAddress: string | undefined;
+  /** What the sending policy reads of the header (as submitted, before the stamp). */
+  readonly headers: SubmittedHeaders;
+}
+
+/** The header fields a sending policy judges; the address lists are parsed only when asked for. */
+export interface SubmittedHeaders {
+  /** Received fields already in the message (RFC 5321 §6.3: loop detection). */
+  readonly receivedCount: number;
+  /** Every mailbox of every From field (RFC 5322 §3.6.2 allows several). */
+  fromAddresses(): string[];
+  /** The mailbox of the first Sender field, if any. */
+  senderAddress(): string | undefined;
 }
 
 /**
@@ -25,5 +38,18 @@ export function prepareIntakeMessage(raw: Buffer, stamp: SubmissionStamp | undef
   const message = toCrlf(raw);
   const scan = scanHeader(message);
   const fromAddress = scannedFromAddress(message, scan);
-  return { message: stamp === undefined ? message : stampScannedMessage(message, scan, stamp), fromAddress };
+  const headers: SubmittedHeaders = {
+    receivedCount: fieldIndexes(message, scan, 'received').length,
+    fromAddresses: () => addressesOf(message, scan, 'from'),
+    senderAddress: () => addressesOf(message, scan, 'sender')[0],
+  };
+  return { message: stamp === undefined ? message : stampScannedMessage(message, scan, stamp), fromAddress, headers };
+}
+
+function addressesOf(message: Buffer, scan: HeaderScan, name: string): string[] {
+  const out: string[] = [];
+  for (const index of fieldIndexes(message, scan, name)) {
+    for (const a of addressparser(fieldValue(message, scan, index), { flatten: true })) if (a.address.includes('@')) out.push(a.address.trim());
+  }
+  return out;
 }

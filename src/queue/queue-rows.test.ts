@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMessageRows, type MessageRow, type RecipientRow } from './queue-rows.js';
 
-const row: MessageRow = { id: 'Q1', mail_from: 'a@example.com', size: 10, created_at: 1000, held: 0, delay_notified: 1, env_id: null };
+const row: MessageRow = { id: 'Q1', mail_from: 'a@example.com', size: 10, created_at: 1000, held: 0, hold_reason: null, delay_notified: 1, env_id: null };
 const rcpt: RecipientRow = { rcpt_to: 'b@example.net', status: 'queued', attempts: 1, next_attempt_at: 2000, last_error: null, last_status: null };
 
 test('a valid row becomes a StoredMessage', () => {
@@ -15,6 +15,7 @@ test('a valid row becomes a StoredMessage', () => {
       size: 10,
       createdAtMs: 1000,
       held: false,
+      holdReason: undefined,
       delayNotified: true,
       envId: undefined,
       recipients: [

@@ -10,6 +10,7 @@ export interface MessageRow {
   readonly size: unknown;
   readonly created_at: unknown;
   readonly held: unknown;
+  readonly hold_reason: unknown;
   readonly delay_notified: unknown;
   readonly env_id: unknown;
 }
@@ -62,6 +63,8 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
   if (!isInt(row.created_at, 0)) return { ok: false, reason: 'bad created_at' };
   if (!isFlag(row.held) || !isFlag(row.delay_notified)) return { ok: false, reason: 'bad flags' };
   if (!optionalText(row.env_id)) return { ok: false, reason: 'bad env_id' };
+  const holdReason = row.hold_reason;
+  if (!optionalText(holdReason)) return { ok: false, reason: 'bad hold_reason' };
   if (recipientRows.length === 0) return { ok: false, reason: 'no recipients' };
   const recipients: StoredRecipient[] = [];
   for (const r of recipientRows) {
@@ -77,6 +80,7 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
       size: row.size,
       createdAtMs: row.created_at,
       held: row.held === 1,
+      holdReason: holdReason ?? undefined,
       delayNotified: row.delay_notified === 1,
       envId: row.env_id ?? undefined,
       recipients,

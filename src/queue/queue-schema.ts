@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS messages (
   created_at     INTEGER NOT NULL,
   held           INTEGER NOT NULL DEFAULT 0,
   delay_notified INTEGER NOT NULL DEFAULT 0,
-  env_id         TEXT
+  env_id         TEXT,
+  hold_reason    TEXT
 );
 CREATE TABLE IF NOT EXISTS bodies (
   message_id TEXT PRIMARY KEY NOT NULL,
@@ -61,6 +62,14 @@ export function configureWriter(db: Database, busyTimeoutMs: number): void {
   // Bound the WAL file after checkpoints: big bodies would otherwise leave it large.
   db.pragma('journal_size_limit = 67108864');
   db.exec(SCHEMA_SQL);
+  upgradeSchema(db);
+}
+
+/** Columns added since the first release, for queues created by an older version. */
+function upgradeSchema(db: Database): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name));
+  // Why a message is held when the brake (not an admin) held it: "brake:<credential>".
+  if (!columns.has('hold_reason')) db.exec('ALTER TABLE messages ADD COLUMN hold_reason TEXT');
 }
 
 export function configureReader(db: Database): void {

@@ -15,6 +15,8 @@ export interface NewMessage {
   readonly firstRetryAtMs: number;
   /** RFC 3461 ENVID, if the client gave one. */
   readonly envId?: string | undefined;
+  /** Store the message held (not delivered until released), with this reason. */
+  readonly holdReason?: string | undefined;
 }
 
 export interface StoredRecipient {
@@ -34,6 +36,8 @@ export interface StoredMessage {
   readonly size: number;
   readonly createdAtMs: number;
   readonly held: boolean;
+  /** Why it is held, when something other than `queue hold` held it (e.g. "brake:user:a@b"). */
+  readonly holdReason: string | undefined;
   readonly delayNotified: boolean;
   readonly envId: string | undefined;
   readonly recipients: readonly StoredRecipient[];
@@ -66,6 +70,8 @@ export interface QueueStore {
   list(): Promise<StoredMessage[]>;
   hold(id: string): Promise<boolean>;
   release(id: string): Promise<boolean>;
+  /** Release every message held with this reason; how many. */
+  releaseHeld(reason: string): Promise<number>;
   /** Make queued recipients due now; id 'all' for every message. Returns how many messages. */
   retryNow(id: string | 'all'): Promise<number>;
   remove(id: string): Promise<boolean>;

@@ -45,7 +45,7 @@ try {
 
 const sql = {
   insertMessage: db.prepare(
-    'INSERT INTO messages (id, mail_from, size, created_at, held, delay_notified, env_id) VALUES (?, ?, ?, ?, 0, 0, ?)',
+    'INSERT INTO messages (id, mail_from, size, created_at, held, delay_notified, env_id, hold_reason) VALUES (?, ?, ?, ?, ?, 0, ?, ?)',
   ),
   insertBody: db.prepare('INSERT INTO bodies (message_id, body) VALUES (?, ?)'),
   // The first attempt is made from memory right after the enqueue; it is
@@ -67,7 +67,8 @@ const sql = {
   deleteRecipients: db.prepare('DELETE FROM recipients WHERE message_id = ?'),
   deleteMessage: db.prepare('DELETE FROM messages WHERE id = ?'),
   deleteBody: db.prepare('DELETE FROM bodies WHERE message_id = ?'),
-  setHeld: db.prepare('UPDATE messages SET held = ? WHERE id = ?'),
+  setHeld: db.prepare('UPDATE messages SET held = ?, hold_reason = NULL WHERE id = ?'),
+  releaseHeld: db.prepare('UPDATE messages SET held = 0, hold_reason = NULL WHERE held = 1 AND hold_reason = ?'),
   countRetryOne: db.prepare("SELECT count(DISTINCT message_id) FROM recipients WHERE message_id = ? AND +status = 'queued'").pluck(),
   countRetryAll: db.prepare("SELECT count(DISTINCT message_id) FROM recipients WHERE status = 'queued'").pluck(),
   retryOne: db.prepare("UPDATE recipients SET next_attempt_at = ? WHERE message_id = ? AND +status = 'queued'"),
@@ -84,7 +85,7 @@ function apply(op: WriteOp): boolean | number | null {
   switch (op.kind) {
     case 'enqueue': {
       const body = Buffer.from(op.body.buffer, op.body.byteOffset, op.body.byteLength);
-      sql.insertMessage.run(op.id, op.mailFrom, body.length, op.createdAtMs, op.envId);
+      sql.insertMessage.run(op.id, op.mailFrom, body.length, op.createdAtMs, op.holdReason === null ? 0 : 1, op.envId, op.holdReason);
       sql.insertBody.run(op.id, body);
       for (const r of op.recipients) sql.insertRecipient.run(op.id, r.rcptTo, r.domain, op.firstRetryAtMs, op.createdAtMs);
       return null;
@@ -100,6 +101,8 @@ function apply(op: WriteOp): boolean | number | null {
     case 'hold':
     case 'release':
       return sql.setHeld.run(op.kind === 'hold' ? 1 : 0, op.id).changes > 0;
+    case 'releaseHeld':
+      return sql.releaseHeld.run(op.reason).changes;
     case 'retryNow': {
       if (op.id === null) {
         const n = sql.countRetryAll.get() as number;

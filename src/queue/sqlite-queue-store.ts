@@ -42,7 +42,7 @@ const STATUSES: ReadonlySet<string> = new Set<RecipientStatus>(['queued', 'deliv
 // One statement per read (a message joined with its recipients): a single
 // statement reads one snapshot, so a concurrent removal can never show a
 // message without its recipients.
-const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held, m.delay_notified, m.env_id,
+const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held, m.hold_reason, m.delay_notified, m.env_id,
     r.rcpt_to, r.status, r.attempts, r.next_attempt_at, r.last_error, r.last_status
   FROM messages m LEFT JOIN recipients r ON r.message_id = m.id`;
 
@@ -139,6 +139,7 @@ class SqliteStore implements SqliteQueueStore {
         id,
         mailFrom: envelope.mailFrom,
         envId: message.envId ?? null,
+        holdReason: message.holdReason ?? null,
         createdAtMs: Date.now(),
         firstRetryAtMs: message.firstRetryAtMs,
         recipients: envelope.rcptTo.map((rcptTo) => ({ rcptTo, domain: domainOf(rcptTo) })),
@@ -210,6 +211,11 @@ class SqliteStore implements SqliteQueueStore {
 
   async release(id: string): Promise<boolean> {
     return (await this.writer.submit({ kind: 'release', id })) === true;
+  }
+
+  async releaseHeld(reason: string): Promise<number> {
+    const n = await this.writer.submit({ kind: 'releaseHeld', reason });
+    return typeof n === 'number' ? n : 0;
   }
 
   async retryNow(id: string | 'all'): Promise<number> {

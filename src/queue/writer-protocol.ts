@@ -8,6 +8,7 @@ export interface EnqueueOp {
   readonly id: string;
   readonly mailFrom: string;
   readonly envId: string | null;
+  readonly holdReason: string | null;
   readonly createdAtMs: number;
   readonly firstRetryAtMs: number;
   readonly recipients: readonly { readonly rcptTo: string; readonly domain: string }[];
@@ -34,6 +35,11 @@ export interface HoldOp {
   readonly id: string;
 }
 
+export interface ReleaseHeldOp {
+  readonly kind: 'releaseHeld';
+  readonly reason: string;
+}
+
 export interface RetryNowOp {
   readonly kind: 'retryNow';
   /** null = every message. */
@@ -46,9 +52,9 @@ export interface RemoveOp {
   readonly id: string;
 }
 
-export type WriteOp = EnqueueOp | UpdateRecipientsOp | HoldOp | RetryNowOp | RemoveOp;
+export type WriteOp = EnqueueOp | UpdateRecipientsOp | HoldOp | ReleaseHeldOp | RetryNowOp | RemoveOp;
 
-/** Result of one operation: hold/release/remove give a boolean, retryNow a count, the others nothing. */
+/** Result of one operation: hold/release/remove give a boolean, retryNow and releaseHeld a count, the others nothing. */
 export type OpResult =
   | { readonly ok: true; readonly value: boolean | number | null }
   | { readonly ok: false; readonly message: string; readonly code: string | undefined };

@@ -4,7 +4,7 @@
 import type { BlockList } from 'node:net';
 import type { Submitter } from '../core/envelope.js';
 import { isRoutableAddress, normalizeAddress } from '../core/address.js';
-import type { SmtpReply } from '../core/smtp-reply.js';
+import { formatReply, SmtpError, type SmtpReply } from '../core/smtp-reply.js';
 import { replies } from '../core/replies.js';
 import type { Intake } from '../intake/intake.js';
 import type { Logger } from '../log/logger.js';
@@ -123,6 +123,10 @@ export class SessionPolicy {
       });
       return replies.queued(id);
     } catch (err) {
+      if (err instanceof SmtpError) {
+        this.#options.logger.info({ event: 'refused', clientIp: facts.remoteAddress, user: facts.user, reply: formatReply(err.reply) }, 'message refused');
+        return err.reply;
+      }
       // Nothing was acknowledged, so nothing is lost: the client retries.
       this.#options.logger.error({ err, event: 'intake-failed', clientIp: facts.remoteAddress }, 'could not queue message');
       return replies.localError;

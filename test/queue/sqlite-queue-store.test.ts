@@ -145,6 +145,26 @@ test('due messages: oldest first, held ones left out, next due time', async (t) 
   assert.equal(await store.release('NOSUCHID'), false);
 });
 
+test('a message stored held (the brake) is not due until its reason is released; other reasons stay held', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const now = Date.now();
+  const braked = newMessage({ firstRetryAtMs: now - 10, holdReason: 'brake:user:a@example.com' });
+  const other = newMessage({ firstRetryAtMs: now - 10, holdReason: 'brake:user:b@example.com' });
+  const free = newMessage({ firstRetryAtMs: now - 10 });
+  for (const m of [braked, other, free]) await store.enqueue(m);
+  assert.deepEqual(await store.dueMessageIds(now, 10), [free.id]);
+  assert.deepEqual(
+    { held: (await store.load(braked.id))?.held, reason: (await store.load(braked.id))?.holdReason },
+    { held: true, reason: 'brake:user:a@example.com' },
+  );
+  assert.equal(await store.releaseHeld('brake:user:a@example.com'), 1);
+  assert.equal(await store.releaseHeld('brake:user:a@example.com'), 0);
+  assert.deepEqual(await store.dueMessageIds(now, 10), [braked.id, free.id]);
+  assert.equal((await store.load(braked.id))?.holdReason, undefined);
+  assert.equal((await store.load(other.id))?.held, true);
+});
+
 test('retryNow makes queued recipients due; remove deletes', async (t) => {
   const h = harness(t);
   const store = await h.open();

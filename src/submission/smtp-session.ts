@@ -32,7 +32,8 @@ import {
   saslMechanism,
   SASL_MECHANISMS,
 } from './sasl.js';
-import type { SessionFacts, SessionPolicy } from './session-policy.js';
+import type { AuthResult, SessionFacts, SessionPolicy } from './session-policy.js';
+import type { Principal } from '../users/principal.js';
 
 export interface SessionContext {
   readonly hostname: string;
@@ -98,6 +99,7 @@ export class SmtpSession {
   #helo = '';
   #esmtp = false;
   #user: string | undefined;
+  #principal: Principal | undefined;
   #transaction: Transaction | undefined;
   #reader: DataReader | undefined;
   #authStep: AuthStep | undefined;
@@ -147,6 +149,9 @@ export class SmtpSession {
       },
       get user() {
         return session.#user;
+      },
+      get principal() {
+        return session.#principal;
       },
       submitter: () => this.#submitter(),
     };
@@ -497,6 +502,7 @@ export class SmtpSession {
       this.#helo = '';
       this.#esmtp = false;
       this.#user = undefined;
+      this.#principal = undefined;
       this.#transaction = undefined;
       this.#attach(secure);
       this.#resume();
@@ -541,15 +547,32 @@ export class SmtpSession {
     if (credentials === undefined) return this.#error(replies.authFailed);
     this.#busy = true;
     this.#flush();
-    this.#ctx.policy.authenticate(credentials.login, credentials.password, this.#facts).then((result) => {
-      if ('user' in result) {
-        this.#user = result.user;
-        this.#reply(replies.authSucceeded);
-      } else {
-        this.#error(result.reply);
-      }
+    this.#ctx.policy.authenticate(credentials.login, credentials.password, this.#facts).then((result) => this.#authDone(result));
+  }
+
+  /**
+   * A failed AUTH is answered late, later with each failure (a tarpit: a
+   * guesser gets a few tries a minute, not hundreds a second), and the
+   * session ends after a few; the counts across sessions are the policy's.
+   */
+  #authDone(result: AuthResult): void {
+    if ('principal' in result) {
+      this.#principal = result.principal;
+      this.#user = result.principal.user;
+      this.#reply(replies.authSucceeded);
+      return this.#resume();
+    }
+    if (!result.failed) {
+      this.#error(result.reply);
+      return this.#resume();
+    }
+    const failures = ++this.#authFailures;
+    setTimeout(() => {
+      if (this.#closed) return this.#resume();
+      this.#error(result.reply);
+      if (failures >= this.#ctx.policy.maxAuthFailuresPerSession) this.#close(replies.authTooManyFailures);
       this.#resume();
-    });
+    }, this.#ctx.policy.tarpitDelayMs(failures));
   }
 
   #resume(): void {

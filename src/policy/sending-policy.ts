@@ -1,0 +1,249 @@
+// The one sending policy that every way in (SMTP submission, the trusted
+// port-25 listener, the HTTP API) asks before a message reaches intake:
+// who may authenticate (brute-force limits), which addresses a sender may
+// use (MAIL FROM, From, Sender), how much it may send (quotas), which
+// recipients are suppressed, and whether its mail must be held (the
+// compromised-account brake). Each check answers with an SMTP reply, or
+// undefined for "go on"; the HTTP API maps the same replies to its errors.
+//
+// Nothing here writes to disk per message: counters are in memory and saved
+// in the background (quota-counter.ts, counter-snapshot.ts).
+import { domainOf } from '../core/address.js';
+import { replies } from '../core/replies.js';
+import type { SmtpReply } from '../core/smtp-reply.js';
+import type { QuotaLimits } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { SubmittedHeaders } from '../message/intake-message.js';
+import type { Principal } from '../users/principal.js';
+import { senderAllowed } from '../users/sender-patterns.js';
+import type { AuthThrottle } from './auth-throttle.js';
+import type { Brake } from './brake.js';
+import type { QuotaCounter, QuotaKey } from './quota-counter.js';
+import { credentialKey, senderName, type Sender } from './sender.js';
+
+/** The account side: credentials and the brake's flag (users/user-store.ts). */
+export interface Accounts {
+  authenticatePrincipal(
+    login: string,
+    password: string,
+    clientIp: string,
+  ): Promise<{ readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: 'bad-credentials' | 'network-not-allowed' }>;
+  isFlagged(user: string, appPasswordLabel: string | undefined): boolean;
+  flag(user: string, appPasswordLabel: string | undefined, reason: string): void;
+}
+
+export interface SuppressionLookup {
+  isSuppressed(sendingDomain: string, recipient: string, nowMs: number): { readonly reason: string } | undefined;
+}
+
+export interface SendingPolicyOptions {
+  readonly accounts: Accounts;
+  /** True when the domain (or a parent) is a registered sending domain. */
+  readonly isSendingDomain: (domain: string) => boolean;
+  readonly suppression: SuppressionLookup;
+  readonly quotas: QuotaCounter;
+  readonly brake: Brake | undefined;
+  readonly authThrottle: AuthThrottle;
+  readonly limits: {
+    readonly user: QuotaLimits;
+    readonly appPassword: QuotaLimits;
+    readonly domain: Omit<QuotaLimits, 'recipientsPerMessage'>;
+  };
+  /** Sender patterns of the trusted port-25 clients; empty = any address of a registered sending domain. */
+  readonly trustedMaySendAs: readonly string[];
+  readonly logger: Logger;
+  /** Told when the brake holds a credential's mail (to mail the admin). */
+  readonly onBrake?: (sender: Sender, detail: string) => void;
+}
+
+export type AuthAnswer = { readonly principal: Principal } | { readonly reply: SmtpReply; readonly failed: boolean };
+
+export class SendingPolicy {
+  readonly #o: SendingPolicyOptions;
+
+  constructor(options: SendingPolicyOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Checks a login. Blocked addresses and names get 454 4.7.0 without the
+   * password being looked at; every failure and block is one log line in a
+   * stable format for fail2ban (README: "Brute-force protection").
+   */
+  async authenticate(login: string, password: string, clientIp: string, listener: string): Promise<AuthAnswer> {
+    const { authThrottle, accounts, logger } = this.#o;
+    const now = Date.now();
+    const blocked = authThrottle.isBlocked(clientIp, login, now);
+    if (blocked !== undefined) {
+      logger.warn(
+        { event: 'auth-blocked', clientIp, login, listener, blockedBy: blocked.by, until: new Date(blocked.untilMs).toISOString() },
+        'authentication refused: too many failures',
+      );
+      return { reply: replies.authBlocked, failed: true };
+    }
+    const outcome = await accounts.authenticatePrincipal(login, password, clientIp);
+    if (!outcome.ok) {
+      const failures = authThrottle.recordFailure(clientIp, login, Date.now());
+      logger.warn({ event: 'auth-failed', clientIp, login, listener, reason: outcome.reason }, 'authentication failed');
+      const nowBlocked = authThrottle.isBlocked(clientIp, login, Date.now());
+      if (nowBlocked !== undefined && failures.newlyBlocked) {
+        logger.warn(
+          { event: 'auth-block', clientIp, login, listener, blockedBy: nowBlocked.by, until: new Date(nowBlocked.untilMs).toISOString() },
+          'too many authentication failures: AUTH refused for a while',
+        );
+      }
+      return { reply: replies.authFailed, failed: true };
+    }
+    const previous = authThrottle.recordSuccess(clientIp, login, Date.now());
+    const { principal } = outcome;
+    logger.info(
+      { event: 'auth', clientIp, user: principal.user, credential: principal.credentialName, listener, ...(previous > 0 ? { failuresBefore: previous } : {}) },
+      previous > 0 ? 'authenticated after failures' : 'authenticated',
+    );
+    return { principal };
+  }
+
+  /** MAIL FROM: the sender may use this address, and has quota left. */
+  checkMailFrom(mailFrom: string, sender: Sender): SmtpReply | undefined {
+    // The null reverse-path (RFC 5321 §4.5.5) names nobody; the From header is still checked.
+    if (mailFrom !== '' && !this.#mayUse(mailFrom, sender)) {
+      this.#o.logger.warn({ event: 'sender-denied', clientIp: sender.clientIp, sender: senderName(sender), mailFrom }, 'sender address not allowed');
+      return replies.senderNotAllowed(mailFrom, senderName(sender));
+    }
+    const over = this.#o.quotas.check(this.#quotaKeys(mailFrom, sender), Date.now());
+    if (over === undefined) return undefined;
+    const what = `${over.limit} messages per ${over.window} for ${describeKey(over.key)}`;
+    this.#o.logger.warn({ event: 'quota', clientIp: sender.clientIp, sender: senderName(sender), key: over.key, window: over.window, limit: over.limit }, 'sending limit reached');
+    return replies.rateLimited(what, new Date(over.resetsAtMs).toISOString());
+  }
+
+  /** RCPT TO: not suppressed, and within the sender's recipients-per-message limit. */
+  checkRecipient(rcptTo: string, mailFrom: string, accepted: number, sender: Sender): SmtpReply | undefined {
+    const limit = this.#recipientLimit(sender);
+    if (limit !== undefined && accepted >= limit) return replies.recipientQuota(limit, senderName(sender));
+    const entry = this.#o.suppression.isSuppressed(domainOf(mailFrom), rcptTo, Date.now());
+    if (entry !== undefined) {
+      this.#o.logger.info({ event: 'suppressed', clientIp: sender.clientIp, mailFrom, rcptTo, reason: entry.reason }, 'recipient is on the suppression list');
+      return replies.suppressed(rcptTo);
+    }
+    return undefined;
+  }
+
+  /** After DATA: every From mailbox and the Sender must be addresses the sender may use. */
+  checkHeaders(headers: SubmittedHeaders, sender: Sender): SmtpReply | undefined {
+    if (sender.kind === 'user' && !sender.principal.senderCheck) return undefined;
+    for (const [field, address] of [
+      ...headers.fromAddresses().map((a) => ['From', a] as const),
+      ...optional('Sender', headers.senderAddress()),
+    ]) {
+      if (!this.#mayUse(address, sender)) {
+        this.#o.logger.warn({ event: 'sender-denied', clientIp: sender.clientIp, sender: senderName(sender), field, address }, 'header sender not allowed');
+        return replies.headerSenderNotAllowed(field, address, senderName(sender));
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Just before intake: a held reason when the brake holds this sender's mail.
+   * The flag lives with the account, so `hikyaku user unflag` in another
+   * process lifts it; asked only while the brake is on, so it costs nothing
+   * in the normal case.
+   */
+  holdReason(sender: Sender): string | undefined {
+    if (sender.kind !== 'user') return undefined;
+    const { principal } = sender;
+    const key = credentialKey(principal);
+    const braked = this.#o.brake?.isBraked(key) === true;
+    if (!braked && !principal.flagged) return undefined;
+    const label = principal.credential.kind === 'app-password' ? principal.credential.label : undefined;
+    if (this.#o.accounts.isFlagged(principal.user, label)) return brakeHoldReason(key);
+    if (braked) this.#o.brake?.release(key, Date.now());
+    return undefined;
+  }
+
+  /** A message was stored: count it against the quotas and let the brake look at the rate. */
+  recordAccepted(mailFrom: string, sender: Sender): void {
+    const now = Date.now();
+    this.#o.quotas.record(this.#quotaKeys(mailFrom, sender), now);
+    if (sender.kind !== 'user' || this.#o.brake === undefined) return;
+    const key = credentialKey(sender.principal);
+    const trip = this.#o.brake.record(key, now);
+    if (trip === undefined) return;
+    const { principal } = sender;
+    const label = principal.credential.kind === 'app-password' ? principal.credential.label : undefined;
+    const detail = `${trip.current} messages in the current window, normal ${trip.normal.toFixed(1)}, threshold ${trip.threshold}`;
+    try {
+      this.#o.accounts.flag(principal.user, label, `brake: ${detail}`);
+    } catch (err) {
+      this.#o.logger.error({ err, key }, 'could not record the brake flag; mail is held in this process only');
+    }
+    this.#o.logger.error(
+      { event: 'brake', key, sender: senderName(sender), clientIp: sender.clientIp, ...trip, hint: `hikyaku user unflag ${principal.user}${label ? ` --app-password ${label}` : ''}` },
+      'compromised-account brake: this credential is sending far above its normal rate; its new mail is held',
+    );
+    this.#o.onBrake?.(sender, detail);
+  }
+
+  #mayUse(address: string, sender: Sender): boolean {
+    if (sender.kind === 'trusted') {
+      const patterns = this.#o.trustedMaySendAs;
+      return patterns.length > 0 ? senderAllowed(address, patterns) : this.#o.isSendingDomain(domainOf(address));
+    }
+    const { principal } = sender;
+    if (!principal.senderCheck) return true;
+    if (principal.maySendAs.length > 0) return senderAllowed(address, principal.maySendAs);
+    // Default: its own address, and its whole domain when that is a registered sending domain.
+    const own = domainOf(principal.user);
+    return senderAllowed(address, this.#o.isSendingDomain(own) ? [principal.user, `*@${own}`] : [principal.user]);
+  }
+
+  #quotaKeys(mailFrom: string, sender: Sender): QuotaKey[] {
+    const { limits } = this.#o;
+    const keys: QuotaKey[] = [];
+    if (sender.kind === 'user') {
+      const { principal } = sender;
+      const userLimits = { ...limits.user, ...principal.userQuota };
+      keys.push({ key: `user:${principal.user}`, limitPerHour: userLimits.messagesPerHour, limitPerDay: userLimits.messagesPerDay });
+      if (principal.credential.kind === 'app-password') {
+        const appLimits = { ...limits.appPassword, ...principal.quota };
+        keys.push({ key: credentialKey(principal), limitPerHour: appLimits.messagesPerHour, limitPerDay: appLimits.messagesPerDay });
+      }
+    }
+    const domain = domainOf(mailFrom);
+    if (domain !== '' && (limits.domain.messagesPerHour > 0 || limits.domain.messagesPerDay > 0)) {
+      keys.push({ key: `domain:${domain}`, limitPerHour: limits.domain.messagesPerHour, limitPerDay: limits.domain.messagesPerDay });
+    }
+    return keys;
+  }
+
+  /** The smallest recipients-per-message limit that applies; undefined when none (limits.maxRecipients still does). */
+  #recipientLimit(sender: Sender): number | undefined {
+    if (sender.kind !== 'user') return undefined;
+    const { principal } = sender;
+    const { limits } = this.#o;
+    const candidates = [principal.userQuota.recipientsPerMessage ?? limits.user.recipientsPerMessage];
+    if (principal.credential.kind === 'app-password') candidates.push(principal.quota.recipientsPerMessage ?? limits.appPassword.recipientsPerMessage);
+    const set = candidates.filter((n) => n > 0);
+    return set.length > 0 ? Math.min(...set) : undefined;
+  }
+}
+
+/** The queue's hold reason for mail the brake holds; `hikyaku user unflag` releases by it. */
+export function brakeHoldReason(key: string): string {
+  return `brake:${key}`;
+}
+
+function describeKey(key: string): string {
+  const colon = key.indexOf(':');
+  const kind = key.slice(0, colon);
+  const name = key.slice(colon + 1);
+  if (kind === 'user') return `user ${name}`;
+  if (kind === 'app') return `app password ${name}`;
+  if (kind === 'domain') return `sending domain ${name}`;
+  return key;
+}
+
+function optional(field: string, address: string | undefined): (readonly [string, string])[] {
+  return address === undefined ? [] : [[field, address] as const];
+}

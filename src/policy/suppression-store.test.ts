@@ -47,6 +47,8 @@ describe('SuppressionStore', () => {
       expiresAtMs: T0 + 30 * DAY,
     });
     assert.ok(store.isSuppressed('SHOP.test', 'gone@DEST.TEST', T0), 'domains compare case-insensitively');
+    store.add(bounce('idn@dest.test', { sendingDomain: 'Bücher.example' }));
+    assert.ok(store.isSuppressed('xn--bcher-kva.example', 'idn@dest.test', T0), 'sending domains compare as A-labels');
     assert.equal(store.isSuppressed('other.test', 'gone@dest.test', T0), undefined, 'another sending domain may still write');
     assert.equal(store.isSuppressed('shop.test', 'Gone@dest.test', T0), undefined, 'the local part keeps its case (RFC 5321 §2.4)');
     assert.ok(store.isSuppressed('shop.test', 'gone@dest.test', T0 + 30 * DAY - 1));

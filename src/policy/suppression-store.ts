@@ -7,13 +7,14 @@
 import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { domainToASCII } from 'node:url';
 import { isRoutableAddress } from '../core/address.js';
 import { mailboxKey } from '../core/mailbox.js';
 
 export type SuppressionSource = 'bounce' | 'manual';
 
 export interface SuppressionEntry {
-  /** The envelope sender's / From domain, lower-case; '' = every sending domain. */
+  /** The envelope sender's / From domain, lower-case A-labels; '' = every sending domain. */
   readonly sendingDomain: string;
   /** The recipient as first seen. */
   readonly recipient: string;
@@ -102,6 +103,15 @@ ON CONFLICT (recipient_key, sending_domain) DO UPDATE SET
     ELSE max(expires_at_ms, excluded.expires_at_ms)
   END`;
 
+/**
+ * Sending domains are compared lower-case in A-label form, as the domain
+ * store keeps them, whether the caller has `bücher.example` or
+ * `xn--bcher-kva.example`. ASCII (nearly every call) costs one toLowerCase.
+ */
+function sendingDomainKey(domain: string): string {
+  return /^[\x00-\x7f]*$/.test(domain) ? domain.toLowerCase() : domainToASCII(domain) || domain.toLowerCase();
+}
+
 function toEntry(row: SuppressionRow): SuppressionEntry {
   return {
     sendingDomain: row.sending_domain,
@@ -163,7 +173,7 @@ export class SuppressionStore {
    * every RCPT: one indexed read of at most two rows.
    */
   isSuppressed(sendingDomain: string, recipient: string, nowMs: number): SuppressionEntry | undefined {
-    const row = this.statements.lookup.get(mailboxKey(recipient), sendingDomain.toLowerCase(), nowMs) as SuppressionRow | undefined;
+    const row = this.statements.lookup.get(mailboxKey(recipient), sendingDomainKey(sendingDomain), nowMs) as SuppressionRow | undefined;
     return row === undefined ? undefined : toEntry(row);
   }
 
@@ -174,7 +184,7 @@ export class SuppressionStore {
     }
     this.statements.upsert.run({
       recipientKey: mailboxKey(entry.recipient),
-      sendingDomain: entry.sendingDomain.toLowerCase(),
+      sendingDomain: sendingDomainKey(entry.sendingDomain),
       recipient: entry.recipient,
       reason: entry.reason,
       source: entry.source,
@@ -187,7 +197,7 @@ export class SuppressionStore {
   remove(recipient: string, sendingDomain: string | undefined): number {
     const key = mailboxKey(recipient);
     const result =
-      sendingDomain === undefined ? this.statements.removeAll.run(key) : this.statements.removeOne.run(key, sendingDomain.toLowerCase());
+      sendingDomain === undefined ? this.statements.removeAll.run(key) : this.statements.removeOne.run(key, sendingDomainKey(sendingDomain));
     return result.changes;
   }
 
@@ -203,7 +213,7 @@ export class SuppressionStore {
       (options.limit !== undefined ? ' LIMIT @limit' : '');
     // Only the parameters the statement names: better-sqlite3 refuses extra ones.
     const params: Record<string, string | number> = {};
-    if (options.sendingDomain !== undefined) params['sendingDomain'] = options.sendingDomain.toLowerCase();
+    if (options.sendingDomain !== undefined) params['sendingDomain'] = sendingDomainKey(options.sendingDomain);
     if (options.includeExpired !== true) params['nowMs'] = options.nowMs ?? Date.now();
     if (options.limit !== undefined) params['limit'] = options.limit;
     const rows = this.db.prepare(sql).all(params) as SuppressionRow[];

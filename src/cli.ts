@@ -17,6 +17,7 @@ import { runUserCommand } from './cli/user-command.js';
 import { runQueueCommand } from './cli/queue-command.js';
 import { runDomainCommand } from './cli/domain-command.js';
 import { runDoctorCommand } from './cli/doctor-command.js';
+import { runSuppressionCommand } from './cli/suppression-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -35,6 +36,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   domain add NAME [--ed25519] | list | show NAME | remove NAME | rotate-key NAME
                                    sending domains, DKIM keys and the DNS records to publish
   doctor [DOMAIN] [--json]         check SPF, DKIM, DMARC, PTR, TLS and more, live
+  suppression list | add ADDRESS [--for 30d] | remove ADDRESS | purge   hard-bounced recipients, refused at RCPT
 
 Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
   ja: `Hikyaku (飛脚) — 送信メールサーバ
@@ -52,6 +54,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   domain add ドメイン [--ed25519] | list | show ドメイン | remove ドメイン | rotate-key ドメイン
                                    送信ドメイン、DKIM 鍵、公開すべき DNS レコード
   doctor [ドメイン] [--json]        SPF・DKIM・DMARC・PTR・TLS などを実際に確認します
+  suppression list | add アドレス [--for 30d] | remove アドレス | purge   ハードバウンスした宛先 (送信抑止リスト)
 
 設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
 };
@@ -112,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
       return runQueueCommand(rest, ctx);
     case 'domain':
       return runDomainCommand(rest, ctx);
+    case 'suppression':
+      return runSuppressionCommand(rest, ctx);
     case 'doctor':
       return runDoctorCommand(rest, { ...ctx, isTty: process.stdout.isTTY === true });
     default:

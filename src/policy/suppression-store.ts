@@ -1,0 +1,231 @@
+// The suppression list: recipients that hard-bounced (or that an admin
+// added), per sending domain, refused at RCPT so that a dead address is not
+// mailed again and again (which costs the sender's reputation with the big
+// mailbox providers). <dataDir>/suppression.db (SQLite, WAL). Every lookup
+// reads the database, so `hikyaku suppression add/remove` run from another
+// process take effect on the running server at once, with no reload signal.
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { domainToASCII } from 'node:url';
+import { isRoutableAddress } from '../core/address.js';
+import { mailboxKey } from '../core/mailbox.js';
+
+export type SuppressionSource = 'bounce' | 'manual';
+
+export interface SuppressionEntry {
+  /** The envelope sender's / From domain, lower-case A-labels; '' = every sending domain. */
+  readonly sendingDomain: string;
+  /** The recipient as first seen. */
+  readonly recipient: string;
+  /** `mailboxKey(recipient)`: what lookups compare. */
+  readonly recipientKey: string;
+  /** The remote reply (who said what, with the enhanced code), or the admin's text / 'manual'. */
+  readonly reason: string;
+  readonly source: SuppressionSource;
+  readonly createdAtMs: number;
+  /** undefined = never expires. */
+  readonly expiresAtMs: number | undefined;
+}
+
+export interface AddSuppression {
+  /** '' = every sending domain. */
+  readonly sendingDomain: string;
+  readonly recipient: string;
+  readonly reason: string;
+  readonly source: SuppressionSource;
+  readonly nowMs: number;
+  /** undefined = never expires. */
+  readonly ttlMs: number | undefined;
+}
+
+export interface ListSuppressions {
+  /** Only the entries that apply to mail from this domain: its own and the all-domains ('') ones. */
+  readonly sendingDomain?: string;
+  readonly limit?: number;
+  /** Also entries whose time is up (they no longer refuse anything). */
+  readonly includeExpired?: boolean;
+  /** The clock for "expired"; defaults to now. */
+  readonly nowMs?: number;
+}
+
+/** A refused change; `code` lets the CLI word the message for the user. */
+export class SuppressionStoreError extends Error {
+  readonly code: 'invalid-address';
+  constructor(code: 'invalid-address', message: string) {
+    super(message);
+    this.name = 'SuppressionStoreError';
+    this.code = code;
+  }
+}
+
+// WITHOUT ROWID with the key first: the RCPT lookup reads at most two
+// neighbouring rows of one B-tree (the domain's and the all-domains one).
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS suppression (
+  recipient_key  TEXT NOT NULL,
+  sending_domain TEXT NOT NULL,     -- '' = every sending domain
+  recipient      TEXT NOT NULL,     -- as first seen
+  reason         TEXT NOT NULL,
+  source         TEXT NOT NULL CHECK (source IN ('bounce', 'manual')),
+  created_at_ms  INTEGER NOT NULL,
+  expires_at_ms  INTEGER,           -- NULL = never
+  PRIMARY KEY (recipient_key, sending_domain)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS suppression_by_expiry ON suppression (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
+`;
+
+interface SuppressionRow {
+  readonly recipient_key: string;
+  readonly sending_domain: string;
+  readonly recipient: string;
+  readonly reason: string;
+  readonly source: SuppressionSource;
+  readonly created_at_ms: number;
+  readonly expires_at_ms: number | null;
+}
+
+const COLUMNS = 'recipient_key, sending_domain, recipient, reason, source, created_at_ms, expires_at_ms';
+const LIVE = '(expires_at_ms IS NULL OR expires_at_ms > @nowMs)';
+
+// The row keeps the recipient as first seen and its creation time. A manual
+// add sets the expiry the admin chose; a bounce only ever lengthens it (a
+// 30-day bounce must not shorten an admin's "forever").
+const UPSERT = `
+INSERT INTO suppression (${COLUMNS})
+VALUES (@recipientKey, @sendingDomain, @recipient, @reason, @source, @nowMs, @expiresAtMs)
+ON CONFLICT (recipient_key, sending_domain) DO UPDATE SET
+  reason = excluded.reason,
+  source = excluded.source,
+  expires_at_ms = CASE
+    WHEN excluded.source = 'manual' THEN excluded.expires_at_ms
+    WHEN expires_at_ms IS NULL OR excluded.expires_at_ms IS NULL THEN NULL
+    ELSE max(expires_at_ms, excluded.expires_at_ms)
+  END`;
+
+/**
+ * Sending domains are compared lower-case in A-label form, as the domain
+ * store keeps them, whether the caller has `bücher.example` or
+ * `xn--bcher-kva.example`. ASCII (nearly every call) costs one toLowerCase.
+ */
+function sendingDomainKey(domain: string): string {
+  return /^[\x00-\x7f]*$/.test(domain) ? domain.toLowerCase() : domainToASCII(domain) || domain.toLowerCase();
+}
+
+function toEntry(row: SuppressionRow): SuppressionEntry {
+  return {
+    sendingDomain: row.sending_domain,
+    recipient: row.recipient,
+    recipientKey: row.recipient_key,
+    reason: row.reason,
+    source: row.source,
+    createdAtMs: row.created_at_ms,
+    expiresAtMs: row.expires_at_ms ?? undefined,
+  };
+}
+
+export class SuppressionStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.statements = {
+      // '' sorts first, so DESC prefers the domain's own row over the all-domains one.
+      lookup: db.prepare(
+        `SELECT ${COLUMNS} FROM suppression WHERE recipient_key = ? AND sending_domain IN (?, '') AND (expires_at_ms IS NULL OR expires_at_ms > ?) ORDER BY sending_domain DESC LIMIT 1`,
+      ),
+      upsert: db.prepare(UPSERT),
+      removeOne: db.prepare('DELETE FROM suppression WHERE recipient_key = ? AND sending_domain = ?'),
+      removeAll: db.prepare('DELETE FROM suppression WHERE recipient_key = ?'),
+      purge: db.prepare('DELETE FROM suppression WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?'),
+    };
+  }
+
+  /** Open (creating if needed) <dataDir>/suppression.db. The file is created readable by its owner only. */
+  static open(dataDir: string): SuppressionStore {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const path = join(dataDir, 'suppression.db');
+    // Create the file ourselves so it is 0600 from the first byte; SQLite
+    // gives its -wal and -shm files the same permissions as the database.
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    // `timeout`: wait for another process's write (the CLI, the server) instead of failing with SQLITE_BUSY.
+    const db = new Database(path, { timeout: 5000 });
+    try {
+      db.pragma('journal_mode = WAL');
+      // A list entry lost to a power cut is re-learnt from the next bounce.
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SuppressionStore(db);
+  }
+
+  /**
+   * The live entry that refuses mail from `sendingDomain` to `recipient`
+   * (the domain's own, else an all-domains one), or undefined. Called for
+   * every RCPT: one indexed read of at most two rows.
+   */
+  isSuppressed(sendingDomain: string, recipient: string, nowMs: number): SuppressionEntry | undefined {
+    const row = this.statements.lookup.get(mailboxKey(recipient), sendingDomainKey(sendingDomain), nowMs) as SuppressionRow | undefined;
+    return row === undefined ? undefined : toEntry(row);
+  }
+
+  /** Add, or refresh: the reason and source become the new ones (see UPSERT for the expiry). */
+  add(entry: AddSuppression): void {
+    if (!isRoutableAddress(entry.recipient)) {
+      throw new SuppressionStoreError('invalid-address', `invalid recipient address: ${JSON.stringify(entry.recipient)}`);
+    }
+    this.statements.upsert.run({
+      recipientKey: mailboxKey(entry.recipient),
+      sendingDomain: sendingDomainKey(entry.sendingDomain),
+      recipient: entry.recipient,
+      reason: entry.reason,
+      source: entry.source,
+      nowMs: entry.nowMs,
+      expiresAtMs: entry.ttlMs === undefined ? null : entry.nowMs + entry.ttlMs,
+    });
+  }
+
+  /** Remove the recipient's entry for one sending domain ('' = the all-domains entry), or all its entries; returns how many. */
+  remove(recipient: string, sendingDomain: string | undefined): number {
+    const key = mailboxKey(recipient);
+    const result =
+      sendingDomain === undefined ? this.statements.removeAll.run(key) : this.statements.removeOne.run(key, sendingDomainKey(sendingDomain));
+    return result.changes;
+  }
+
+  /** Entries by recipient, then sending domain. */
+  list(options: ListSuppressions = {}): SuppressionEntry[] {
+    const where: string[] = [];
+    if (options.sendingDomain !== undefined) where.push(`sending_domain IN (@sendingDomain, '')`);
+    if (options.includeExpired !== true) where.push(LIVE);
+    const sql =
+      `SELECT ${COLUMNS} FROM suppression` +
+      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+      ' ORDER BY recipient_key, sending_domain' +
+      (options.limit !== undefined ? ' LIMIT @limit' : '');
+    // Only the parameters the statement names: better-sqlite3 refuses extra ones.
+    const params: Record<string, string | number> = {};
+    if (options.sendingDomain !== undefined) params['sendingDomain'] = sendingDomainKey(options.sendingDomain);
+    if (options.includeExpired !== true) params['nowMs'] = options.nowMs ?? Date.now();
+    if (options.limit !== undefined) params['limit'] = options.limit;
+    const rows = this.db.prepare(sql).all(params) as SuppressionRow[];
+    return rows.map(toEntry);
+  }
+
+  /** Delete the entries whose time is up; returns how many. */
+  purgeExpired(nowMs: number): number {
+    return this.statements.purge.run(nowMs).changes;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

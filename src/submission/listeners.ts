@@ -4,12 +4,12 @@ import type { Config, ListenerConfig } from '../config/types.js';
 import type { Intake } from '../intake/intake.js';
 import type { Logger } from '../log/logger.js';
 import { trustedNetworkList, type ListenerKind } from './relay-policy.js';
-import { SessionPolicy, type Authenticator } from './session-policy.js';
+import { SessionPolicy } from './session-policy.js';
+import type { SendingPolicy } from '../policy/sending-policy.js';
 import { describeListenError } from './listen-errors.js';
 import { listenSmtp, type ClientLimiter } from './smtp-listener.js';
 import { serverTlsOptions } from '../tls/tls-options.js';
 
-export type { Authenticator } from './session-policy.js';
 
 export interface TlsMaterialSource {
   current(): { readonly key: string; readonly cert: string };
@@ -26,7 +26,7 @@ export interface RunningListener {
 export interface ListenerDeps {
   readonly config: Config;
   readonly certificates: TlsMaterialSource;
-  readonly authenticator: Authenticator;
+  readonly sending: SendingPolicy;
   readonly intake: Intake;
   readonly logger: Logger;
   /** Per-client connection limits, shared by every listener (one address cannot dodge them by port). */
@@ -60,7 +60,9 @@ async function startListener(kind: ListenerKind, listenerConfig: ListenerConfig,
     listener: kind,
     trustedNetworks: trustedNetworkList(config.listeners.relay.trustedNetworks),
     maxRecipients: config.limits.maxRecipients,
-    authenticator: deps.authenticator,
+    sending: deps.sending,
+    tarpitDelayMs: config.auth.tarpitDelayMs,
+    maxAuthFailuresPerSession: config.auth.maxFailuresPerSession,
     intake: deps.intake,
     logger,
   });

@@ -1,19 +1,21 @@
 // The policy side of an SMTP session (smtp-session.ts does the protocol
 // side): who may authenticate, who may send and relay, and handing the
 // message to intake. Each decision is a reply, or undefined for "go on".
+// What is not particular to SMTP (identities, quotas, suppression, brute
+// force, the brake) is the sending policy's (policy/sending-policy.ts),
+// which the HTTP API asks too.
 import type { BlockList } from 'node:net';
 import type { Submitter } from '../core/envelope.js';
 import { isRoutableAddress, normalizeAddress } from '../core/address.js';
 import { formatReply, SmtpError, type SmtpReply } from '../core/smtp-reply.js';
 import { replies } from '../core/replies.js';
 import type { Intake } from '../intake/intake.js';
+import type { SubmittedHeaders } from '../message/intake-message.js';
 import type { Logger } from '../log/logger.js';
 import { isTrustedClient, mayRelay, type ListenerKind } from './relay-policy.js';
-
-export interface Authenticator {
-  /** The canonical address of the user, or undefined when the credentials are wrong. */
-  authenticate(login: string, password: string): Promise<string | undefined>;
-}
+import type { SendingPolicy } from '../policy/sending-policy.js';
+import type { Sender } from '../policy/sender.js';
+import type { Principal } from '../users/principal.js';
 
 /** What the policy needs to know of a session. */
 export interface SessionFacts {
@@ -22,6 +24,7 @@ export interface SessionFacts {
   readonly trustedClient: boolean;
   readonly helo: string;
   readonly user: string | undefined;
+  readonly principal: Principal | undefined;
   readonly submitter: () => Submitter;
 }
 
@@ -29,25 +32,36 @@ export interface SessionPolicyOptions {
   readonly listener: ListenerKind;
   readonly trustedNetworks: BlockList;
   readonly maxRecipients: number;
-  readonly authenticator: Authenticator;
+  readonly sending: SendingPolicy;
   readonly intake: Intake;
   readonly logger: Logger;
+  /** The first failed AUTH of a session is answered after this; each further one waits twice as long (at most 8×). */
+  readonly tarpitDelayMs: number;
+  readonly maxAuthFailuresPerSession: number;
 }
 
 // Bounded: a scan from many addresses must not grow it without limit.
 const TRUST_CACHE_SIZE = 4096;
 
-export type AuthResult = { readonly user: string } | { readonly reply: SmtpReply };
+/** `failed`: the credentials were refused (tarpit and count it), not the exchange. */
+export type AuthResult = { readonly principal: Principal } | { readonly reply: SmtpReply; readonly failed: boolean };
 
 export class SessionPolicy {
   readonly listener: ListenerKind;
   readonly maxRecipients: number;
+  readonly maxAuthFailuresPerSession: number;
   readonly #options: SessionPolicyOptions;
 
   constructor(options: SessionPolicyOptions) {
     this.#options = options;
     this.listener = options.listener;
     this.maxRecipients = options.maxRecipients;
+    this.maxAuthFailuresPerSession = options.maxAuthFailuresPerSession;
+  }
+
+  /** The tarpit before answering the `failures`-th failed AUTH of a session: 1, 2, 4, 8, 8… × tarpitDelayMs. */
+  tarpitDelayMs(failures: number): number {
+    return this.#options.tarpitDelayMs * 2 ** Math.min(Math.max(failures - 1, 0), 3);
   }
 
   /** Asked once per connection: the answer cannot change during it. */
@@ -67,21 +81,22 @@ export class SessionPolicy {
   readonly #trustedByIp = new Map<string, boolean>();
 
   async authenticate(login: string, password: string, facts: SessionFacts): Promise<AuthResult> {
-    const { authenticator, logger, listener } = this.#options;
+    const { sending, logger, listener } = this.#options;
     // RFC 4954 §4 and our own rule: never accept a password over a clear channel.
-    if (!facts.secure) return { reply: replies.tlsRequired };
+    if (!facts.secure) return { reply: replies.tlsRequired, failed: false };
     try {
-      const user = await authenticator.authenticate(login, password);
-      if (user === undefined) {
-        logger.warn({ event: 'auth-failed', clientIp: facts.remoteAddress, login, listener }, 'authentication failed');
-        return { reply: replies.authFailed };
-      }
-      logger.info({ event: 'auth', clientIp: facts.remoteAddress, user, listener }, 'authenticated');
-      return { user };
+      return await sending.authenticate(login, password, facts.remoteAddress, listener);
     } catch (err) {
       logger.error({ err, event: 'auth-error', clientIp: facts.remoteAddress }, 'authentication backend failed');
-      return { reply: replies.authTempFailure };
+      return { reply: replies.authTempFailure, failed: false };
     }
+  }
+
+  /** The sender as the sending policy knows it; undefined for a session that may not send at all. */
+  #sender(facts: SessionFacts): Sender | undefined {
+    if (facts.principal !== undefined) return { kind: 'user', principal: facts.principal, clientIp: facts.remoteAddress };
+    if (facts.trustedClient) return { kind: 'trusted', clientIp: facts.remoteAddress };
+    return undefined;
   }
 
   checkSender(address: string, facts: SessionFacts): SmtpReply | undefined {
@@ -89,7 +104,9 @@ export class SessionPolicy {
       return facts.secure ? replies.authRequired : replies.tlsRequired;
     }
     if (address !== '' && !isRoutableAddress(address)) return replies.badSenderSyntax;
-    return undefined;
+    const sender = this.#sender(facts);
+    // An untrusted client of the relay listener is refused at RCPT (relay access denied).
+    return sender === undefined ? undefined : this.#options.sending.checkMailFrom(address, sender);
   }
 
   checkRecipient(address: string, mailFrom: string, accepted: number, facts: SessionFacts): SmtpReply | undefined {
@@ -109,18 +126,25 @@ export class SessionPolicy {
       return this.listener === 'relay' ? replies.relayDenied : replies.authRequired;
     }
     if (accepted >= this.maxRecipients) return replies.tooManyRecipients;
-    return undefined;
+    const sender = this.#sender(facts);
+    return sender === undefined ? undefined : this.#options.sending.checkRecipient(address, mailFrom, accepted, sender);
   }
 
   /** Hands the message to intake; the reply says whether it is stored. */
   async deliverMessage(mailFrom: string, rcptTo: readonly string[], message: Buffer, facts: SessionFacts): Promise<SmtpReply> {
+    const sender = this.#sender(facts);
+    const { sending, intake } = this.#options;
     try {
-      const id = await this.#options.intake.accept({
+      const id = await intake.accept({
         envelope: { mailFrom: normalizeAddress(mailFrom), rcptTo: rcptTo.map(normalizeAddress) },
         message,
         submitter: facts.submitter(),
         stamp: true,
+        ...(sender === undefined
+          ? {}
+          : { check: (headers: SubmittedHeaders) => sending.checkHeaders(headers, sender), holdReason: sending.holdReason(sender) }),
       });
+      if (sender !== undefined) sending.recordAccepted(mailFrom, sender);
       return replies.queued(id);
     } catch (err) {
       if (err instanceof SmtpError) {

@@ -59,11 +59,15 @@ function utf8Octets(text: string): number {
 /** Parses an RFC 5321 Mailbox (no angle brackets, no source route). */
 export function parseMailbox(text: string): ParsedMailbox {
   if (text === '') return fail('empty address');
+  let ascii = true;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
+    if (code >= 0x80) ascii = false;
     if (isControl(code)) return fail(`control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`);
   }
-  const local = text.startsWith('"') ? scanQuoted(text) : scanUnquoted(text);
+  // The limits count octets; for ASCII text (nearly every address) that is the length.
+  const octets = ascii ? (t: string): number => t.length : utf8Octets;
+  const local = text.charCodeAt(0) === 0x22 ? scanQuoted(text) : scanUnquoted(text);
   if ('problem' in local) return fail(local.problem);
   const at = local.end;
   if (at === text.length) return fail('no "@" sign');
@@ -72,12 +76,12 @@ export function parseMailbox(text: string): ParsedMailbox {
   if (domainText === '') return fail('missing domain');
   if (domainText.includes(' ')) return fail('space outside quotes');
   const written = text.slice(0, at);
-  if (utf8Octets(written) > MAX_LOCAL_OCTETS) return fail(`local part longer than ${MAX_LOCAL_OCTETS} octets`);
+  if (octets(written) > MAX_LOCAL_OCTETS) return fail(`local part longer than ${MAX_LOCAL_OCTETS} octets`);
   const domain = domainText.toLowerCase();
-  const domainProblem = checkDomain(domain);
+  const domainProblem = checkDomain(domain, octets);
   if (domainProblem !== undefined) return fail(domainProblem);
   const address = `${written}@${domain}`;
-  if (utf8Octets(address) > MAX_MAILBOX_OCTETS) return fail(`address longer than ${MAX_MAILBOX_OCTETS} octets`);
+  if (octets(address) > MAX_MAILBOX_OCTETS) return fail(`address longer than ${MAX_MAILBOX_OCTETS} octets`);
   return { ok: true, local: local.value, domain, address, form: localPartForm(local.value) };
 }
 
@@ -155,30 +159,34 @@ export function localPartForm(local: string): LocalPartForm {
 
 /**
  * RFC 5321 §4.1.2 Domain or address-literal (§4.1.3), lower-cased. A domain
- * needs two labels: §2.3.5 allows only fully-qualified names in SMTP.
+ * needs two labels: §2.3.5 allows only fully-qualified names in SMTP. Labels
+ * are sub-domain = Let-dig [Ldh-str], or RFC 6531 U-labels (non-ASCII), of
+ * at most 63 octets (RFC 1035 §2.3.4). One pass: this runs for every RCPT.
  */
-function checkDomain(domain: string): string | undefined {
-  if (domain.startsWith('[')) return checkAddressLiteral(domain);
-  const invalid = `invalid domain "${domain}"`;
-  if (utf8Octets(domain) > MAX_DOMAIN_OCTETS) return `domain longer than ${MAX_DOMAIN_OCTETS} octets`;
-  const labels = domain.split('.');
-  if (labels.length < 2) return invalid;
-  for (const label of labels) if (!isLabel(label)) return invalid;
-  // RFC 3696 §2: a top-level domain is never all-numeric (that would be an IPv4 address).
-  if (/^\d+$/.test(labels[labels.length - 1]!)) return invalid;
-  return undefined;
-}
-
-/** sub-domain = Let-dig [Ldh-str], or an RFC 6531 U-label (non-ASCII allowed); 63 octets at most (RFC 1035 §2.3.4). */
-function isLabel(label: string): boolean {
-  if (label === '' || utf8Octets(label) > 63) return false;
-  if (label.startsWith('-') || label.endsWith('-')) return false;
-  for (let i = 0; i < label.length; i++) {
-    const code = label.charCodeAt(i);
-    const ok = code >= 0x80 || (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) || code === 0x2d;
-    if (!ok) return false;
+function checkDomain(domain: string, octets: (text: string) => number): string | undefined {
+  if (domain.charCodeAt(0) === 0x5b) return checkAddressLiteral(domain);
+  if (octets(domain) > MAX_DOMAIN_OCTETS) return `domain longer than ${MAX_DOMAIN_OCTETS} octets`;
+  let labels = 0;
+  let start = 0;
+  let numeric = true;
+  for (let i = 0; i <= domain.length; i++) {
+    const code = i === domain.length ? 0x2e : domain.charCodeAt(i);
+    if (code === 0x2e) {
+      const last = i - 1;
+      const bad = i === start || domain.charCodeAt(start) === 0x2d || domain.charCodeAt(last) === 0x2d || octets(domain.slice(start, i)) > 63;
+      if (bad) return `invalid domain "${domain}"`;
+      labels++;
+      start = i + 1;
+      if (i < domain.length) numeric = true;
+    } else if ((code >= 0x61 && code <= 0x7a) || code === 0x2d || code >= 0x80) {
+      numeric = false;
+    } else if (!(code >= 0x30 && code <= 0x39)) {
+      return `invalid domain "${domain}"`;
+    }
   }
-  return true;
+  // RFC 3696 §2: a top-level domain is never all-numeric (that would be an IPv4 address).
+  if (labels < 2 || numeric) return `invalid domain "${domain}"`;
+  return undefined;
 }
 
 /** RFC 5321 §4.1.3: "[" IPv4 "]" or "[IPv6:" IPv6 "]"; no general literal tag is registered. */

@@ -216,11 +216,12 @@ export function mailboxProblem(address: string): string | undefined {
 export function wireMailbox(address: string): string {
   const parsed = parseMailbox(address);
   if (!parsed.ok) return address;
-  return `${wireLocalPart(parsed.local, parsed.form)}@${parsed.domain}`;
+  return `${wireLocalPart(parsed.local)}@${parsed.domain}`;
 }
 
-function wireLocalPart(local: string, form: LocalPartForm): string {
-  if (form === 'dot-string') return local;
+/** An unquoted local part in RFC 5321 syntax: a Dot-string as is, anything else quoted. */
+export function wireLocalPart(local: string): string {
+  if (isDotString(local)) return local;
   return `"${local.replace(/["\\]/g, '\\$&')}"`;
 }
 

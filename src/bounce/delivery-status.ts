@@ -2,6 +2,7 @@
 // (RFC 3464 §2). It must be 7-bit text (RFC 3464 §2.1: message/delivery-status
 // is a 7bit "header-like" format), so everything taken from outside (reply
 // text, addresses, details) is reduced to printable US-ASCII here.
+import { parseMailbox, wireLocalPart, wireMailbox } from '../core/mailbox.js';
 import type { RemoteReply } from '../core/outcome.js';
 import { formatRfc5322Date } from '../message/date.js';
 import { foldField, sanitizeFieldText } from '../message/fold.js';
@@ -21,7 +22,9 @@ export function asciiText(text: string): string {
  * which keeps this part 7-bit.
  */
 export function typedAddress(address: string): string {
-  const clean = sanitizeFieldText(address);
+  // Stored addresses keep the client's spelling; the report needs valid
+  // syntax, so taro..yamada@docomo.ne.jp becomes "taro..yamada"@docomo.ne.jp.
+  const clean = sanitizeFieldText(wireMailbox(address));
   if (/^[\x21-\x7e]*$/.test(clean)) return `rfc822; ${clean}`;
   let out = '';
   for (const ch of clean) {
@@ -37,7 +40,18 @@ export function typedAddress(address: string): string {
 function originalRecipient(orcpt: string): string {
   const semi = orcpt.indexOf(';');
   if (semi <= 0) return typedAddress(orcpt);
-  return `${asciiText(orcpt.slice(0, semi))}; ${asciiText(orcpt.slice(semi + 1))}`;
+  const type = orcpt.slice(0, semi).trim();
+  const address = orcpt.slice(semi + 1).trim();
+  // RFC 3464 §2.3.1: the ORCPT as given, but an rfc822 address in valid syntax (as Final-Recipient is).
+  const valid = type.toLowerCase() === 'rfc822' ? quotedIfNeeded(address) : address;
+  return `${asciiText(type)}; ${asciiText(valid)}`;
+}
+
+/** The address as given, except that an unquoted local part that needs quotes (taro..yamada) gets them. */
+function quotedIfNeeded(address: string): string {
+  const parsed = parseMailbox(address);
+  if (!parsed.ok || parsed.form === 'dot-string' || address.startsWith('"')) return address;
+  return `${wireLocalPart(parsed.local)}${address.slice(address.lastIndexOf('@'))}`;
 }
 
 /** The reply as one line: "550 5.1.1 User unknown" (multi-line replies joined by spaces). */

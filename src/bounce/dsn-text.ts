@@ -1,7 +1,9 @@
 // The human-readable first part of a DSN (RFC 6522 §3: "a human-readable
 // explanation"), Japanese first, then English. Plain text; the caller encodes it.
+import { wireMailbox } from '../core/mailbox.js';
 import { formatRfc5322Date } from '../message/date.js';
 import { sanitizeFieldText } from '../message/fold.js';
+import { carrierAdvice } from './carrier-advice.js';
 import { replyLine } from './delivery-status.js';
 import type { DsnInput, DsnRecipient } from './dsn.js';
 import { describeStatus } from './status-text.js';
@@ -13,12 +15,23 @@ export const SUBJECTS = {
 
 const RULE = '-'.repeat(64);
 
+/** The recipient as a valid address: taro..yamada@docomo.ne.jp is shown as "taro..yamada"@docomo.ne.jp. */
+function shownAddress(r: DsnRecipient): string {
+  return `  <${sanitizeFieldText(wireMailbox(r.rcptTo))}>`;
+}
+
+/** Advice text, indented under its recipient. */
+function adviceLines(text: string | undefined): string[] {
+  return text === undefined ? [] : text.split('\n').map((l) => `    ${l}`);
+}
+
 function recipientJa(r: DsnRecipient): string[] {
   const status = describeStatus(r.status);
-  const lines = [`  <${sanitizeFieldText(r.rcptTo)}>`, `    理由: ${status.ja} (${r.status})`];
+  const lines = [shownAddress(r), `    理由: ${status.ja} (${r.status})`];
   if (r.remoteReply) lines.push(`    宛先サーバーの応答: ${sanitizeFieldText(replyLine(r.remoteReply))}`);
   else if (r.detail) lines.push(`    詳細: ${sanitizeFieldText(r.detail)}`);
   if (r.remoteMta) lines.push(`    サーバー: ${sanitizeFieldText(r.remoteMta)}`);
+  lines.push(...adviceLines(carrierAdvice(r.rcptTo, r.remoteReply)?.ja));
   if (r.action === 'delayed' && r.willRetryUntilMs !== undefined) {
     lines.push(`    再試行の期限: ${formatRfc5322Date(r.willRetryUntilMs)}`);
   }
@@ -27,10 +40,11 @@ function recipientJa(r: DsnRecipient): string[] {
 
 function recipientEn(r: DsnRecipient): string[] {
   const status = describeStatus(r.status);
-  const lines = [`  <${sanitizeFieldText(r.rcptTo)}>`, `    Reason: ${status.en} (${r.status})`];
+  const lines = [shownAddress(r), `    Reason: ${status.en} (${r.status})`];
   if (r.remoteReply) lines.push(`    The remote server said: ${sanitizeFieldText(replyLine(r.remoteReply))}`);
   else if (r.detail) lines.push(`    Detail: ${sanitizeFieldText(r.detail)}`);
   if (r.remoteMta) lines.push(`    Server: ${sanitizeFieldText(r.remoteMta)}`);
+  lines.push(...adviceLines(carrierAdvice(r.rcptTo, r.remoteReply)?.en));
   if (r.action === 'delayed' && r.willRetryUntilMs !== undefined) {
     lines.push(`    Will retry until: ${formatRfc5322Date(r.willRetryUntilMs)}`);
   }

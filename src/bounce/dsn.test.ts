@@ -283,3 +283,25 @@ test('custom postmaster address is used as From', async () => {
   const mail = await parse(buildDsn(input({ postmaster: 'postmaster@example.com' })).message);
   assert.equal(mail.from?.value[0]?.address, 'postmaster@example.com');
 });
+
+test('legacy carrier address refused with 5xx: valid syntax in the report, carrier advice in both languages', async () => {
+  const carrier: DsnRecipient = {
+    ...userUnknown,
+    rcptTo: 'taro..yamada@docomo.ne.jp',
+    originalRecipient: 'rfc822;taro..yamada@DoCoMo.ne.jp',
+    remoteMta: 'mfsmax.docomo.ne.jp [192.0.2.80]',
+    remoteReply: { code: 550, enhanced: '5.1.1', text: 'Unknown user' },
+  };
+  const { message } = buildDsn(input({ recipients: [carrier], originalMailFrom: 'hanako.@ezweb.ne.jp' }));
+  const mail = await parse(message);
+  const [, r] = statusGroups(part(mail, 'message/delivery-status'));
+  assert.equal(r?.get('final-recipient'), 'rfc822; "taro..yamada"@docomo.ne.jp');
+  assert.equal(r?.get('original-recipient'), 'rfc822; "taro..yamada"@DoCoMo.ne.jp', 'quoted, otherwise as given');
+  assert.match(message.toString('utf8'), /^To: <"hanako\."@ezweb\.ne\.jp>\r$/m);
+  const text = mail.text ?? '';
+  assert.ok(text.includes('<"taro..yamada"@docomo.ne.jp>'), 'the human part shows a valid address');
+  assert.ok(text.includes('このアドレスはメールの規格 (RFC 5321) に合わない形式です'), text);
+  assert.ok(text.includes('携帯電話会社で新しいメールアドレスを登録'));
+  assert.ok(text.includes('This address breaks the mail standard (RFC 5321)'));
+  assert.match(text, /register a new\s+address with their mobile carrier/);
+});

@@ -10,6 +10,7 @@ import libmime from 'libmime';
 import * as base64 from 'nodemailer/lib/base64/index.js';
 import * as qp from 'nodemailer/lib/qp/index.js';
 import type { Envelope } from '../core/envelope.js';
+import { wireMailbox } from '../core/mailbox.js';
 import type { RemoteReply } from '../core/outcome.js';
 import { toCrlf } from '../message/canonical.js';
 import { formatRfc5322Date } from '../message/date.js';
@@ -81,7 +82,8 @@ function topHeaders(input: DsnInput, boundary: string): string {
   const subject = libmime.encodeWords(SUBJECTS[input.kind], 'B', 52);
   return [
     foldField('From', `Mail Delivery System <${sanitizeFieldText(from)}>`),
-    foldField('To', `<${sanitizeFieldText(input.originalMailFrom)}>`),
+    // RFC 5322 §3.4.1 addr-spec: a legacy carrier sender (taro..yamada@…) is written quoted.
+    foldField('To', `<${sanitizeFieldText(wireMailbox(input.originalMailFrom))}>`),
     foldField('Subject', subject),
     `Date: ${formatRfc5322Date(input.nowMs)}\r\n`,
     `Message-ID: ${newMessageId(`${input.queueId}.dsn`, input.reportingMta)}\r\n`,

@@ -268,10 +268,12 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     const decided = new Map<string, Decided>();
     const groups = new Map<string, { route: Route; rcpts: string[] }>();
     try {
-      if (/[\r\n<>]/.test(request.mailFrom)) throw new Error(`invalid sender address ${JSON.stringify(request.mailFrom)}`);
+      // A parsed address is quoted for the wire (wireMailbox); anything else goes out as is, so it must not break the path.
+      if (!isRoutableAddress(request.mailFrom) && /[\r\n<>]/.test(request.mailFrom)) throw new Error(`invalid sender address ${JSON.stringify(request.mailFrom)}`);
       const message = toCrlf(request.message);
       for (const rcpt of new Set(request.rcptTo)) {
-        if (!isRoutableAddress(rcpt) || /[\s<>]/.test(rcpt)) {
+        // Quoted local parts may hold spaces or "<>": wireMailbox quotes them on the wire.
+        if (!isRoutableAddress(rcpt)) {
           decided.set(rcpt, { verdict: classifyBadAddress(rcpt), relay: undefined });
           continue;
         }

@@ -20,6 +20,7 @@
 import { isAscii } from 'node:buffer';
 import { isIP } from 'node:net';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { wireMailbox } from '../core/mailbox.js';
 import type { DeliveryStage, RelayInfo } from '../core/outcome.js';
 import type { RecipientResult, SessionFailure } from './classify.js';
 import { dataChunks } from './dot-stuff.js';
@@ -74,6 +75,15 @@ export class SmtpSessionError extends Error {
 
 const NON_ASCII = /[^\x00-\x7f]/;
 const LINE_BREAK = /[\r\n]/;
+
+/**
+ * The RCPT command for a stored address. Addresses are stored as the client
+ * wrote them; the wire gets RFC 5321 syntax: taro..yamada@docomo.ne.jp goes
+ * out as "taro..yamada"@docomo.ne.jp (Postfix: smtp_quote_rfc821_envelope).
+ */
+function rcptCommand(rcptTo: string): string {
+  return `RCPT TO:<${wireMailbox(rcptTo)}>\r\n`;
+}
 
 export class SmtpClient {
   readonly options: SmtpClientOptions;
@@ -167,7 +177,7 @@ export class SmtpClient {
       // RFC 2920 §3.1: RSET, MAIL and RCPT may be grouped; DATA is the last command of a group.
       let group = reused ? 'RSET\r\n' : '';
       group += mail;
-      for (const rcpt of tx.rcptTo) group += `RCPT TO:<${rcpt}>\r\n`;
+      for (const rcpt of tx.rcptTo) group += rcptCommand(rcpt);
       group += 'DATA\r\n';
       const count = (reused ? 1 : 0) + n + 2;
       this.wire.send(group, count);
@@ -320,7 +330,7 @@ export class SmtpClient {
   }
 
   private mailCommand(tx: Transaction): string {
-    let cmd = `MAIL FROM:<${tx.mailFrom}>`;
+    let cmd = `MAIL FROM:<${wireMailbox(tx.mailFrom)}>`;
     // RFC 1870 §3: announce the size so the server can refuse before DATA.
     if (this.ext.size) cmd += ` SIZE=${tx.message.length}`;
     // RFC 6152: declare 8-bit content when the server supports it.
@@ -348,7 +358,7 @@ export class SmtpClient {
     if (!isPositive(await next(mail))) return done();
     let anyAccepted = false;
     for (const rcpt of tx.rcptTo) {
-      const reply = await next(`RCPT TO:<${rcpt}>\r\n`);
+      const reply = await next(rcptCommand(rcpt));
       if (reply === undefined || !this.wire.open) return done();
       if (isPositive(reply)) anyAccepted = true;
     }

@@ -40,7 +40,8 @@ const PATH_CASES: [string, 'FROM' | 'TO', Expected][] = [
   ['TO:<x@y.test> NOTIFY=NEVER', 'TO', { address: 'x@y.test', params: { NOTIFY: 'NEVER' } }],
   // RFC 5321 §4.1.1.3: source routes are accepted and ignored.
   ['TO:<@relay.test,@other.test:x@y.test>', 'TO', { address: 'x@y.test' }],
-  ['TO:<@relay.test>', 'TO', undefined],
+  // Not a source route: a mailbox without a local part, refused by the address parser.
+  ['TO:<@relay.test>', 'TO', { address: '@relay.test' }],
   // A quoted local part may contain ">" and spaces.
   ['FROM:<"a>b c"@b.test>', 'FROM', { address: '"a>b c"@b.test' }],
   ['FROM:<"a\\"> x"@b.test> SIZE=5', 'FROM', { address: '"a\\"> x"@b.test', params: { SIZE: '5' } }],

@@ -50,11 +50,10 @@ export function parsePathArgument(argument: string, keyword: 'FROM' | 'TO'): Pat
     paramText = space === -1 ? '' : rest.slice(space);
     if (address === '') return undefined;
   }
-  if (address.startsWith('@')) {
-    const routeEnd = address.indexOf(':');
-    if (routeEnd === -1) return undefined;
-    address = address.slice(routeEnd + 1);
-  }
+  // A source route ends with ":"; "@domain" without one is a mailbox with an
+  // empty local part, left for the address parser to name (core/mailbox.ts).
+  const routeEnd = address.startsWith('@') ? address.indexOf(':') : -1;
+  if (routeEnd !== -1) address = address.slice(routeEnd + 1);
   const params = new Map<string, string | true>();
   for (const param of paramText.split(' ')) {
     if (param === '') continue;

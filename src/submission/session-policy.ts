@@ -6,7 +6,8 @@
 // which the HTTP API asks too.
 import type { BlockList } from 'node:net';
 import type { Submitter } from '../core/envelope.js';
-import { isRoutableAddress, normalizeAddress } from '../core/address.js';
+import { normalizeAddress } from '../core/address.js';
+import { mailboxProblem } from '../core/mailbox.js';
 import { formatReply, SmtpError, type SmtpReply } from '../core/smtp-reply.js';
 import { replies } from '../core/replies.js';
 import type { Intake } from '../intake/intake.js';
@@ -103,14 +104,16 @@ export class SessionPolicy {
     if (this.listener !== 'relay' && facts.user === undefined) {
       return facts.secure ? replies.authRequired : replies.tlsRequired;
     }
-    if (address !== '' && !isRoutableAddress(address)) return replies.badSenderSyntax;
+    const senderProblem = address === '' ? undefined : mailboxProblem(address);
+    if (senderProblem !== undefined) return replies.badSenderAddress(senderProblem);
     const sender = this.#sender(facts);
     // An untrusted client of the relay listener is refused at RCPT (relay access denied).
     return sender === undefined ? undefined : this.#options.sending.checkMailFrom(address, sender);
   }
 
   checkRecipient(address: string, mailFrom: string, accepted: number, facts: SessionFacts): SmtpReply | undefined {
-    if (!isRoutableAddress(address)) return replies.badRecipientSyntax;
+    const recipientProblem = mailboxProblem(address);
+    if (recipientProblem !== undefined) return replies.badRecipientAddress(recipientProblem);
     if (!mayRelay({ listener: this.listener, authenticatedUser: facts.user, trustedClient: facts.trustedClient })) {
       this.#options.logger.warn(
         {

@@ -1,25 +1,45 @@
-// `hikyaku user add|list|passwd|remove`: the accounts that may submit mail.
+// `hikyaku user …`: the accounts that may submit mail — passwords, the
+// addresses each may send as, limits, flags, and app passwords
+// (app-password-command.ts).
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/types.js';
 import { UserStore } from '../users/user-store.js';
+import { loadCramKey } from '../users/cram-key.js';
 import type { Lang } from './language.js';
 import { promptPassword, readPasswordFromStdin } from './read-password.js';
+import { ACCOUNT_OPTIONS, settingsChange } from './account-options.js';
+import { runAppPasswordCommand } from './app-password-command.js';
+import { renderUserDetails, type UsageLines } from './user-show.js';
 
 export interface CommandContext {
   readonly config: Config;
   readonly lang: Lang;
   readonly out: (line: string) => void;
+  /** Extra `user show` lines per user and app password (usage against limits), when someone can count them. */
+  readonly usage?: UsageLines;
 }
 
 const text = {
   usage: {
-    en: 'usage: hikyaku user add|passwd ADDRESS [--password-stdin] | user list | user remove ADDRESS',
-    ja: '使い方: hikyaku user add|passwd アドレス [--password-stdin] | user list | user remove アドレス',
+    en: `usage: hikyaku user add|passwd ADDRESS [--password-stdin] [--may-send-as PATTERN]… [--sender-check on|off] [--messages-per-hour N] [--messages-per-day N] [--recipients-per-message N]
+       hikyaku user set ADDRESS [--may-send-as PATTERN]… | --clear-may-send-as | --sender-check on|off | --messages-per-hour N|default | --messages-per-day N|default | --recipients-per-message N|default
+       hikyaku user show ADDRESS | user list | user remove ADDRESS
+       hikyaku user flag ADDRESS [--app-password LABEL] --reason TEXT | user unflag ADDRESS [--app-password LABEL]
+       hikyaku user app-password add|list|revoke …`,
+    ja: `使い方: hikyaku user add|passwd アドレス [--password-stdin] [--may-send-as パターン]… [--sender-check on|off] [--messages-per-hour N] [--messages-per-day N] [--recipients-per-message N]
+        hikyaku user set アドレス [--may-send-as パターン]… | --clear-may-send-as | --sender-check on|off | --messages-per-hour N|default | --messages-per-day N|default | --recipients-per-message N|default
+        hikyaku user show アドレス | user list | user remove アドレス
+        hikyaku user flag アドレス [--app-password ラベル] --reason 理由 | user unflag アドレス [--app-password ラベル]
+        hikyaku user app-password add|list|revoke …`,
   },
   added: { en: 'User added: %s', ja: 'ユーザーを追加しました: %s' },
   changed: { en: 'Password changed: %s', ja: 'パスワードを変更しました: %s' },
+  updated: { en: 'User updated: %s', ja: 'ユーザー設定を変更しました: %s' },
   removed: { en: 'User removed: %s', ja: 'ユーザーを削除しました: %s' },
+  flagged: { en: 'Flagged: %s', ja: '停止フラグを付けました: %s' },
+  unflagged: { en: 'Flag cleared: %s', ja: '停止フラグを外しました: %s' },
   missing: { en: 'No such user: %s (see: hikyaku user list)', ja: 'ユーザーが見つかりません: %s (hikyaku user list で確認できます)' },
+  missingCredential: { en: 'No such user or app password: %s', ja: 'ユーザーまたはアプリパスワードが見つかりません: %s' },
   none: { en: 'No users yet. Add one: hikyaku user add you@example.com', ja: 'ユーザーはまだいません。追加: hikyaku user add you@example.com' },
   prompt: { en: 'Password for %s: ', ja: '%s のパスワード: ' },
   login: {
@@ -29,11 +49,17 @@ const text = {
 } as const;
 
 export async function runUserCommand(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { 'password-stdin': { type: 'boolean' } }, allowPositionals: true });
+  if (args[0] === 'app-password') {
+    return withStore(ctx, (store) => runAppPasswordCommand(args.slice(1), store, ctx.lang, ctx.out, ctx.usage));
+  }
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...ACCOUNT_OPTIONS, 'password-stdin': { type: 'boolean' }, 'app-password': { type: 'string' }, reason: { type: 'string' } },
+    allowPositionals: true,
+  });
   const [action, address] = positionals;
   const t = (key: keyof typeof text, arg = ''): string => text[key][ctx.lang].replace('%s', arg);
-  const store = UserStore.open(ctx.config.dataDir);
-  try {
+  return withStore(ctx, async (store) => {
     switch (action) {
       case 'list': {
         const users = store.list();
@@ -44,16 +70,43 @@ export async function runUserCommand(args: string[], ctx: CommandContext): Promi
       case 'add':
       case 'passwd': {
         if (!address) break;
+        const settings = settingsChange(values); // bad options fail before the password is asked for
         const password = values['password-stdin'] ? await readPasswordFromStdin() : await promptPassword(t('prompt', address));
         if (action === 'add') {
-          await store.add(address, password);
+          await store.add(address, password, settings);
           ctx.out(t('added', address));
           ctx.out(t('login'));
         } else {
           await store.setPassword(address, password);
+          store.update(address, settings);
           ctx.out(t('changed', address));
         }
         return 0;
+      }
+      case 'set': {
+        if (!address) break;
+        store.update(address, settingsChange(values));
+        ctx.out(t('updated', address));
+        return 0;
+      }
+      case 'show': {
+        if (!address) break;
+        const details = store.show(address);
+        if (!details) {
+          ctx.out(t('missing', address));
+          return 1;
+        }
+        for (const line of renderUserDetails(details, ctx.lang, ctx.usage)) ctx.out(line);
+        return 0;
+      }
+      case 'flag':
+      case 'unflag': {
+        if (!address || (action === 'flag' && !values.reason)) break;
+        const label = values['app-password'];
+        const done = action === 'flag' ? store.flag(address, label, values.reason ?? '') : store.unflag(address, label);
+        const name = label === undefined ? address : `${address} (${label})`;
+        ctx.out(t(done ? (action === 'flag' ? 'flagged' : 'unflagged') : 'missingCredential', name));
+        return done ? 0 : 1;
       }
       case 'remove': {
         if (!address) break;
@@ -67,6 +120,14 @@ export async function runUserCommand(args: string[], ctx: CommandContext): Promi
     }
     ctx.out(t('usage'));
     return 2;
+  });
+}
+
+/** The store for one command. The CRAM-MD5 key is used when its file exists (the server made it because CRAM-MD5 is on), so passwords set here work with CRAM-MD5 too. */
+async function withStore(ctx: CommandContext, run: (store: UserStore) => Promise<number>): Promise<number> {
+  const store = UserStore.open(ctx.config.dataDir, { cramKey: loadCramKey(ctx.config.dataDir) });
+  try {
+    return await run(store);
   } finally {
     store.close();
   }

@@ -66,39 +66,51 @@ export class SendingPolicy {
   }
 
   /**
-   * Checks a login. Blocked addresses and names get 454 4.7.0 without the
-   * password being looked at; every failure and block is one log line in a
-   * stable format for fail2ban (README: "Brute-force protection").
+   * Checks a login and password (SMTP PLAIN/LOGIN, later HTTP). Blocked
+   * addresses and names get 454 4.7.0 without the password being looked at.
    */
   async authenticate(login: string, password: string, clientIp: string, listener: string): Promise<AuthAnswer> {
-    const { authThrottle, accounts, logger } = this.#o;
-    const now = Date.now();
-    const blocked = authThrottle.isBlocked(clientIp, login, now);
-    if (blocked !== undefined) {
+    const blocked = this.authBlocked(login, clientIp, listener);
+    if (blocked !== undefined) return blocked;
+    const outcome = await this.#o.accounts.authenticatePrincipal(login, password, clientIp);
+    if (!outcome.ok) return this.authFailed(login, clientIp, listener, outcome.reason);
+    return this.authSucceeded(outcome.principal, login, clientIp, listener);
+  }
+
+  /** The refusal when AUTH from this address, or for this name, is blocked (for mechanisms that verify elsewhere: SCRAM, CRAM-MD5). */
+  authBlocked(login: string, clientIp: string, listener: string): AuthAnswer | undefined {
+    const block = this.#o.authThrottle.isBlocked(clientIp, login, Date.now());
+    if (block === undefined) return undefined;
+    // One line per refused attempt, in the format the README's fail2ban filter matches.
+    this.#o.logger.warn(
+      { event: 'auth-blocked', clientIp, login, listener, blocked: block.scope, until: new Date(block.untilMs).toISOString() },
+      'authentication refused: too many failures',
+    );
+    return { reply: replies.authBlocked, failed: true };
+  }
+
+  /** Counts a failure; logs it (and the block it causes) in the fail2ban format. */
+  authFailed(login: string, clientIp: string, listener: string, reason: string): AuthAnswer {
+    const { authThrottle, logger } = this.#o;
+    const wasBlocked = authThrottle.isBlocked(clientIp, login, Date.now()) !== undefined;
+    const block = authThrottle.recordFailure(clientIp, login, Date.now());
+    logger.warn({ event: 'auth-failed', clientIp, login, listener, reason }, 'authentication failed');
+    if (block !== undefined && !wasBlocked) {
       logger.warn(
-        { event: 'auth-blocked', clientIp, login, listener, blockedBy: blocked.by, until: new Date(blocked.untilMs).toISOString() },
-        'authentication refused: too many failures',
+        { event: 'auth-block', clientIp, login, listener, blocked: block.scope, until: new Date(block.untilMs).toISOString() },
+        'too many authentication failures: AUTH refused for a while',
       );
-      return { reply: replies.authBlocked, failed: true };
     }
-    const outcome = await accounts.authenticatePrincipal(login, password, clientIp);
-    if (!outcome.ok) {
-      const failures = authThrottle.recordFailure(clientIp, login, Date.now());
-      logger.warn({ event: 'auth-failed', clientIp, login, listener, reason: outcome.reason }, 'authentication failed');
-      const nowBlocked = authThrottle.isBlocked(clientIp, login, Date.now());
-      if (nowBlocked !== undefined && failures.newlyBlocked) {
-        logger.warn(
-          { event: 'auth-block', clientIp, login, listener, blockedBy: nowBlocked.by, until: new Date(nowBlocked.untilMs).toISOString() },
-          'too many authentication failures: AUTH refused for a while',
-        );
-      }
-      return { reply: replies.authFailed, failed: true };
-    }
-    const previous = authThrottle.recordSuccess(clientIp, login, Date.now());
-    const { principal } = outcome;
+    return { reply: replies.authFailed, failed: true };
+  }
+
+  authSucceeded(principal: Principal, login: string, clientIp: string, listener: string): AuthAnswer {
+    const { authThrottle, logger } = this.#o;
+    const failuresBefore = authThrottle.failuresOf?.(clientIp, login, Date.now()) ?? 0;
+    authThrottle.recordSuccess(clientIp, login, Date.now());
     logger.info(
-      { event: 'auth', clientIp, user: principal.user, credential: principal.credentialName, listener, ...(previous > 0 ? { failuresBefore: previous } : {}) },
-      previous > 0 ? 'authenticated after failures' : 'authenticated',
+      { event: 'auth', clientIp, user: principal.user, credential: principal.credentialName, listener, ...(failuresBefore > 0 ? { failuresBefore } : {}) },
+      failuresBefore > 0 ? 'authenticated after failures' : 'authenticated',
     );
     return { principal };
   }

@@ -4,7 +4,8 @@ import type { Config, ListenerConfig } from '../config/types.js';
 import type { Intake } from '../intake/intake.js';
 import type { Logger } from '../log/logger.js';
 import { trustedNetworkList, type ListenerKind } from './relay-policy.js';
-import { SessionPolicy } from './session-policy.js';
+import { SessionPolicy, type SaslAccounts } from './session-policy.js';
+import { saslMechanisms } from './sasl.js';
 import type { SendingPolicy } from '../policy/sending-policy.js';
 import { describeListenError } from './listen-errors.js';
 import { listenSmtp, type ClientLimiter } from './smtp-listener.js';
@@ -27,6 +28,7 @@ export interface ListenerDeps {
   readonly config: Config;
   readonly certificates: TlsMaterialSource;
   readonly sending: SendingPolicy;
+  readonly saslAccounts: SaslAccounts;
   readonly intake: Intake;
   readonly logger: Logger;
   /** Per-client connection limits, shared by every listener (one address cannot dodge them by port). */
@@ -61,6 +63,9 @@ async function startListener(kind: ListenerKind, listenerConfig: ListenerConfig,
     trustedNetworks: trustedNetworkList(config.listeners.relay.trustedNetworks),
     maxRecipients: config.limits.maxRecipients,
     sending: deps.sending,
+    saslAccounts: deps.saslAccounts,
+    mechanisms: saslMechanisms({ cramMd5: config.auth.cramMd5 }),
+    hostname: config.hostname,
     tarpitDelayMs: config.auth.tarpitDelayMs,
     maxAuthFailuresPerSession: config.auth.maxFailuresPerSession,
     intake: deps.intake,

@@ -64,6 +64,11 @@ export class ScramServer {
   #credentials: ScramCredentials | undefined;
   #state: 'start' | 'client-first' | 'server-first' | 'done' = 'start';
 
+  /** The name the client gave in its first message ('' before it). */
+  get username(): string {
+    return this.#username;
+  }
+
   constructor(options: ScramServerOptions) {
     this.#options = options;
   }

@@ -2,16 +2,20 @@
 // strict base64, PLAIN messages (RFC 4616 §2) and the LOGIN prompts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBase64, LOGIN_PASSWORD_PROMPT, LOGIN_USERNAME_PROMPT, parsePlain, saslMechanism, SASL_MECHANISMS } from './sasl.js';
+import { decodeBase64, LOGIN_PASSWORD_PROMPT, LOGIN_USERNAME_PROMPT, parsePlain, saslMechanism, saslMechanisms } from './sasl.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
-test('saslMechanism: PLAIN and LOGIN in any case; nothing else', () => {
-  assert.deepEqual([...SASL_MECHANISMS], ['PLAIN', 'LOGIN']);
-  assert.equal(saslMechanism('PLAIN'), 'PLAIN');
-  assert.equal(saslMechanism('plain'), 'PLAIN');
-  assert.equal(saslMechanism('Login'), 'LOGIN');
-  for (const name of ['', 'CRAM-MD5', 'XOAUTH2', 'PLAIN ', 'PLAINX', 'DIGEST-MD5']) assert.equal(saslMechanism(name), undefined, name);
+test('saslMechanism: the offered mechanisms in any case; CRAM-MD5 only when enabled; nothing else', () => {
+  const offered = saslMechanisms({ cramMd5: false });
+  assert.deepEqual([...offered], ['PLAIN', 'LOGIN', 'SCRAM-SHA-256']);
+  assert.deepEqual([...saslMechanisms({ cramMd5: true })], ['PLAIN', 'LOGIN', 'SCRAM-SHA-256', 'CRAM-MD5']);
+  assert.equal(saslMechanism('PLAIN', offered), 'PLAIN');
+  assert.equal(saslMechanism('plain', offered), 'PLAIN');
+  assert.equal(saslMechanism('Login', offered), 'LOGIN');
+  assert.equal(saslMechanism('scram-sha-256', offered), 'SCRAM-SHA-256');
+  assert.equal(saslMechanism('CRAM-MD5', saslMechanisms({ cramMd5: true })), 'CRAM-MD5');
+  for (const name of ['', 'CRAM-MD5', 'XOAUTH2', 'PLAIN ', 'PLAINX', 'DIGEST-MD5', 'SCRAM-SHA-1']) assert.equal(saslMechanism(name, offered), undefined, name);
 });
 
 test('decodeBase64: strict RFC 4648 base64, undefined for anything else', () => {

@@ -1,16 +1,20 @@
 // Decoding the SASL mechanisms we offer over SMTP AUTH (RFC 4954):
-// PLAIN (RFC 4616) and LOGIN (draft-murchison-sasl-login). The exchanges
-// of SCRAM-SHA-256 (sasl-scram.ts) and CRAM-MD5 (sasl-cram.ts) are written
-// and tested but not yet offered by the session: CRAM-MD5 needs the
-// password recoverable on the server, so it will only ever be an opt-in.
+// PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login), SCRAM-SHA-256
+// (RFC 7677; its exchange is sasl-scram.ts) and, only when the
+// configuration enables it, CRAM-MD5 (RFC 2195, sasl-cram.ts): it needs the
+// password recoverable on the server, so it is an opt-in.
 
-export type SaslMechanism = 'PLAIN' | 'LOGIN';
+export type SaslMechanism = 'PLAIN' | 'LOGIN' | 'SCRAM-SHA-256' | 'CRAM-MD5';
 
-export const SASL_MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'LOGIN'];
+/** What we offer, strongest last as clients pick from the list themselves. */
+export function saslMechanisms(options: { readonly cramMd5: boolean }): readonly SaslMechanism[] {
+  return options.cramMd5 ? ['PLAIN', 'LOGIN', 'SCRAM-SHA-256', 'CRAM-MD5'] : ['PLAIN', 'LOGIN', 'SCRAM-SHA-256'];
+}
 
-export function saslMechanism(name: string): SaslMechanism | undefined {
+/** The mechanism named by an AUTH command, when it is one we offer. */
+export function saslMechanism(name: string, offered: readonly SaslMechanism[]): SaslMechanism | undefined {
   const upper = name.toUpperCase();
-  return upper === 'PLAIN' || upper === 'LOGIN' ? upper : undefined;
+  return offered.find((m) => m === upper);
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

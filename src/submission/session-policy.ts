@@ -17,6 +17,18 @@ import { isTrustedClient, mayRelay, type ListenerKind } from './relay-policy.js'
 import type { SendingPolicy } from '../policy/sending-policy.js';
 import type { Sender } from '../policy/sender.js';
 import type { Principal } from '../users/principal.js';
+import type { ScramCredentials } from '../users/scram-keys.js';
+import { ScramServer } from './sasl-scram.js';
+import { cramChallenge, parseCramResponse, verifyCram } from './sasl-cram.js';
+import type { SaslMechanism } from './sasl.js';
+
+/** What SCRAM-SHA-256 and CRAM-MD5 need of the accounts (users/user-store.ts). */
+export interface SaslAccounts {
+  scramCredentials(login: string): ScramCredentials | undefined;
+  scramFakeSaltKey(): Buffer;
+  cramSecret(login: string): { readonly user: string; readonly secret: string } | undefined;
+  principalFor(address: string): Principal | undefined;
+}
 
 /** What the policy needs to know of a session. */
 export interface SessionFacts {
@@ -34,6 +46,10 @@ export interface SessionPolicyOptions {
   readonly trustedNetworks: BlockList;
   readonly maxRecipients: number;
   readonly sending: SendingPolicy;
+  readonly saslAccounts: SaslAccounts;
+  readonly mechanisms: readonly SaslMechanism[];
+  /** Our name, in CRAM-MD5 challenges. */
+  readonly hostname: string;
   readonly intake: Intake;
   readonly logger: Logger;
   /** The first failed AUTH of a session is answered after this; each further one waits twice as long (at most 8×). */
@@ -47,10 +63,14 @@ const TRUST_CACHE_SIZE = 4096;
 /** `failed`: the credentials were refused (tarpit and count it), not the exchange. */
 export type AuthResult = { readonly principal: Principal } | { readonly reply: SmtpReply; readonly failed: boolean };
 
+/** SCRAM's last step also carries the server-final message (RFC 5802 §5.1 "v="). */
+export type ScramFinish = ({ readonly principal: Principal; readonly serverFinal: string } | { readonly reply: SmtpReply; readonly failed: boolean });
+
 export class SessionPolicy {
   readonly listener: ListenerKind;
   readonly maxRecipients: number;
   readonly maxAuthFailuresPerSession: number;
+  readonly mechanisms: readonly SaslMechanism[];
   readonly #options: SessionPolicyOptions;
 
   constructor(options: SessionPolicyOptions) {
@@ -58,6 +78,7 @@ export class SessionPolicy {
     this.listener = options.listener;
     this.maxRecipients = options.maxRecipients;
     this.maxAuthFailuresPerSession = options.maxAuthFailuresPerSession;
+    this.mechanisms = options.mechanisms;
   }
 
   /** The tarpit before answering the `failures`-th failed AUTH of a session: 1, 2, 4, 8, 8… × tarpitDelayMs. */
@@ -91,6 +112,51 @@ export class SessionPolicy {
       logger.error({ err, event: 'auth-error', clientIp: facts.remoteAddress }, 'authentication backend failed');
       return { reply: replies.authTempFailure, failed: false };
     }
+  }
+
+  /** SCRAM-SHA-256's client-first message: the server-first to send, or the refusal. */
+  scramBegin(clientFirst: string, facts: SessionFacts): { readonly exchange: ScramServer; readonly serverFirst: string } | { readonly reply: SmtpReply; readonly failed: boolean } {
+    if (!facts.secure) return { reply: replies.tlsRequired, failed: false };
+    const { sending, saslAccounts, listener } = this.#options;
+    const exchange = new ScramServer({ fakeSaltKey: saslAccounts.scramFakeSaltKey() });
+    const first = exchange.clientFirst(clientFirst);
+    if (!first.ok) return { reply: replies.authCancelled, failed: false };
+    const blocked = sending.authBlocked(first.username, facts.remoteAddress, listener);
+    if (blocked !== undefined && 'reply' in blocked) return blocked;
+    // An unknown name gets a made-up salt: the answer must not tell who exists.
+    return { exchange, serverFirst: exchange.serverFirst(saslAccounts.scramCredentials(first.username)) };
+  }
+
+  /** SCRAM-SHA-256's client-final message: the principal and the server-final message, or the refusal. */
+  scramFinish(exchange: ScramServer, clientFinal: string, facts: SessionFacts): ScramFinish {
+    const { sending, saslAccounts, listener } = this.#options;
+    const { username } = exchange;
+    const final = exchange.clientFinal(clientFinal);
+    if (!final.ok) {
+      if (final.error !== 'invalid-proof') return { reply: replies.authCancelled, failed: false };
+      return sending.authFailed(username, facts.remoteAddress, listener, 'bad-credentials') as ScramFinish;
+    }
+    const principal = saslAccounts.principalFor(final.user);
+    if (principal === undefined) return sending.authFailed(username, facts.remoteAddress, listener, 'bad-credentials') as ScramFinish;
+    sending.authSucceeded(principal, username, facts.remoteAddress, listener);
+    return { principal, serverFinal: final.serverFinal };
+  }
+
+  /** A fresh CRAM-MD5 challenge (RFC 2195 §2). */
+  cramChallenge(): string {
+    return cramChallenge(this.#options.hostname);
+  }
+
+  cramFinish(challenge: string, response: string, facts: SessionFacts): AuthResult {
+    const { sending, saslAccounts, listener } = this.#options;
+    const parsed = parseCramResponse(response);
+    if (parsed === undefined) return { reply: replies.authCancelled, failed: false };
+    const blocked = sending.authBlocked(parsed.login, facts.remoteAddress, listener);
+    if (blocked !== undefined) return blocked;
+    const secret = saslAccounts.cramSecret(parsed.login);
+    const principal = secret !== undefined && verifyCram(secret.secret, challenge, parsed.digestHex) ? saslAccounts.principalFor(secret.user) : undefined;
+    if (principal === undefined) return sending.authFailed(parsed.login, facts.remoteAddress, listener, 'bad-credentials');
+    return sending.authSucceeded(principal, parsed.login, facts.remoteAddress, listener);
   }
 
   /** The sender as the sending policy knows it; undefined for a session that may not send at all. */

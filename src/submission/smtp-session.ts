@@ -30,8 +30,8 @@ import {
   LOGIN_USERNAME_PROMPT,
   parsePlain,
   saslMechanism,
-  SASL_MECHANISMS,
 } from './sasl.js';
+import type { ScramServer } from './sasl-scram.js';
 import type { AuthResult, SessionFacts, SessionPolicy } from './session-policy.js';
 import type { Principal } from '../users/principal.js';
 
@@ -76,7 +76,13 @@ const RCPT_KEYWORD = /^TO\s*:/i;
 // Clients that are not SMTP at all (a browser, a proxy probe): close at once.
 const FORBIDDEN = new Set(['GET', 'POST', 'HEAD', 'PUT', 'CONNECT']);
 
-type AuthStep = { readonly mechanism: 'PLAIN' } | { readonly mechanism: 'LOGIN'; readonly login: string | undefined };
+type AuthStep =
+  | { readonly mechanism: 'PLAIN' }
+  | { readonly mechanism: 'LOGIN'; readonly login: string | undefined }
+  // RFC 5802 §5: client-first, then client-final, then (RFC 4954 §4: the
+  // server's last message goes out as a challenge) an empty response.
+  | { readonly mechanism: 'SCRAM-SHA-256'; readonly exchange: ScramServer | undefined; readonly done: AuthResult | undefined }
+  | { readonly mechanism: 'CRAM-MD5'; readonly challenge: string };
 
 interface Transaction {
   readonly mailFrom: string;
@@ -515,14 +521,20 @@ export class SmtpSession {
     if (!this.#esmtp) return this.#error(replies.sendHeloFirst);
     if (this.#user !== undefined) return this.#error(replies.alreadyAuthenticated);
     if (this.#transaction !== undefined) return this.#error(replies.authDuringTransaction);
-    const mechanism = saslMechanism(name);
+    const mechanism = saslMechanism(name, this.#ctx.policy.mechanisms);
     if (mechanism === undefined) return this.#error(replies.authMechanismUnknown);
+    if (mechanism === 'CRAM-MD5') {
+      // RFC 2195: the server speaks first; there is no initial response.
+      if (initial !== undefined) return this.#error(replies.authCancelled);
+      const challenge = this.#ctx.policy.cramChallenge();
+      this.#authStep = { mechanism, challenge };
+      return this.#reply(replies.authChallenge(Buffer.from(challenge).toString('base64')));
+    }
+    this.#authStep = firstStep(mechanism);
     if (initial === undefined) {
-      this.#authStep = mechanism === 'PLAIN' ? { mechanism } : { mechanism, login: undefined };
-      return this.#reply(replies.authChallenge(mechanism === 'PLAIN' ? '' : LOGIN_USERNAME_PROMPT));
+      return this.#reply(replies.authChallenge(mechanism === 'LOGIN' ? LOGIN_USERNAME_PROMPT : ''));
     }
     // RFC 4954 §4: "=" is an empty initial response.
-    this.#authStep = mechanism === 'PLAIN' ? { mechanism } : { mechanism, login: undefined };
     this.#authResponse(initial === '=' ? '' : initial);
   }
 
@@ -542,12 +554,38 @@ export class SmtpSession {
       this.#authStep = { mechanism: 'LOGIN', login: decoded };
       return this.#reply(replies.authChallenge(LOGIN_PASSWORD_PROMPT));
     }
+    if (step.mechanism === 'SCRAM-SHA-256') return this.#scramResponse(step, decoded);
     this.#authStep = undefined;
+    if (step.mechanism === 'CRAM-MD5') return this.#authDone(this.#ctx.policy.cramFinish(step.challenge, decoded, this.#facts));
     const credentials = step.mechanism === 'PLAIN' ? parsePlain(decoded) : { login: step.login ?? '', password: decoded };
     if (credentials === undefined) return this.#error(replies.authFailed);
     this.#busy = true;
     this.#flush();
-    this.#ctx.policy.authenticate(credentials.login, credentials.password, this.#facts).then((result) => this.#authDone(result));
+    this.#ctx.policy.authenticate(credentials.login, credentials.password, this.#facts).then((result) => this.#authDone(result, true));
+  }
+
+  #scramResponse(step: Extract<AuthStep, { mechanism: 'SCRAM-SHA-256' }>, decoded: string): void {
+    if (step.done !== undefined) {
+      // The client's (empty) answer to our server-final message.
+      this.#authStep = undefined;
+      return this.#authDone(step.done);
+    }
+    if (step.exchange === undefined) {
+      const begun = this.#ctx.policy.scramBegin(decoded, this.#facts);
+      if (!('exchange' in begun)) {
+        this.#authStep = undefined;
+        return this.#authDone(begun);
+      }
+      this.#authStep = { mechanism: 'SCRAM-SHA-256', exchange: begun.exchange, done: undefined };
+      return this.#reply(replies.authChallenge(Buffer.from(begun.serverFirst).toString('base64')));
+    }
+    const finished = this.#ctx.policy.scramFinish(step.exchange, decoded, this.#facts);
+    if (!('principal' in finished) || finished.serverFinal === undefined) {
+      this.#authStep = undefined;
+      return this.#authDone(finished);
+    }
+    this.#authStep = { mechanism: 'SCRAM-SHA-256', exchange: step.exchange, done: finished };
+    this.#reply(replies.authChallenge(Buffer.from(finished.serverFinal).toString('base64')));
   }
 
   /**
@@ -555,18 +593,23 @@ export class SmtpSession {
    * guesser gets a few tries a minute, not hundreds a second), and the
    * session ends after a few; the counts across sessions are the policy's.
    */
-  #authDone(result: AuthResult): void {
+  #authDone(result: AuthResult, fromPromise = false): void {
+    // Called from a promise the session is busy and must be resumed; called
+    // from within #process (SCRAM, CRAM-MD5) it must not re-enter it.
     if ('principal' in result) {
       this.#principal = result.principal;
       this.#user = result.principal.user;
       this.#reply(replies.authSucceeded);
-      return this.#resume();
+      if (fromPromise) this.#resume();
+      return;
     }
     if (!result.failed) {
       this.#error(result.reply);
-      return this.#resume();
+      if (fromPromise) this.#resume();
+      return;
     }
     const failures = ++this.#authFailures;
+    this.#busy = true;
     setTimeout(() => {
       if (this.#closed) return this.#resume();
       this.#error(result.reply);
@@ -648,6 +691,12 @@ export class SmtpSession {
   }
 }
 
+function firstStep(mechanism: 'PLAIN' | 'LOGIN' | 'SCRAM-SHA-256'): AuthStep {
+  if (mechanism === 'PLAIN') return { mechanism };
+  if (mechanism === 'LOGIN') return { mechanism, login: undefined };
+  return { mechanism, exchange: undefined, done: undefined };
+}
+
 function tlsFacts(socket: TLSSocket): { version: string; cipher: string } {
   return { version: socket.getProtocol() ?? 'TLS', cipher: socket.getCipher()?.name ?? 'unknown' };
 }
@@ -673,7 +722,7 @@ function ehloReplies(ctx: SessionContext): { plain: SmtpReply; secure: SmtpReply
     const common = [ctx.hostname, 'PIPELINING', `SIZE ${ctx.maxMessageBytes}`, '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES'];
     cached = {
       plain: smtpReply(250, undefined, [...common, 'STARTTLS']),
-      secure: smtpReply(250, undefined, [...common, `AUTH ${SASL_MECHANISMS.join(' ')}`]),
+      secure: smtpReply(250, undefined, [...common, `AUTH ${ctx.policy.mechanisms.join(' ')}`]),
     };
     ehloCache.set(ctx, cached);
   }

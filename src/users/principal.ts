@@ -26,6 +26,8 @@ export interface Principal {
   readonly senderCheck: boolean;
   /** The user's overrides, each replaced by the app password's own where it has one. */
   readonly quota: QuotaOverrides;
+  /** The user's own overrides: the user-wide counters apply them whichever credential is used. */
+  readonly userQuota: QuotaOverrides;
   /** The user, or the app password used, is flagged (compromised-account brake). */
   readonly flagged: boolean;
 }
@@ -75,6 +77,7 @@ export function principalOf(user: CredentialSettings & { readonly address: strin
       maySendAs: user.maySendAs,
       senderCheck: user.senderCheck,
       quota: user.quota,
+      userQuota: user.quota,
       flagged: user.flag !== undefined,
     };
   }
@@ -85,6 +88,7 @@ export function principalOf(user: CredentialSettings & { readonly address: strin
     maySendAs: appPassword.maySendAs.length > 0 ? appPassword.maySendAs : user.maySendAs,
     senderCheck: user.senderCheck,
     quota: { ...user.quota, ...appPassword.quota },
+    userQuota: user.quota,
     // Flagging the user stops every credential; flagging an app password only that one.
     flagged: user.flag !== undefined || appPassword.flag !== undefined,
   };

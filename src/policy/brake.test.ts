@@ -81,15 +81,31 @@ test('SendingBrake: the snapshot keeps history and brakes; quiet keys are droppe
   const changes = brake.takeChanges(HOUR, false);
   assert.equal(changes.length, 2);
   const copy = new SendingBrake({ floor: 10 });
-  for (const { key, state } of changes) assert.equal(copy.restoreEntry(key, JSON.parse(JSON.stringify(state)), HOUR), true);
+  for (const { key, state } of changes) assert.equal(copy.restoreEntry(key, Buffer.from(state ?? []), HOUR), true);
   assert.equal(copy.isBraked('user:busy@example.com'), true);
-  assert.equal(copy.tripOf('user:busy@example.com')?.current, 50);
+  assert.deepEqual(copy.tripOf('user:busy@example.com'), brake.tripOf('user:busy@example.com'));
   assert.deepEqual(copy.status(KEY, HOUR), { current: 5, normal: 5, threshold: 50, braked: false });
   // A week and a bit later: the quiet key has no history left and is dropped; the braked one stays.
   const late = copy.takeChanges(200 * HOUR, false);
   assert.deepEqual(late, [{ key: KEY, state: null }]);
   assert.equal(copy.size, 1);
-  for (const bad of [null, {}, { f: 0, l: 0, h: 'x' }, { f: 0, l: 0, h: [], t: { current: 'x' } }, { f: 0.5, l: 0, h: [] }]) {
+  const good = changes[0]?.state ?? new Uint8Array(0);
+  const corrupt = (index: number, value: number): Uint8Array => {
+    const bytes = Uint8Array.from(good);
+    new DataView(bytes.buffer).setFloat64(index * 8, value, true);
+    return bytes;
+  };
+  for (const bad of [new Uint8Array(0), good.subarray(8), corrupt(0, 0.5), corrupt(4, 2), corrupt(5, Number.NaN), corrupt(10, -1)]) {
     assert.equal(copy.restoreEntry('x', bad, 0), false);
   }
+});
+
+test('SendingBrake: a release survives a restart', () => {
+  const brake = new SendingBrake({ floor: 10 });
+  brake.record(KEY, 0, 11);
+  brake.release(KEY);
+  const copy = new SendingBrake({ floor: 10 });
+  for (const { key, state } of brake.takeChanges(1, false)) assert.equal(copy.restoreEntry(key, state ?? new Uint8Array(0), 1), true);
+  assert.equal(copy.record(KEY, 2, 10), false);
+  assert.equal(copy.record(KEY, 3), true);
 });

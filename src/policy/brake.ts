@@ -17,7 +17,7 @@
 // 5,000 from an account that is otherwise quiet) trips the brake; such
 // accounts need a higher floor.
 import { BucketRing } from './bucket-ring.js';
-import { parseBucketEntries, type SnapshotChange, type SnapshotSource } from './snapshot-source.js';
+import { bytesFloat64, float64Bytes, type SnapshotChange, type SnapshotSource } from './snapshot-source.js';
 
 export interface BrakeTrip {
   readonly key: string;
@@ -168,26 +168,28 @@ export class SendingBrake implements SendingBrakeStore, SnapshotSource {
       const history = this.keys.get(key);
       if (history === undefined) continue;
       history.dirty = false;
-      out.push({ key, state: saved(history, nowMs) });
+      out.push({ key, state: float64Bytes(saved(history, nowMs)) });
     }
     this.changed = [];
     return out;
   }
 
-  restoreEntry(key: string, state: unknown, nowMs: number): boolean {
-    if (typeof state !== 'object' || state === null) return false;
-    const s = state as { f?: unknown; l?: unknown; h?: unknown; t?: unknown; r?: unknown };
-    const entries = parseBucketEntries(s.h);
-    if (!Number.isSafeInteger(s.f) || !Number.isSafeInteger(s.l) || entries === undefined) return false;
-    const trip = s.t === undefined ? undefined : parseTrip(s.t, key);
-    const released: readonly [number, number] | undefined = s.r === undefined ? [-1, 0] : parseBucketEntries([s.r])?.[0];
-    if (trip === null || released === undefined) return false;
-    const history = this.newHistory(s.f as number);
-    history.ring.restore(entries, nowMs);
-    history.lastWindow = s.l as number;
-    history.trip = trip;
-    [history.releasedWindow, history.releasedAllowance] = released;
-    this.keys.set(key, history);
+  restoreEntry(key: string, state: Uint8Array, nowMs: number): boolean {
+    const saved = bytesFloat64(state, HEADER_LENGTH + this.historyWindows + 2); // the ring: its newest index, then its buckets
+    if (saved === undefined) return false;
+    const [first, last, releasedWindow, releasedAllowance, tripped, current, normal, threshold, atMs] = saved;
+    const integers = [first, last, releasedWindow];
+    const numbers = [releasedAllowance, current, normal, threshold, atMs];
+    if (!integers.every((n) => Number.isSafeInteger(n)) || !numbers.every((n) => Number.isFinite(n)) || (tripped !== 0 && tripped !== 1)) {
+      return false;
+    }
+    const restored = this.newHistory(first as number);
+    if (!restored.ring.loadFrom(saved, HEADER_LENGTH, nowMs)) return false;
+    restored.lastWindow = last as number;
+    restored.releasedWindow = releasedWindow as number;
+    restored.releasedAllowance = releasedAllowance as number;
+    if (tripped === 1) restored.trip = { key, current: current as number, normal: normal as number, threshold: threshold as number, atMs: atMs as number };
+    this.keys.set(key, restored);
     return true;
   }
 
@@ -213,21 +215,14 @@ export class SendingBrake implements SendingBrakeStore, SnapshotSource {
   }
 }
 
-function saved(history: KeyHistory, nowMs: number): object {
-  return {
-    f: history.firstWindow,
-    l: history.lastWindow,
-    h: history.ring.entries(nowMs),
-    ...(history.trip === undefined ? {} : { t: history.trip }),
-    ...(history.releasedWindow < 0 ? {} : { r: [history.releasedWindow, history.releasedAllowance] }),
-  };
-}
+/** Numbers before the ring in a saved entry: first, last, releasedWindow, releasedAllowance, tripped (0/1), then the trip's current, normal, threshold, atMs. */
+const HEADER_LENGTH = 9;
 
-/** A saved trip, or null when it is not valid. */
-function parseTrip(value: unknown, key: string): BrakeTrip | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const t = value as Partial<Record<keyof BrakeTrip, unknown>>;
-  const numbers = [t.current, t.normal, t.threshold, t.atMs];
-  if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) return null;
-  return { key, current: t.current as number, normal: t.normal as number, threshold: t.threshold as number, atMs: t.atMs as number };
+function saved(history: KeyHistory, nowMs: number): Float64Array {
+  const out = new Float64Array(HEADER_LENGTH + history.ring.savedLength);
+  const trip = history.trip;
+  out.set([history.firstWindow, history.lastWindow, history.releasedWindow, history.releasedAllowance, trip === undefined ? 0 : 1]);
+  if (trip !== undefined) out.set([trip.current, trip.normal, trip.threshold, trip.atMs], 5);
+  history.ring.saveInto(out, HEADER_LENGTH, nowMs);
+  return out;
 }

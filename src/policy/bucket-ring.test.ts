@@ -53,20 +53,35 @@ test('BucketRing: the bucket width scales down with a short window', () => {
   assert.equal(new BucketRing(10, 60).bucketCount, 10); // never narrower than 1 ms
 });
 
-test('BucketRing: entries and restore round-trip; expired entries are dropped', () => {
+test('BucketRing: saveInto and loadFrom round-trip; what expired meanwhile is dropped', () => {
   const ring = new BucketRing(60_000, 60);
-  ring.add(1_000, 1);
-  ring.add(2_000, 2);
-  const saved = ring.entries(2_000);
-  assert.deepEqual(saved, [[1, 1], [2, 2]]);
+  ring.add(1_000, 1); // gone by 70 s
+  ring.add(50_000, 2); // leaves at 110 s
+  ring.add(70_000, 4); // bucket 70: slot 10, so the window wraps around the array
+  const saved = new Float64Array(ring.savedLength + 1);
+  ring.saveInto(saved, 1, 70_000);
+  assert.equal(saved[1], 70);
   const copy = new BucketRing(60_000, 60);
-  copy.restore(saved, 2_000);
-  assert.equal(copy.total(2_000), 3);
-  assert.equal(copy.total(61_000), 2);
+  assert.equal(copy.loadFrom(saved, 1, 70_000), true);
+  assert.equal(copy.total(70_000), 6);
+  assert.equal(copy.total(109_999), 6);
+  assert.equal(copy.total(110_000), 4);
+  assert.equal(copy.total(130_000), 0);
   const late = new BucketRing(60_000, 60);
-  late.restore(saved, 61_500);
-  assert.equal(late.total(61_500), 2);
-  const early = new BucketRing(60_000, 60);
-  early.restore(saved, 0); // saved "in the future": counts now
-  assert.equal(early.total(0), 3);
+  assert.equal(late.loadFrom(saved, 1, 125_000), true);
+  assert.equal(late.total(125_000), 4);
+});
+
+test('BucketRing.loadFrom refuses what is not a ring and leaves the ring as it was', () => {
+  const ring = new BucketRing(10_000, 10);
+  ring.add(0, 5);
+  const bad = [
+    new Float64Array(5),
+    Float64Array.of(0.5, ...new Array<number>(10).fill(0)),
+    Float64Array.of(Number.NaN, ...new Array<number>(10).fill(0)),
+    Float64Array.of(1, -1, ...new Array<number>(9).fill(0)),
+    Float64Array.of(1, Number.POSITIVE_INFINITY, ...new Array<number>(9).fill(0)),
+  ];
+  for (const saved of bad) assert.equal(ring.loadFrom(saved, 0, 0), false);
+  assert.equal(ring.total(0), 5);
 });

@@ -68,11 +68,13 @@ test('CounterSnapshotStore: rows that are not valid state are skipped and remove
   const dir = tempDir(t);
   const quota = new QuotaCounter();
   CounterSnapshotStore.open(dir, [quota], { now: () => 0 }).close();
+  quota.record([{ key: 'good' }], 0, 3);
+  const [good] = quota.takeChanges(0, false);
   const db = new Database(join(dir, 'counters.db'));
   const insert = db.prepare("INSERT INTO counter_state (source, key, state) VALUES ('quota', ?, ?)");
-  insert.run('good', '{"h":[[0,3]],"d":[[0,3]]}');
-  insert.run('not-json', '{');
-  insert.run('wrong-shape', '{"h":"x"}');
+  insert.run('good', good?.state);
+  insert.run('short', Buffer.alloc(16));
+  insert.run('text', Buffer.from('{"h":[]}'));
   db.close();
   const again = new QuotaCounter();
   const store = CounterSnapshotStore.open(dir, [again], { now: () => 0 });

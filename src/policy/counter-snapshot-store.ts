@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS counter_settings (
 CREATE TABLE IF NOT EXISTS counter_state (
   source TEXT NOT NULL,
   key    TEXT NOT NULL,
-  state  TEXT NOT NULL,       -- JSON, the counter's own saved form of one key
+  state  BLOB NOT NULL,       -- the counter's own saved form of one key
   PRIMARY KEY (source, key)
 ) STRICT, WITHOUT ROWID;
 `;
@@ -72,7 +72,7 @@ export class CounterSnapshotStore {
     this.statements = {
       settings: db.prepare<[string], { settings: string }>('SELECT settings FROM counter_settings WHERE source = ?'),
       saveSettings: db.prepare('INSERT OR REPLACE INTO counter_settings (source, settings) VALUES (?, ?)'),
-      rows: db.prepare<[string], { key: string; state: string }>('SELECT key, state FROM counter_state WHERE source = ?'),
+      rows: db.prepare<[string], { key: string; state: Uint8Array }>('SELECT key, state FROM counter_state WHERE source = ?'),
       upsert: db.prepare('INSERT OR REPLACE INTO counter_state (source, key, state) VALUES (?, ?, ?)'),
       remove: db.prepare('DELETE FROM counter_state WHERE source = ? AND key = ?'),
       removeAll: db.prepare('DELETE FROM counter_state WHERE source = ?'),
@@ -122,7 +122,7 @@ export class CounterSnapshotStore {
         if (all) this.statements.removeAll.run(name);
         for (const { key, state } of list) {
           if (state === null) this.statements.remove.run(name, key);
-          else this.statements.upsert.run(name, key, JSON.stringify(state));
+          else this.statements.upsert.run(name, key, state);
         }
         rows += list.length;
       }
@@ -162,7 +162,8 @@ export class CounterSnapshotStore {
     } else {
       const nowMs = this.now();
       for (const row of this.statements.rows.all(name)) {
-        if (restoreRow(source, row.key, row.state, nowMs)) restored++;
+        // Never trust the file: a row that is not the counter's shape is skipped, not fatal.
+        if (row.state instanceof Uint8Array && source.restoreEntry(row.key, row.state, nowMs)) restored++;
         else {
           invalid++;
           this.statements.remove.run(name, row.key);
@@ -172,15 +173,4 @@ export class CounterSnapshotStore {
     this.statements.saveSettings.run(name, source.snapshotSettings);
     return { name, restored, invalid, settingsChanged };
   }
-}
-
-/** Never trust the file: a row that is not JSON or not the counter's shape is skipped, not fatal. */
-function restoreRow(source: SnapshotSource, key: string, text: string, nowMs: number): boolean {
-  let state: unknown;
-  try {
-    state = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  return source.restoreEntry(key, state, nowMs);
 }

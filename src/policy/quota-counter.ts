@@ -12,7 +12,7 @@
 // CounterSnapshotStore saves the changed keys every few seconds
 // (SnapshotSource), so a crash loses at most that interval's counts.
 import { BucketRing } from './bucket-ring.js';
-import { parseBucketEntries, type SnapshotChange, type SnapshotSource } from './snapshot-source.js';
+import { bytesFloat64, float64Bytes, type SnapshotChange, type SnapshotSource } from './snapshot-source.js';
 
 /** What a caller counts a message against. A missing limit means no limit in that window. */
 export interface QuotaKey {
@@ -148,20 +148,21 @@ export class QuotaCounter implements QuotaCounterStore, SnapshotSource {
       const counts = this.counts.get(key);
       if (counts === undefined) continue; // dropped above
       counts.dirty = false;
-      out.push({ key, state: { h: counts.hour.entries(nowMs), d: counts.day.entries(nowMs) } });
+      const saved = new Float64Array(counts.hour.savedLength + counts.day.savedLength);
+      counts.hour.saveInto(saved, 0, nowMs);
+      counts.day.saveInto(saved, counts.hour.savedLength, nowMs);
+      out.push({ key, state: float64Bytes(saved) });
     }
     this.changed = [];
     return out;
   }
 
-  restoreEntry(key: string, state: unknown, nowMs: number): boolean {
-    if (typeof state !== 'object' || state === null) return false;
-    const hour = parseBucketEntries((state as { h?: unknown }).h);
-    const day = parseBucketEntries((state as { d?: unknown }).d);
-    if (hour === undefined || day === undefined) return false;
+  restoreEntry(key: string, state: Uint8Array, nowMs: number): boolean {
     const counts = this.newCounts();
-    counts.hour.restore(hour, nowMs);
-    counts.day.restore(day, nowMs);
+    const saved = bytesFloat64(state, counts.hour.savedLength + counts.day.savedLength);
+    if (saved === undefined || !counts.hour.loadFrom(saved, 0, nowMs) || !counts.day.loadFrom(saved, counts.hour.savedLength, nowMs)) {
+      return false;
+    }
     this.counts.set(key, counts);
     return true;
   }

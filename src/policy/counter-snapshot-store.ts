@@ -11,8 +11,8 @@
 // disk out of the message path.
 //
 // The write is synchronous on the main thread, changed keys only. Measured
-// (bench/policy-counters-bench.ts): about 30 µs per changed sender (quota
-// rows for user, app and domain plus the brake's row), so ~3 ms for 100
+// (bench/policy-counters-bench.ts): about 90 µs per changed sender (quota
+// rows for user, app and domain plus the brake's row), so ~9 ms for 100
 // senders active in an interval but ~90 ms for 1,000. Moving the write to
 // a worker thread (as queue/queue-writer.ts does) and a smaller row format
 // are the next step if many senders are active at once.

@@ -15,6 +15,16 @@ import { startListeners, type RunningListener } from './submission/listeners.js'
 import { DomainStore, type SendingDomain } from './domains/domain-store.js';
 import { createDkimSigner } from './dkim/signer.js';
 import { OncePer } from './log/once-per.js';
+import { loadOrCreateCramKey } from './users/cram-key.js';
+import { SuppressionStore } from './policy/suppression-store.js';
+import { suppressionFor } from './policy/hard-bounce.js';
+import { openPolicyCounters } from './policy/policy-counters.js';
+import { SendingPolicy } from './policy/sending-policy.js';
+import { buildBrakeAlert } from './policy/brake-alert.js';
+import { senderName, type Sender } from './policy/sender.js';
+import type { StoredMessage } from './queue/queue-store.js';
+import type { FinalFailure } from './queue/delivery-attempt.js';
+import { domainOf } from './core/address.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -24,7 +34,9 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const certificates = await openCertificates(config.tls, { hostname: config.hostname, dataDir: config.dataDir, logger });
-  const users = UserStore.open(config.dataDir);
+  const users = UserStore.open(config.dataDir, { cramKey: config.auth.cramMd5 ? loadOrCreateCramKey(config.dataDir) : undefined });
+  const suppression = SuppressionStore.open(config.dataDir);
+  const counters = openPolicyCounters(config, (err) => logger.error({ err }, 'could not save the policy counters (quotas, brake); retrying'));
   const store = await openSqliteQueueStore({ dataDir: config.dataDir, logger });
   const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger });
   const domains = DomainStore.open(config.dataDir);
@@ -43,6 +55,56 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onStored: (id, envelope, message) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message),
     maxReceivedHeaders: config.limits.maxReceivedHeaders,
   });
+  const sending = new SendingPolicy({
+    accounts: {
+      authenticatePrincipal: (login, password, clientIp) => users.authenticatePrincipal(login, password, clientIp),
+      isFlagged: (user, label) => users.principalFor(user, label)?.flagged === true,
+      flag: (user, label, reason) => void users.flag(user, label, reason),
+    },
+    isSendingDomain: (domain) => findSendingDomain(domains, domain, logger) !== undefined,
+    suppression,
+    quotas: counters.quotas,
+    brake: counters.brake,
+    authThrottle: counters.authThrottle,
+    limits: config.quotas,
+    trustedMaySendAs: config.listeners.relay.maySendAs,
+    logger,
+    onBrake: (sender, detail) => void alertAdmin(sender, detail),
+  });
+  const alertAdmin = async (sender: Sender, detail: string): Promise<void> => {
+    const to = config.brake.alertAddress;
+    if (to === undefined || sender.kind !== 'user') return;
+    const { principal } = sender;
+    try {
+      const message = await buildBrakeAlert({
+        hostname: config.hostname,
+        to,
+        senderName: senderName(sender),
+        user: principal.user,
+        appPasswordLabel: principal.credential.kind === 'app-password' ? principal.credential.label : undefined,
+        clientIp: sender.clientIp,
+        detail,
+        nowMs: Date.now(),
+      });
+      const submitter = { clientIp: '127.0.0.1', clientHostname: '', helo: config.hostname, user: undefined, protocol: 'LOCAL', tls: undefined, via: 'brake' };
+      await intake.accept({ envelope: { mailFrom: '', rcptTo: [to] }, message, submitter, stamp: true });
+    } catch (err) {
+      logger.error({ err, to }, 'could not send the brake alert');
+    }
+  };
+  const recordHardBounces = (message: StoredMessage, failed: readonly FinalFailure[]): void => {
+    const sendingDomain = domainOf(message.mailFrom);
+    for (const f of failed) {
+      const hard = suppressionFor(f.failure);
+      if (hard === undefined) continue;
+      try {
+        suppression.add({ sendingDomain, recipient: f.rcptTo, reason: hard.reason, source: 'bounce', nowMs: Date.now(), ttlMs: config.suppression.expireAfterMs });
+        logger.info({ event: 'suppression-added', queueId: message.id, sendingDomain, rcptTo: f.rcptTo, reason: hard.reason }, 'hard bounce: recipient suppressed');
+      } catch (err) {
+        logger.error({ err, queueId: message.id, rcptTo: f.rcptTo }, 'could not record a hard bounce on the suppression list');
+      }
+    }
+  };
   const notifier = createBounceNotifier({
     hostname: config.hostname,
     intake,
@@ -57,16 +119,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     maxConcurrentDeliveries: config.delivery.maxConcurrentDeliveries,
     pollIntervalMs: config.queue.pollIntervalMs,
     logger,
-    onFailed: (message, failed) => notifier.onFailed(message, failed),
+    onFailed: (message, failed) => {
+      // First, and never throwing: a failure here must not make the scheduler retry the bounced recipients.
+      recordHardBounces(message, failed);
+      return notifier.onFailed(message, failed);
+    },
     onDelayed: (message, deferred) => notifier.onDelayed(message, deferred),
   });
 
   let listeners: RunningListener[];
   try {
-    listeners = await startListeners({ config, certificates, authenticator: users, intake, logger });
+    listeners = await startListeners({ config, certificates, sending, saslAccounts: users, clientLimiter: counters.connections, intake, logger });
   } catch (err) {
     await store.close();
     users.close();
+    suppression.close();
+    counters.close();
     certificates.close();
     await deliverer.close();
     throw err;
@@ -89,6 +157,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await running.stop(5_000);
       await store.close();
       users.close();
+      suppression.close();
+      counters.close();
       certificates.close();
       logger.info('Hikyaku stopped');
     },

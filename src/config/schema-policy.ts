@@ -83,8 +83,8 @@ export const policyEntries: readonly SchemaEntry[] = [
     kind: listKind(senderPatternKind),
     default: [],
     description: {
-      en: 'Senders the trusted networks may use (MAIL FROM and From): info@example.com, *@example.com, or * for any. Empty = any address of a registered sending domain.',
-      ja: '信頼するネットワークが使える送信者 (MAIL FROM と From): info@example.com、*@example.com、または * (すべて)。空 = 登録済み送信ドメインの任意のアドレス。',
+      en: 'Senders the trusted networks may use (MAIL FROM and From): info@example.com, *@example.com, or * for any. Empty = a From in a registered sending domain, and any MAIL FROM (programs on the host send as www-data@…; Hikyaku moves the envelope into the From domain).',
+      ja: '信頼するネットワークが使える送信者 (MAIL FROM と From): info@example.com、*@example.com、または * (すべて)。空 = From は登録済み送信ドメインのアドレスに限り、MAIL FROM は問わない (サーバー上のプログラムは www-data@… で送るため。エンベロープは From のドメインに移される)。',
     },
   },
   {

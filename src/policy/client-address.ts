@@ -5,6 +5,19 @@
 // (RFC 6177 §2 recommends /56 or /48 per site; /64 is the smallest prefix
 // any end site gets). IPv4-mapped IPv6 addresses (`::ffff:192.0.2.1`, what a
 // dual-stack listener reports for IPv4 clients) count as the IPv4 address.
+import { BlockList, isIP } from 'node:net';
+
+/** A BlockList of CIDR blocks ("192.0.2.0/24", "2001:db8::/32", or a single address), as the configuration validated them. */
+export function networkList(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [net = '', bits] = cidr.split('/');
+    const family = isIP(net) === 6 ? 'ipv6' : 'ipv4';
+    const prefix = bits === undefined ? (family === 'ipv6' ? 128 : 32) : Number(bits);
+    list.addSubnet(net, prefix, family);
+  }
+  return list;
+}
 
 /** `192.0.2.1` → `192.0.2.1`; `2001:db8:0:1:a:b:c:d` → `2001:db8:0:1::/64`; `::ffff:192.0.2.1` → `192.0.2.1`. */
 export function clientKey(address: string): string {

@@ -17,7 +17,7 @@ import type { SubmittedHeaders } from '../message/intake-message.js';
 import type { Principal } from '../users/principal.js';
 import { senderAllowed } from '../users/sender-patterns.js';
 import type { AuthThrottle } from './auth-throttle.js';
-import type { Brake } from './brake.js';
+import type { SendingBrake } from './brake.js';
 import type { QuotaCounter, QuotaKey } from './quota-counter.js';
 import { credentialKey, senderName, type Sender } from './sender.js';
 
@@ -42,14 +42,17 @@ export interface SendingPolicyOptions {
   readonly isSendingDomain: (domain: string) => boolean;
   readonly suppression: SuppressionLookup;
   readonly quotas: QuotaCounter;
-  readonly brake: Brake | undefined;
+  readonly brake: SendingBrake | undefined;
   readonly authThrottle: AuthThrottle;
   readonly limits: {
     readonly user: QuotaLimits;
     readonly appPassword: QuotaLimits;
     readonly domain: Omit<QuotaLimits, 'recipientsPerMessage'>;
   };
-  /** Sender patterns of the trusted port-25 clients; empty = any address of a registered sending domain. */
+  /**
+   * Sender patterns of the trusted port-25 clients (`*` = anyone). Empty: any
+   * MAIL FROM, and a From in a registered sending domain.
+   */
   readonly trustedMaySendAs: readonly string[];
   readonly logger: Logger;
   /** Told when the brake holds a credential's mail (to mail the admin). */
@@ -106,7 +109,7 @@ export class SendingPolicy {
 
   authSucceeded(principal: Principal, login: string, clientIp: string, listener: string): AuthAnswer {
     const { authThrottle, logger } = this.#o;
-    const failuresBefore = authThrottle.failuresOf?.(clientIp, login, Date.now()) ?? 0;
+    const failuresBefore = authThrottle.failures(clientIp, login, Date.now()).login;
     authThrottle.recordSuccess(clientIp, login, Date.now());
     logger.info(
       { event: 'auth', clientIp, user: principal.user, credential: principal.credentialName, listener, ...(failuresBefore > 0 ? { failuresBefore } : {}) },
@@ -118,7 +121,7 @@ export class SendingPolicy {
   /** MAIL FROM: the sender may use this address, and has quota left. */
   checkMailFrom(mailFrom: string, sender: Sender): SmtpReply | undefined {
     // The null reverse-path (RFC 5321 §4.5.5) names nobody; the From header is still checked.
-    if (mailFrom !== '' && !this.#mayUse(mailFrom, sender)) {
+    if (mailFrom !== '' && !this.#envelopeExempt(sender) && !this.#mayUse(mailFrom, sender)) {
       this.#o.logger.warn({ event: 'sender-denied', clientIp: sender.clientIp, sender: senderName(sender), mailFrom }, 'sender address not allowed');
       return replies.senderNotAllowed(mailFrom, senderName(sender));
     }
@@ -170,7 +173,7 @@ export class SendingPolicy {
     if (!braked && !principal.flagged) return undefined;
     const label = principal.credential.kind === 'app-password' ? principal.credential.label : undefined;
     if (this.#o.accounts.isFlagged(principal.user, label)) return brakeHoldReason(key);
-    if (braked) this.#o.brake?.release(key, Date.now());
+    if (braked) this.#o.brake?.release(key);
     return undefined;
   }
 
@@ -180,7 +183,9 @@ export class SendingPolicy {
     this.#o.quotas.record(this.#quotaKeys(mailFrom, sender), now);
     if (sender.kind !== 'user' || this.#o.brake === undefined) return;
     const key = credentialKey(sender.principal);
-    const trip = this.#o.brake.record(key, now);
+    const { brake } = this.#o;
+    if (brake.isBraked(key) || !brake.record(key, now)) return;
+    const trip = brake.tripOf(key);
     if (trip === undefined) return;
     const { principal } = sender;
     const label = principal.credential.kind === 'app-password' ? principal.credential.label : undefined;
@@ -191,16 +196,28 @@ export class SendingPolicy {
       this.#o.logger.error({ err, key }, 'could not record the brake flag; mail is held in this process only');
     }
     this.#o.logger.error(
-      { event: 'brake', key, sender: senderName(sender), clientIp: sender.clientIp, ...trip, hint: `hikyaku user unflag ${principal.user}${label ? ` --app-password ${label}` : ''}` },
+      { event: 'brake', key, sender: senderName(sender), clientIp: sender.clientIp, current: trip.current, normal: trip.normal, threshold: trip.threshold, hint: `hikyaku user unflag ${principal.user}${label ? ` --app-password ${label}` : ''}` },
       'compromised-account brake: this credential is sending far above its normal rate; its new mail is held',
     );
     this.#o.onBrake?.(sender, detail);
   }
 
+  /**
+   * Trusted clients without an explicit allowance: programs on this host or
+   * network (cron, PHP's mail(), a printer) put whatever the system gives
+   * them in MAIL FROM (www-data@vps-1234.provider.example), and intake moves
+   * that envelope into the From domain anyway (return-path.ts). What they may
+   * not do is show a From outside the registered sending domains.
+   */
+  #envelopeExempt(sender: Sender): boolean {
+    return sender.kind === 'trusted' && this.#o.trustedMaySendAs.length === 0;
+  }
+
   #mayUse(address: string, sender: Sender): boolean {
     if (sender.kind === 'trusted') {
       const patterns = this.#o.trustedMaySendAs;
-      return patterns.length > 0 ? senderAllowed(address, patterns) : this.#o.isSendingDomain(domainOf(address));
+      if (patterns.length === 0) return this.#o.isSendingDomain(domainOf(address));
+      return patterns.includes('*') || senderAllowed(address, patterns);
     }
     const { principal } = sender;
     if (!principal.senderCheck) return true;

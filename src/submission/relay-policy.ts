@@ -2,20 +2,12 @@
 // session, or on the port-25 listener from a trusted network (Postfix's
 // permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination:
 // we host no mailboxes, so every recipient is a relay).
-import { BlockList, isIP } from 'node:net';
+import { isIP, type BlockList } from 'node:net';
+
+// The trusted networks are a BlockList like every other client network list.
+export { networkList as trustedNetworkList } from '../policy/client-address.js';
 
 export type ListenerKind = 'submission' | 'submissions' | 'relay';
-
-export function trustedNetworkList(cidrs: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [net, bits] = cidr.split('/');
-    const family = isIP(net ?? '') === 6 ? 'ipv6' : 'ipv4';
-    const prefix = bits === undefined ? (family === 'ipv6' ? 128 : 32) : Number(bits);
-    list.addSubnet(net ?? '', prefix, family);
-  }
-  return list;
-}
 
 /** The client's address as BlockList wants it: IPv4-mapped IPv6 (::ffff:a.b.c.d) as IPv4. */
 export function normalizeClientIp(address: string): { ip: string; family: 'ipv4' | 'ipv6' } {

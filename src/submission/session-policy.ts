@@ -21,6 +21,7 @@ import type { ScramCredentials } from '../users/scram-keys.js';
 import { ScramServer } from './sasl-scram.js';
 import { cramChallenge, parseCramResponse, verifyCram } from './sasl-cram.js';
 import type { SaslMechanism } from './sasl.js';
+import { tarpitDelayMs } from '../policy/tarpit.js';
 
 /** What SCRAM-SHA-256 and CRAM-MD5 need of the accounts (users/user-store.ts). */
 export interface SaslAccounts {
@@ -83,7 +84,8 @@ export class SessionPolicy {
 
   /** The tarpit before answering the `failures`-th failed AUTH of a session: 1, 2, 4, 8, 8… × tarpitDelayMs. */
   tarpitDelayMs(failures: number): number {
-    return this.#options.tarpitDelayMs * 2 ** Math.min(Math.max(failures - 1, 0), 3);
+    const base = this.#options.tarpitDelayMs;
+    return tarpitDelayMs(failures, { baseDelayMs: base, maxDelayMs: 8 * base });
   }
 
   /** Asked once per connection: the answer cannot change during it. */

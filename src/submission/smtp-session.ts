@@ -395,9 +395,7 @@ export class SmtpSession {
     if (this.#helo === '') return this.#error(replies.sendHeloFirst);
     if (this.#transaction !== undefined) return this.#error(replies.nestedMail);
     const path = parsePathArgument(argument, 'FROM');
-    if (path === undefined) return this.#error(MAIL_KEYWORD.test(argument) ? replies.badSenderAddress('malformed path') : replies.mailSyntax);
-    const denied = this.#ctx.policy.checkSender(path.address, this.#facts);
-    if (denied) return this.#error(denied);
+    if (path === undefined) return this.#error(MAIL_KEYWORD.test(argument) ? replies.badSenderAddress(pathProblem(argument)) : replies.mailSyntax);
     let smtputf8 = false;
     for (const [key, value] of path.params) {
       if (key === 'SIZE') {
@@ -415,6 +413,9 @@ export class SmtpSession {
       }
     }
     if (!smtputf8 && hasNonAscii(path.address)) return this.#error(replies.utf8AddressNeedsSmtputf8);
+    // Policy after syntax: a malformed command is told so, not that its sender is not allowed.
+    const denied = this.#ctx.policy.checkSender(path.address, this.#facts);
+    if (denied) return this.#error(denied);
     this.#transaction = { mailFrom: path.address, rcptTo: [], smtputf8, keys: undefined, overshoot: 0 };
     this.#reply(replies.senderOk);
   }
@@ -423,7 +424,7 @@ export class SmtpSession {
     const transaction = this.#transaction;
     if (transaction === undefined) return this.#error(replies.needMail);
     const path = parsePathArgument(argument, 'TO');
-    if (path === undefined) return this.#error(RCPT_KEYWORD.test(argument) ? replies.badRecipientAddress('malformed path') : replies.rcptSyntax);
+    if (path === undefined) return this.#error(RCPT_KEYWORD.test(argument) ? replies.badRecipientAddress(pathProblem(argument)) : replies.rcptSyntax);
     if (path.address === '') return this.#error(replies.badRecipientAddress('empty path'));
     if (path.params.size > 0) return this.#error(replies.unsupportedParameter);
     if (!transaction.smtputf8 && hasNonAscii(path.address)) return this.#error(replies.utf8AddressNeedsSmtputf8);
@@ -689,6 +690,11 @@ export class SmtpSession {
     }
     this.#onClosed(this);
   }
+}
+
+/** Why a path that follows "FROM:"/"TO:" could not be read (the address parser never saw it). */
+function pathProblem(argument: string): string {
+  return (argument.match(/(?<!\\)"/g)?.length ?? 0) % 2 === 1 ? 'unbalanced quotes' : 'malformed path';
 }
 
 function firstStep(mechanism: 'PLAIN' | 'LOGIN' | 'SCRAM-SHA-256'): AuthStep {

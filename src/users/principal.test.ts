@@ -13,6 +13,7 @@ test('principalOf: the password', () => {
     maySendAs: ['*@example.com'],
     senderCheck: true,
     quota: { messagesPerHour: 100, messagesPerDay: 500 },
+    userQuota: { messagesPerHour: 100, messagesPerDay: 500 },
     flagged: false,
   });
 });
@@ -23,6 +24,7 @@ test("principalOf: an app password's own settings win field by field; flags add 
   assert.equal(p.credentialName, 'app-password:shop');
   assert.deepEqual(p.maySendAs, ['*@example.com'], "empty: the user's patterns");
   assert.deepEqual(p.quota, { messagesPerHour: 10, messagesPerDay: 500 });
+  assert.deepEqual(p.userQuota, { messagesPerHour: 100, messagesPerDay: 500 }, 'the user-wide counters keep the user’s own limits');
   assert.equal(p.flagged, false);
   assert.deepEqual(principalOf(user, { ...app, maySendAs: ['shop@example.com'] }).maySendAs, ['shop@example.com']);
   assert.equal(principalOf(user, { ...app, flag: { atMs: 1, reason: 'x' } }).flagged, true);

@@ -50,6 +50,7 @@ describe('UserStore accounts', { concurrency: true }, () => {
       maySendAs: [],
       senderCheck: false,
       quota: { messagesPerDay: 200, recipientsPerMessage: 10 },
+      userQuota: { messagesPerDay: 200, recipientsPerMessage: 10 },
       flagged: false,
     });
     assert.equal(store.show('nobody@example.com'), undefined);
@@ -92,6 +93,7 @@ describe('UserStore accounts', { concurrency: true }, () => {
         maySendAs: ['orders@example.com'],
         senderCheck: true,
         quota: { messagesPerHour: 20, messagesPerDay: 1000 },
+        userQuota: { messagesPerHour: 100, messagesPerDay: 1000 },
         flagged: false,
       },
     });

@@ -29,7 +29,7 @@ before(async () => {
     'mx.example.net': { A: ['127.0.0.2'] },
   });
   server = await startHikyaku({ dns: dns.address, mxPort: mx.port }, { limits: { maxMessageSize: MAX_MESSAGE } });
-  await server.addUser(USER, PASSWORD);
+  await server.addUser(USER, PASSWORD, { maySendAs: ['*@shop.test'] });
 });
 
 after(async () => {

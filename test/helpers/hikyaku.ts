@@ -13,6 +13,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { startServer, type RunningServer } from '../../src/main.js';
 import { UserStore } from '../../src/users/user-store.js';
+import type { UserSettingsChange } from '../../src/users/account-settings.js';
 
 export type Raw = Record<string, unknown>;
 
@@ -40,8 +41,13 @@ export function testRawConfig(env: TestEnvironment, dataDir: string, over: Raw =
     listeners: {
       submission: { host: '127.0.0.1', port: 0 },
       submissions: { host: '127.0.0.1', port: 0 },
-      relay: { enabled: true, host: '127.0.0.1', port: 0, trustedNetworks: ['127.0.0.2/32'] },
+      // The trusted test client may send as anyone: these tests are about delivery (test/e2e/hostile.test.ts checks the default).
+      relay: { enabled: true, host: '127.0.0.1', port: 0, trustedNetworks: ['127.0.0.2/32'], maySendAs: ['*'] },
     },
+    // Every test client connects from loopback, far more often than a real one would;
+    // the per-client limits and the tarpit have their own tests (test/e2e/hostile.test.ts).
+    limits: { clientLimitExemptNetworks: ['127.0.0.0/8'] },
+    auth: { tarpitDelay: '50ms' },
     delivery: { resolvers: [env.dns], mxPort: env.mxPort, dnsTimeout: '1s', connectTimeout: '2s', commandTimeout: '5s', idleConnectionTimeout: '1s' },
     queue: { retry: { initialDelay: '300ms', maxDelay: '1s', maxLifetime: '1h', delayNoticeAfter: 'off' }, pollInterval: '100ms' },
     log: { level: 'info' },
@@ -60,7 +66,7 @@ export interface TestServer {
   readonly dataDir: string;
   readonly ports: { submission: number; submissions: number; relay: number };
   readonly logs: LogRecord[];
-  addUser(address: string, password: string): Promise<void>;
+  addUser(address: string, password: string, settings?: UserSettingsChange): Promise<void>;
   /** Resolves with the first log record that matches (already logged or yet to come). */
   waitForLog(match: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord>;
   stop(): Promise<void>;
@@ -100,10 +106,10 @@ export async function startHikyaku(env: TestEnvironment, over: Raw = {}, options
     dataDir,
     ports: { submission: port('submission'), submissions: port('submissions'), relay: port('relay') },
     logs,
-    async addUser(address, password) {
+    async addUser(address, password, settings) {
       const users = UserStore.open(dataDir);
       try {
-        await users.add(address, password);
+        await users.add(address, password, settings);
       } finally {
         users.close();
       }

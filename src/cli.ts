@@ -31,7 +31,10 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   init [FILE]                      write a commented configuration file (default ./hikyaku.yaml)
   check-config                     validate the configuration and print every problem
   user add|passwd ADDRESS          add a user / change a password (prompted, or --password-stdin)
-  user list | user remove ADDRESS
+  user list | user remove ADDRESS | user show ADDRESS (settings, app passwords, usage against limits)
+  user set ADDRESS [--may-send-as PATTERN]… [--sender-check on|off] [--messages-per-hour N] …
+  user app-password add ADDRESS --label LABEL [--network CIDR]… | list ADDRESS | revoke ADDRESS LABEL
+  user unflag ADDRESS [--app-password LABEL]   lift the compromised-account brake, send the held mail
   queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID
   domain add NAME [--ed25519] | list | show NAME | remove NAME | rotate-key NAME
                                    sending domains, DKIM keys and the DNS records to publish
@@ -49,7 +52,10 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   init [ファイル]                   説明付きの設定ファイルを書き出します (既定 ./hikyaku.yaml)
   check-config                     設定を検査し、問題をすべて表示します
   user add|passwd アドレス          ユーザー追加 / パスワード変更 (入力を求めます。--password-stdin も可)
-  user list | user remove アドレス
+  user list | user remove アドレス | user show アドレス (設定・アプリパスワード・送信数と上限)
+  user set アドレス [--may-send-as パターン]… [--sender-check on|off] [--messages-per-hour N] …
+  user app-password add アドレス --label ラベル [--network CIDR]… | list アドレス | revoke アドレス ラベル
+  user unflag アドレス [--app-password ラベル]   乗っ取り対策ブレーキを解除し、保留中のメールを送信
   queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID
   domain add ドメイン [--ed25519] | list | show ドメイン | remove ドメイン | rotate-key ドメイン
                                    送信ドメイン、DKIM 鍵、公開すべき DNS レコード

@@ -4,7 +4,12 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/types.js';
 import { UserStore } from '../users/user-store.js';
-import { loadCramKey } from '../users/cram-key.js';
+import { loadCramKey, loadOrCreateCramKey } from '../users/cram-key.js';
+import { silentLogger } from '../log/logger.js';
+import { openSqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import { brakeHoldReason } from '../policy/sending-policy.js';
+import { credentialKeyOf } from '../policy/sender.js';
+import { openQuotaUsage } from '../policy/quota-usage.js';
 import type { Lang } from './language.js';
 import { promptPassword, readPasswordFromStdin } from './read-password.js';
 import { ACCOUNT_OPTIONS, settingsChange } from './account-options.js';
@@ -15,7 +20,7 @@ export interface CommandContext {
   readonly config: Config;
   readonly lang: Lang;
   readonly out: (line: string) => void;
-  /** Extra `user show` lines per user and app password (usage against limits), when someone can count them. */
+  /** Extra `user show` lines per user and app password; by default, usage against limits from counters.db. */
   readonly usage?: UsageLines;
 }
 
@@ -38,6 +43,7 @@ const text = {
   removed: { en: 'User removed: %s', ja: 'ユーザーを削除しました: %s' },
   flagged: { en: 'Flagged: %s', ja: '停止フラグを付けました: %s' },
   unflagged: { en: 'Flag cleared: %s', ja: '停止フラグを外しました: %s' },
+  released: { en: 'Messages held by the brake released for delivery: %s', ja: 'ブレーキで保留していたメールの送信を再開しました: %s 通' },
   missing: { en: 'No such user: %s (see: hikyaku user list)', ja: 'ユーザーが見つかりません: %s (hikyaku user list で確認できます)' },
   missingCredential: { en: 'No such user or app password: %s', ja: 'ユーザーまたはアプリパスワードが見つかりません: %s' },
   none: { en: 'No users yet. Add one: hikyaku user add you@example.com', ja: 'ユーザーはまだいません。追加: hikyaku user add you@example.com' },
@@ -96,7 +102,12 @@ export async function runUserCommand(args: string[], ctx: CommandContext): Promi
           ctx.out(t('missing', address));
           return 1;
         }
-        for (const line of renderUserDetails(details, ctx.lang, ctx.usage)) ctx.out(line);
+        const usage = ctx.usage === undefined ? usageLines(ctx.config, ctx.lang, store) : undefined;
+        try {
+          for (const line of renderUserDetails(details, ctx.lang, ctx.usage ?? usage?.lines)) ctx.out(line);
+        } finally {
+          usage?.close();
+        }
         return 0;
       }
       case 'flag':
@@ -106,6 +117,7 @@ export async function runUserCommand(args: string[], ctx: CommandContext): Promi
         const done = action === 'flag' ? store.flag(address, label, values.reason ?? '') : store.unflag(address, label);
         const name = label === undefined ? address : `${address} (${label})`;
         ctx.out(t(done ? (action === 'flag' ? 'flagged' : 'unflagged') : 'missingCredential', name));
+        if (done && action === 'unflag') ctx.out(t('released', String(await releaseBrakedMail(ctx.config, address, label))));
         return done ? 0 : 1;
       }
       case 'remove': {
@@ -124,8 +136,33 @@ export async function runUserCommand(args: string[], ctx: CommandContext): Promi
 }
 
 /** The store for one command. The CRAM-MD5 key is used when its file exists (the server made it because CRAM-MD5 is on), so passwords set here work with CRAM-MD5 too. */
+/** The messages the brake held for this credential go out (the running server sees them at its next poll). */
+async function releaseBrakedMail(config: Config, user: string, label: string | undefined): Promise<number> {
+  const queue = await openSqliteQueueStore({ dataDir: config.dataDir, logger: silentLogger() });
+  try {
+    return await queue.releaseHeld(brakeHoldReason(credentialKeyOf(user, label)));
+  } finally {
+    await queue.close();
+  }
+}
+
+/** `user show`'s usage lines, from the counters the server saves (read-only). */
+function usageLines(config: Config, lang: Lang, store: UserStore): { lines: UsageLines; close(): void } {
+  const reader = openQuotaUsage(config);
+  return {
+    lines: (user, label) => {
+      const principal = store.principalFor(user, label);
+      if (principal === undefined) return [];
+      return [reader.describe(user, label, label === undefined ? principal.userQuota : principal.quota, lang)];
+    },
+    close: () => reader.close(),
+  };
+}
+
 async function withStore(ctx: CommandContext, run: (store: UserStore) => Promise<number>): Promise<number> {
-  const store = UserStore.open(ctx.config.dataDir, { cramKey: loadCramKey(ctx.config.dataDir) });
+  const dataDir = ctx.config.dataDir;
+  // With CRAM-MD5 on, a password set here must be kept for it too, so the key is made if missing.
+  const store = UserStore.open(dataDir, { cramKey: ctx.config.auth.cramMd5 ? loadOrCreateCramKey(dataDir) : loadCramKey(dataDir) });
   try {
     return await run(store);
   } finally {

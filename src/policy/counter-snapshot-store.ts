@@ -30,6 +30,11 @@ export interface CounterSnapshotOptions {
   readonly now?: () => number;
   /** A failed background write (disk full…). The next flush rewrites everything. Default: a process warning. */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Load only, never write (the CLI's `user show` beside a running server,
+   * whose next flush would overwrite anything written here).
+   */
+  readonly readOnly?: boolean;
 }
 
 /** What was loaded for one counter at open. */
@@ -61,7 +66,8 @@ export class CounterSnapshotStore {
   private readonly sources: readonly SnapshotSource[];
   private readonly now: () => number;
   private readonly onError: (err: unknown) => void;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly readOnly: boolean;
   private readonly statements;
   /** After a failed write the changes taken are lost from memory's "dirty" list: write everything next time. */
   private rewriteAll = false;
@@ -80,11 +86,14 @@ export class CounterSnapshotStore {
       remove: db.prepare('DELETE FROM counter_state WHERE source = ? AND key = ?'),
       removeAll: db.prepare('DELETE FROM counter_state WHERE source = ?'),
     };
-    this.loaded = db.transaction(() => sources.map((source) => this.load(source)))();
+    this.readOnly = options.readOnly === true;
+    this.loaded = this.readOnly ? sources.map((source) => this.load(source)) : db.transaction(() => sources.map((source) => this.load(source)))();
     const flushIntervalMs = options.flushIntervalMs ?? 5000;
     if (!(flushIntervalMs > 0)) throw new RangeError(`flushIntervalMs must be positive, not ${flushIntervalMs}`);
-    this.timer = setInterval(() => this.backgroundFlush(), flushIntervalMs);
-    this.timer.unref(); // the counters never keep the process alive
+    if (!this.readOnly) {
+      this.timer = setInterval(() => this.backgroundFlush(), flushIntervalMs);
+      this.timer.unref(); // the counters never keep the process alive
+    }
   }
 
   /** Open (creating if needed) <dataDir>/counters.db, readable by its owner only, and load each source's saved state. */
@@ -113,7 +122,7 @@ export class CounterSnapshotStore {
 
   /** Writes what changed since the last flush; returns the number of rows written or removed. */
   flush(): number {
-    if (this.closed) return 0;
+    if (this.closed || this.readOnly) return 0;
     const nowMs = this.now();
     const all = this.rewriteAll;
     const changes = this.sources.map((source) => ({ source, changes: source.takeChanges(nowMs, all) }));
@@ -161,7 +170,7 @@ export class CounterSnapshotStore {
     let restored = 0;
     let invalid = 0;
     if (settingsChanged) {
-      this.statements.removeAll.run(name);
+      if (!this.readOnly) this.statements.removeAll.run(name);
     } else {
       const nowMs = this.now();
       for (const row of this.statements.rows.all(name)) {
@@ -169,11 +178,11 @@ export class CounterSnapshotStore {
         if (row.state instanceof Uint8Array && source.restoreEntry(row.key, row.state, nowMs)) restored++;
         else {
           invalid++;
-          this.statements.remove.run(name, row.key);
+          if (!this.readOnly) this.statements.remove.run(name, row.key);
         }
       }
     }
-    this.statements.saveSettings.run(name, source.snapshotSettings);
+    if (!this.readOnly) this.statements.saveSettings.run(name, source.snapshotSettings);
     return { name, restored, invalid, settingsChanged };
   }
 }

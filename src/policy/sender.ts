@@ -10,7 +10,11 @@ export type Sender =
 
 /** The counter key of the credential itself: the user's password, or one app password. */
 export function credentialKey(principal: Principal): string {
-  return principal.credential.kind === 'password' ? `user:${principal.user}` : `app:${principal.user}/${principal.credential.label}`;
+  return credentialKeyOf(principal.user, principal.credential.kind === 'password' ? undefined : principal.credential.label);
+}
+
+export function credentialKeyOf(user: string, appPasswordLabel: string | undefined): string {
+  return appPasswordLabel === undefined ? `user:${user}` : `app:${user}/${appPasswordLabel}`;
 }
 
 /** What the logs and replies call the sender: "info@example.com", "info@example.com (app password wordpress)", "trusted client 192.0.2.1". */

@@ -66,6 +66,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     quotas: counters.quotas,
     brake: counters.brake,
     authThrottle: counters.authThrottle,
+    maxAuthFailuresPerClient: config.auth.maxFailuresPerClient,
     limits: config.quotas,
     trustedMaySendAs: config.listeners.relay.maySendAs,
     logger,

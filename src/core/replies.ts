@@ -74,9 +74,6 @@ export const replies = {
   // After DATA (RFC 5321 §4.2.5: 550 for a refused message).
   headerSenderNotAllowed: (field: string, address: string, credential: string): SmtpReply =>
     smtpReply(550, '5.7.1', `${field}: address <${address}> is not allowed for ${credential}`),
-  headerFromMissing: smtpReply(550, '5.7.1', 'Message has no usable From: header; add one with an address you may send as'),
-  badSenderSyntax: smtpReply(553, '5.1.7', 'Bad sender address syntax'),
-  badRecipientSyntax: smtpReply(553, '5.1.3', 'Bad recipient address syntax'),
   // Malformed paths, naming what is wrong (issue: one address parser).
   badSenderAddress: (problem: string): SmtpReply => smtpReply(501, '5.1.7', `Bad sender address syntax: ${problem}`),
   badRecipientAddress: (problem: string): SmtpReply => smtpReply(501, '5.1.3', `Bad recipient address syntax: ${problem}`),

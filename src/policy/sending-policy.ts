@@ -20,6 +20,7 @@ import type { AuthThrottle } from './auth-throttle.js';
 import type { SendingBrake } from './brake.js';
 import type { QuotaCounter, QuotaKey } from './quota-counter.js';
 import { credentialKey, senderName, type Sender } from './sender.js';
+import { clientKey } from './client-address.js';
 
 /** The account side: credentials and the brake's flag (users/user-store.ts). */
 export interface Accounts {
@@ -44,6 +45,8 @@ export interface SendingPolicyOptions {
   readonly quotas: QuotaCounter;
   readonly brake: SendingBrake | undefined;
   readonly authThrottle: AuthThrottle;
+  /** auth.maxFailuresPerClient, for counting checks still under way. */
+  readonly maxAuthFailuresPerClient: number;
   readonly limits: {
     readonly user: QuotaLimits;
     readonly appPassword: QuotaLimits;
@@ -73,16 +76,36 @@ export class SendingPolicy {
    * addresses and names get 454 4.7.0 without the password being looked at.
    */
   async authenticate(login: string, password: string, clientIp: string, listener: string): Promise<AuthAnswer> {
-    const blocked = this.authBlocked(login, clientIp, listener);
+    // Checks still being verified count as failures for the address: twelve
+    // guesses sent at once must not all slip under a limit of ten.
+    const client = clientKey(clientIp);
+    const pending = this.#pending.get(client) ?? 0;
+    const blocked = this.authBlocked(login, clientIp, listener, pending);
     if (blocked !== undefined) return blocked;
-    const outcome = await this.#o.accounts.authenticatePrincipal(login, password, clientIp);
+    this.#pending.set(client, pending + 1);
+    let outcome;
+    try {
+      outcome = await this.#o.accounts.authenticatePrincipal(login, password, clientIp);
+    } finally {
+      const left = (this.#pending.get(client) ?? 1) - 1;
+      if (left > 0) this.#pending.set(client, left);
+      else this.#pending.delete(client);
+    }
     if (!outcome.ok) return this.authFailed(login, clientIp, listener, outcome.reason);
     return this.authSucceeded(outcome.principal, login, clientIp, listener);
   }
 
+  /** Password checks under way per client address (clientKey); bounded by the connection limits. */
+  readonly #pending = new Map<string, number>();
+
   /** The refusal when AUTH from this address, or for this name, is blocked (for mechanisms that verify elsewhere: SCRAM, CRAM-MD5). */
-  authBlocked(login: string, clientIp: string, listener: string): AuthAnswer | undefined {
-    const block = this.#o.authThrottle.isBlocked(clientIp, login, Date.now());
+  authBlocked(login: string, clientIp: string, listener: string, pending = 0): AuthAnswer | undefined {
+    const { authThrottle, maxAuthFailuresPerClient } = this.#o;
+    const now = Date.now();
+    let block = authThrottle.isBlocked(clientIp, login, now);
+    if (block === undefined && pending > 0 && authThrottle.failures(clientIp, login, now).client + pending >= maxAuthFailuresPerClient) {
+      block = { scope: 'client', key: clientKey(clientIp), untilMs: now };
+    }
     if (block === undefined) return undefined;
     // One line per refused attempt, in the format the README's fail2ban filter matches.
     this.#o.logger.warn(

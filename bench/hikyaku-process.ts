@@ -50,7 +50,9 @@ export class HikyakuProcess {
       configFile,
       // A fully qualified hostname, so that Hikyaku does not warn about the machine's.
       `# Written by bench/self-bench for one scenario.\nhostname: hikyaku.bench.example\ndataDir: ${JSON.stringify(dataDir)}\n` +
-        `limits:\n  maxConnections: ${options.maxConnections}\n`,
+        // The load client sends From: <sender@bench.example> from loopback: see bench/shared-bench-start.sh.
+        `listeners:\n  relay:\n    maySendAs: ['*@bench.example']\n` +
+        `limits:\n  maxConnections: ${options.maxConnections}\n  maxConnectionsPerClient: ${options.maxConnections}\n  connectionRatePerClient: 100000000\n`,
     );
     if (options.dkimDomain !== undefined) {
       await run(process.execPath, [CLI_PATH, 'domain', 'add', options.dkimDomain, '--config', configFile, '--lang', 'en'], { timeout: 60_000 });

@@ -7,7 +7,7 @@
 #
 # Options, from the environment:
 #   HIKYAKU_DKIM_DOMAIN=bench.example   register the sender's domain: every message is DKIM-signed
-#   HIKYAKU_MAX_CONNECTIONS=2500        limits.maxConnections (the harness holds 2,000 idle ones)
+#   HIKYAKU_MAX_CONNECTIONS=2500        limits.maxConnections and maxConnectionsPerClient (the harness holds 2,000 idle ones)
 #   HIKYAKU_LOG=/dev/null               where the JSON log lines go (default: hikyaku.log in the data folder)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,8 +17,17 @@ DATA=$(mktemp -d /tmp/hikyaku-shared-bench.XXXXXX)
 cat >"$DATA/hikyaku.yaml" <<EOF
 hostname: hikyaku.bench.example
 dataDir: $DATA
+listeners:
+  relay:
+    # The harness sends From: sender@bench.example from 127.0.0.1; a trusted
+    # client may only use a From of a registered sending domain or of this list.
+    maySendAs: ['*@bench.example']
 limits:
   maxConnections: ${HIKYAKU_MAX_CONNECTIONS:-2500}
+  # One load client on loopback opens thousands of connections a minute and
+  # holds 2,000 idle ones: limits high enough for that, still counted.
+  maxConnectionsPerClient: ${HIKYAKU_MAX_CONNECTIONS:-2500}
+  connectionRatePerClient: 100000000
 log:
   file: ${HIKYAKU_LOG:-$DATA/hikyaku.log}
 EOF

@@ -49,3 +49,21 @@ test('prepareIntakeMessage: the body is copied byte for byte; a canonical unstam
   assert.equal(prepareIntakeMessage(raw, undefined).message, raw);
   assert.equal(prepareIntakeMessage(messages['LF-only'] as Buffer, stamp).fromAddress, 'lf@example.com');
 });
+
+test('the header a sending policy judges: every From mailbox, the Sender, the Received count', () => {
+  const headersOf = (header: string) => prepareIntakeMessage(Buffer.from(`${header}\r\nbody\r\n`), undefined).headers;
+  const rows: [string, string[], string | undefined, number][] = [
+    ['From: a@example.com\r\n', ['a@example.com'], undefined, 0],
+    ['From: Taro <taro@example.com>\r\nSender: <desk@example.com>\r\n', ['taro@example.com'], 'desk@example.com', 0],
+    ['From: "Yamada, Taro" <taro@example.com>, hanako@example.net\r\n', ['taro@example.com', 'hanako@example.net'], undefined, 0],
+    ['From: a@example.com (comment)\r\nFrom: b@example.org\r\n', ['a@example.com', 'b@example.org'], undefined, 0],
+    ['Received: from a by b; Fri, 4 Dec 2026 00:00:00 +0000\r\nreceived: x\r\nX-Received: not one\r\nFrom: =?UTF-8?B?5aSq6YOO?= <taro@example.com>\r\n', ['taro@example.com'], undefined, 2],
+    ['Subject: no From at all\r\n', [], undefined, 0],
+  ];
+  for (const [header, from, sender, received] of rows) {
+    const h = headersOf(header);
+    assert.deepEqual(h.fromAddresses(), from, header);
+    assert.equal(h.senderAddress(), sender, header);
+    assert.equal(h.receivedCount, received, header);
+  }
+});

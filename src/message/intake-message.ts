@@ -5,7 +5,7 @@
 // walks the header block twice more.
 import { toCrlf } from './canonical.js';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
-import { scannedFromAddress } from './from-address.js';
+import { firstAddressOf, scannedFromAddress } from './from-address.js';
 import { fieldIndexes, fieldValue, scanHeader, type HeaderScan } from './header-block.js';
 import { stampScannedMessage, type SubmissionStamp } from './submission-headers.js';
 
@@ -49,7 +49,17 @@ export function prepareIntakeMessage(raw: Buffer, stamp: SubmissionStamp | undef
 function addressesOf(message: Buffer, scan: HeaderScan, name: string): string[] {
   const out: string[] = [];
   for (const index of fieldIndexes(message, scan, name)) {
-    for (const a of addressparser(fieldValue(message, scan, index), { flatten: true })) if (a.address.includes('@')) out.push(a.address.trim());
+    const value = fieldValue(message, scan, index);
+    // One mailbox, no list, quotes, comments or groups (nearly every program's
+    // From): firstAddressOf reads it without the general parser.
+    if (!LIST_OR_QUOTING.test(value)) {
+      const address = firstAddressOf(value);
+      if (address !== undefined) out.push(address);
+      continue;
+    }
+    for (const a of addressparser(value, { flatten: true })) if (a.address.includes('@')) out.push(a.address.trim());
   }
   return out;
 }
+
+const LIST_OR_QUOTING = /[,"()\\:;]/;

@@ -152,7 +152,7 @@ export class SendingPolicy {
     if (over === undefined) return undefined;
     const what = `${over.limit} messages per ${over.window} for ${describeKey(over.key)}`;
     this.#o.logger.warn({ event: 'quota', clientIp: sender.clientIp, sender: senderName(sender), key: over.key, window: over.window, limit: over.limit }, 'sending limit reached');
-    return replies.rateLimited(what, new Date(over.resetsAtMs).toISOString());
+    return replies.rateLimited(what, Number.isFinite(over.resetsAtMs) ? new Date(over.resetsAtMs).toISOString() : 'never (the limit is lower than one message)');
   }
 
   /** RCPT TO: not suppressed, and within the sender's recipients-per-message limit. */
@@ -183,46 +183,50 @@ export class SendingPolicy {
   }
 
   /**
-   * Just before intake: a held reason when the brake holds this sender's mail.
-   * The flag lives with the account, so `hikyaku user unflag` in another
-   * process lifts it; asked only while the brake is on, so it costs nothing
-   * in the normal case.
+   * Just before intake: counts the message for the brake and says whether
+   * it is to be held: because this message trips the brake, or because the
+   * credential is flagged already. The flag lives with the account, so
+   * `hikyaku user unflag` in another process lifts it; it is read only while
+   * the brake is on, so it costs nothing in the normal case. (Counted before
+   * storing: a message that then fails to store still counts, which errs on
+   * the safe side.)
    */
   holdReason(sender: Sender): string | undefined {
     if (sender.kind !== 'user') return undefined;
     const { principal } = sender;
+    const { brake, accounts } = this.#o;
     const key = credentialKey(principal);
-    const braked = this.#o.brake?.isBraked(key) === true;
-    if (!braked && !principal.flagged) return undefined;
     const label = principal.credential.kind === 'app-password' ? principal.credential.label : undefined;
-    if (this.#o.accounts.isFlagged(principal.user, label)) return brakeHoldReason(key);
-    if (braked) this.#o.brake?.release(key);
-    return undefined;
-  }
-
-  /** A message was stored: count it against the quotas and let the brake look at the rate. */
-  recordAccepted(mailFrom: string, sender: Sender): void {
-    const now = Date.now();
-    this.#o.quotas.record(this.#quotaKeys(mailFrom, sender), now);
-    if (sender.kind !== 'user' || this.#o.brake === undefined) return;
-    const key = credentialKey(sender.principal);
-    const { brake } = this.#o;
-    if (brake.isBraked(key) || !brake.record(key, now)) return;
+    if (brake?.isBraked(key) === true || principal.flagged) {
+      if (accounts.isFlagged(principal.user, label)) return brakeHoldReason(key);
+      brake?.release(key); // unflagged by the admin meanwhile
+    }
+    if (brake === undefined || !brake.record(key, Date.now())) return undefined;
     const trip = brake.tripOf(key);
-    if (trip === undefined) return;
-    const { principal } = sender;
-    const label = principal.credential.kind === 'app-password' ? principal.credential.label : undefined;
-    const detail = `${trip.current} messages in the current window, normal ${trip.normal.toFixed(1)}, threshold ${trip.threshold}`;
+    const detail = trip === undefined ? 'rate far above normal' : `${trip.current} messages in the current window, normal ${trip.normal.toFixed(1)}, threshold ${trip.threshold}`;
     try {
-      this.#o.accounts.flag(principal.user, label, `brake: ${detail}`);
+      accounts.flag(principal.user, label, `brake: ${detail}`);
     } catch (err) {
       this.#o.logger.error({ err, key }, 'could not record the brake flag; mail is held in this process only');
     }
     this.#o.logger.error(
-      { event: 'brake', key, sender: senderName(sender), clientIp: sender.clientIp, current: trip.current, normal: trip.normal, threshold: trip.threshold, hint: `hikyaku user unflag ${principal.user}${label ? ` --app-password ${label}` : ''}` },
+      {
+        event: 'brake',
+        key,
+        sender: senderName(sender),
+        clientIp: sender.clientIp,
+        ...(trip === undefined ? {} : { current: trip.current, normal: trip.normal, threshold: trip.threshold }),
+        hint: `hikyaku user unflag ${principal.user}${label ? ` --app-password ${label}` : ''}`,
+      },
       'compromised-account brake: this credential is sending far above its normal rate; its new mail is held',
     );
     this.#o.onBrake?.(sender, detail);
+    return brakeHoldReason(key);
+  }
+
+  /** A message was stored: count it against the quotas. */
+  recordAccepted(mailFrom: string, sender: Sender): void {
+    this.#o.quotas.record(this.#quotaKeys(mailFrom, sender), Date.now());
   }
 
   /**
@@ -256,15 +260,15 @@ export class SendingPolicy {
     if (sender.kind === 'user') {
       const { principal } = sender;
       const userLimits = { ...limits.user, ...principal.userQuota };
-      keys.push({ key: `user:${principal.user}`, limitPerHour: userLimits.messagesPerHour, limitPerDay: userLimits.messagesPerDay });
+      keys.push({ key: `user:${principal.user}`, limitPerHour: limit(userLimits.messagesPerHour), limitPerDay: limit(userLimits.messagesPerDay) });
       if (principal.credential.kind === 'app-password') {
         const appLimits = { ...limits.appPassword, ...principal.quota };
-        keys.push({ key: credentialKey(principal), limitPerHour: appLimits.messagesPerHour, limitPerDay: appLimits.messagesPerDay });
+        keys.push({ key: credentialKey(principal), limitPerHour: limit(appLimits.messagesPerHour), limitPerDay: limit(appLimits.messagesPerDay) });
       }
     }
     const domain = domainOf(mailFrom);
     if (domain !== '' && (limits.domain.messagesPerHour > 0 || limits.domain.messagesPerDay > 0)) {
-      keys.push({ key: `domain:${domain}`, limitPerHour: limits.domain.messagesPerHour, limitPerDay: limits.domain.messagesPerDay });
+      keys.push({ key: `domain:${domain}`, limitPerHour: limit(limits.domain.messagesPerHour), limitPerDay: limit(limits.domain.messagesPerDay) });
     }
     return keys;
   }
@@ -284,6 +288,11 @@ export class SendingPolicy {
 /** The queue's hold reason for mail the brake holds; `hikyaku user unflag` releases by it. */
 export function brakeHoldReason(key: string): string {
   return `brake:${key}`;
+}
+
+/** The configuration's 0 means "no limit"; the counter's no-limit is undefined. */
+function limit(n: number | undefined): number | undefined {
+  return n === undefined || n <= 0 ? undefined : n;
 }
 
 function describeKey(key: string): string {

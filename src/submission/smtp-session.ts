@@ -278,7 +278,14 @@ export class SmtpSession {
       }
       lineDone = true;
       const crlf = lf > 0 && input[lf - 1] === 0x0d;
-      this.#line(input.toString('utf8', 0, crlf ? lf - 1 : lf), lf + 1, crlf);
+      try {
+        this.#line(input.toString('utf8', 0, crlf ? lf - 1 : lf), lf + 1, crlf);
+      } catch (err) {
+        // A bug of ours must cost this command, not the process and every other session.
+        this.#ctx.logger.error({ err, clientIp: this.#remoteAddress }, 'unexpected error handling a command');
+        this.#authStep = undefined;
+        this.#error(replies.localError);
+      }
     }
     this.#watchDeadline(lineDone);
     // A transaction that ended (RSET, EHLO, a refused DATA) during a stop leaves an idle session.

@@ -295,7 +295,8 @@ export const senderPatternKind: Kind = {
     if (at <= 0 || !isDomainName(value.slice(at + 1)) || /[\s<>]/.test(value)) return bad;
     const local = value.slice(0, at);
     if (local.includes('*') && local !== '*') return bad;
-    return ok(`${local}@${value.slice(at + 1).toLowerCase()}`);
+    // Stored lower-case, as users' patterns are (users/sender-patterns.ts compares that way).
+    return ok(value.toLowerCase());
   },
   format: identity,
 };

@@ -35,7 +35,8 @@ export function openPolicyCounters(config: Config, onError: (err: unknown) => vo
     connections: new ConnectionLimiter({
       maxPerClient: limits.maxConnectionsPerClient,
       maxRatePerClient: limits.connectionRatePerClient,
-      exempt: networkList(limits.clientLimitExemptNetworks),
+      // No list at all when none is configured: BlockList#check builds an object per call.
+      ...(limits.clientLimitExemptNetworks.length > 0 ? { exempt: networkList(limits.clientLimitExemptNetworks) } : {}),
     }),
     close: () => snapshots.close(),
   };

@@ -39,6 +39,8 @@ export interface SessionFacts {
   readonly helo: string;
   readonly user: string | undefined;
   readonly principal: Principal | undefined;
+  /** Who sends, as the sending policy knows it; undefined for a session that may not send at all. */
+  readonly sender: Sender | undefined;
   readonly submitter: () => Submitter;
 }
 
@@ -161,20 +163,13 @@ export class SessionPolicy {
     return sending.authSucceeded(principal, parsed.login, facts.remoteAddress, listener);
   }
 
-  /** The sender as the sending policy knows it; undefined for a session that may not send at all. */
-  #sender(facts: SessionFacts): Sender | undefined {
-    if (facts.principal !== undefined) return { kind: 'user', principal: facts.principal, clientIp: facts.remoteAddress };
-    if (facts.trustedClient) return { kind: 'trusted', clientIp: facts.remoteAddress };
-    return undefined;
-  }
-
   checkSender(address: string, facts: SessionFacts): SmtpReply | undefined {
     if (this.listener !== 'relay' && facts.user === undefined) {
       return facts.secure ? replies.authRequired : replies.tlsRequired;
     }
     const senderProblem = address === '' ? undefined : mailboxProblem(address);
     if (senderProblem !== undefined) return replies.badSenderAddress(senderProblem);
-    const sender = this.#sender(facts);
+    const sender = facts.sender;
     // An untrusted client of the relay listener is refused at RCPT (relay access denied).
     return sender === undefined ? undefined : this.#options.sending.checkMailFrom(address, sender);
   }
@@ -197,24 +192,28 @@ export class SessionPolicy {
       return this.listener === 'relay' ? replies.relayDenied : replies.authRequired;
     }
     if (accepted >= this.maxRecipients) return replies.tooManyRecipients;
-    const sender = this.#sender(facts);
+    const sender = facts.sender;
     return sender === undefined ? undefined : this.#options.sending.checkRecipient(address, mailFrom, accepted, sender);
   }
 
   /** Hands the message to intake; the reply says whether it is stored. */
   async deliverMessage(mailFrom: string, rcptTo: readonly string[], message: Buffer, facts: SessionFacts): Promise<SmtpReply> {
-    const sender = this.#sender(facts);
+    const sender = facts.sender;
     const { sending, intake } = this.#options;
     try {
-      const id = await intake.accept({
-        envelope: { mailFrom: normalizeAddress(mailFrom), rcptTo: rcptTo.map(normalizeAddress) },
-        message,
-        submitter: facts.submitter(),
-        stamp: true,
-        ...(sender === undefined
-          ? {}
-          : { check: (headers: SubmittedHeaders) => sending.checkHeaders(headers, sender), holdReason: sending.holdReason(sender) }),
-      });
+      const envelope = { mailFrom: normalizeAddress(mailFrom), rcptTo: rcptTo.map(normalizeAddress) };
+      const id = await intake.accept(
+        sender === undefined
+          ? { envelope, message, submitter: facts.submitter(), stamp: true }
+          : {
+              envelope,
+              message,
+              submitter: facts.submitter(),
+              stamp: true,
+              check: (headers: SubmittedHeaders) => sending.checkHeaders(headers, sender),
+              holdReason: sending.holdReason(sender),
+            },
+      );
       if (sender !== undefined) sending.recordAccepted(mailFrom, sender);
       return replies.queued(id);
     } catch (err) {

@@ -34,6 +34,7 @@ import {
 import type { ScramServer } from './sasl-scram.js';
 import type { AuthResult, SessionFacts, SessionPolicy } from './session-policy.js';
 import type { Principal } from '../users/principal.js';
+import type { Sender } from '../policy/sender.js';
 
 export interface SessionContext {
   readonly hostname: string;
@@ -106,6 +107,8 @@ export class SmtpSession {
   #esmtp = false;
   #user: string | undefined;
   #principal: Principal | undefined;
+  /** The policy's view of who sends; null = nobody may; undefined = not made yet. */
+  #sender: Sender | null | undefined;
   #transaction: Transaction | undefined;
   #reader: DataReader | undefined;
   #authStep: AuthStep | undefined;
@@ -158,6 +161,15 @@ export class SmtpSession {
       },
       get principal() {
         return session.#principal;
+      },
+      get sender() {
+        // Made once per login (or once for a trusted client), not per command.
+        if (session.#sender === undefined) {
+          const principal = session.#principal;
+          if (principal !== undefined) session.#sender = { kind: 'user', principal, clientIp: session.#remoteAddress };
+          else session.#sender = session.#trusted ? { kind: 'trusted', clientIp: session.#remoteAddress } : null;
+        }
+        return session.#sender ?? undefined;
       },
       submitter: () => this.#submitter(),
     };
@@ -517,6 +529,7 @@ export class SmtpSession {
       this.#esmtp = false;
       this.#user = undefined;
       this.#principal = undefined;
+      this.#sender = undefined;
       this.#transaction = undefined;
       this.#attach(secure);
       this.#resume();
@@ -606,6 +619,7 @@ export class SmtpSession {
     // from within #process (SCRAM, CRAM-MD5) it must not re-enter it.
     if ('principal' in result) {
       this.#principal = result.principal;
+      this.#sender = undefined;
       this.#user = result.principal.user;
       this.#reply(replies.authSucceeded);
       if (fromPromise) this.#resume();

@@ -26,14 +26,21 @@ export function parseSenderPattern(text: string): string | undefined {
   return isRoutableAddress(pattern) && !pattern.includes('*') ? pattern : undefined;
 }
 
-/** True when `address` (a From or MAIL FROM address) matches one of `patterns`. An empty list allows nothing. */
+/**
+ * True when `address` (a From or MAIL FROM address) matches one of
+ * `patterns`, which are in their stored, lower-cased form (parseSenderPattern,
+ * or the configuration's sender pattern kind). An empty list allows nothing.
+ * Asked twice per message: no per-pattern allocation.
+ */
 export function senderAllowed(address: string, patterns: readonly string[]): boolean {
   const wanted = address.toLowerCase();
   const at = wanted.lastIndexOf('@');
   if (at <= 0) return false;
-  const domain = wanted.slice(at + 1);
-  return patterns.some((raw) => {
-    const pattern = raw.toLowerCase();
-    return pattern.startsWith(DOMAIN_WILDCARD) ? pattern.slice(DOMAIN_WILDCARD.length) === domain : pattern === wanted;
-  });
+  for (const pattern of patterns) {
+    if (pattern.startsWith(DOMAIN_WILDCARD)) {
+      // "*@" + domain, compared in place: the same length and the same tail.
+      if (pattern.length - DOMAIN_WILDCARD.length === wanted.length - at - 1 && wanted.endsWith(pattern.slice(1))) return true;
+    } else if (pattern === wanted) return true;
+  }
+  return false;
 }

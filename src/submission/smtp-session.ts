@@ -126,8 +126,13 @@ export class SmtpSession {
   #draining = false;
   #errors = 0;
   #authFailures = 0;
-  /** Runs while a command line is incomplete, or while DATA is being received. */
-  #deadline: NodeJS.Timeout | undefined;
+  /**
+   * When the command line under way, or the message after DATA, must be
+   * complete (epoch ms; 0 = nothing under way). Checked as bytes arrive, so
+   * it costs no timer: a client that drips bytes is cut off at its next
+   * byte past the deadline, and one that goes silent meets the idle timeout.
+   */
+  #deadlineAtMs = 0;
   #shuttingDown = false;
   #closed = false;
   readonly #onClosed: (session: SmtpSession) => void;
@@ -215,6 +220,7 @@ export class SmtpSession {
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#closed) return;
+    if (this.#deadlineAtMs !== 0 && Date.now() > this.#deadlineAtMs) return this.#deadlinePassed();
     this.#input = this.#input === undefined ? chunk : Buffer.concat([this.#input, chunk]);
     if (this.#busy) {
       // Pipelined input behind a pending reply: bounded, the client has to wait for us.
@@ -237,7 +243,6 @@ export class SmtpSession {
   };
 
   readonly #onClose = (): void => {
-    this.#stopDeadline();
     if (this.#closed) return;
     this.#closed = true;
     // A client gone while its message is being stored: the session is over
@@ -261,7 +266,7 @@ export class SmtpSession {
         const progress = this.#reader.push(input);
         if (!progress.done) break;
         this.#reader = undefined;
-        this.#stopDeadline();
+        this.#deadlineAtMs = 0;
         lineDone = true;
         if (progress.rest.length > 0) this.#input = progress.rest;
         this.#endOfData(progress.message);
@@ -325,30 +330,16 @@ export class SmtpSession {
   #watchDeadline(lineDone: boolean): void {
     if (this.#reader !== undefined || this.#closed) return;
     const partial = !this.#busy && (this.#input !== undefined || this.#discardingLongLine);
-    if (!partial) {
-      if (this.#deadline !== undefined) this.#stopDeadline();
-    } else if (this.#deadline === undefined || lineDone) {
-      this.#startDeadline(this.#ctx.commandDeadlineMs);
-    }
+    if (!partial) this.#deadlineAtMs = 0;
+    else if (this.#deadlineAtMs === 0 || lineDone) this.#deadlineAtMs = Date.now() + this.#ctx.commandDeadlineMs;
   }
 
-  #startDeadline(ms: number): void {
-    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
-    this.#deadline = setTimeout(this.#onDeadline, ms);
-  }
-
-  #stopDeadline(): void {
-    if (this.#deadline === undefined) return;
-    clearTimeout(this.#deadline);
-    this.#deadline = undefined;
-  }
-
-  readonly #onDeadline = (): void => {
-    this.#deadline = undefined;
-    if (this.#closed || this.#storing) return;
+  #deadlinePassed(): void {
+    this.#deadlineAtMs = 0;
+    if (this.#storing) return;
     this.#ctx.logger.info({ event: 'deadline', clientIp: this.#remoteAddress, inData: this.#reader !== undefined }, 'command or data deadline passed');
     this.#close(replies.commandDeadline);
-  };
+  }
 
   /** `octets`: the line's length on the wire with its line end; `crlf`: it ended in CRLF, not a bare LF. */
   #line(line: string, octets: number, crlf: boolean): void {
@@ -469,7 +460,7 @@ export class SmtpSession {
     if (transaction === undefined) return this.#error(replies.needMail);
     if (transaction.rcptTo.length === 0) return this.#error(replies.needRcpt);
     this.#reader = new DataReader(this.#ctx.maxMessageBytes);
-    this.#startDeadline(this.#ctx.dataDeadlineMs);
+    this.#deadlineAtMs = Date.now() + this.#ctx.dataDeadlineMs;
     this.#reply(replies.startData);
   }
 
@@ -698,7 +689,6 @@ export class SmtpSession {
     this.#flush();
     this.#closed = true;
     this.#input = undefined;
-    this.#stopDeadline();
     const socket = this.#socket;
     // After QUIT, waiting for the client's FIN would cost a callback (and a
     // client that resets instead, an error object) for nothing. Otherwise our

@@ -11,6 +11,8 @@ export interface Submitter {
   readonly helo: string;
   /** Authenticated user (an email address), if any. */
   readonly user: string | undefined;
+  /** Which of the user's credentials: 'password' or 'app-password:LABEL' (for logs). */
+  readonly credential?: string | undefined;
   /** 'ESMTPSA' etc. (RFC 3848 with-protocol types). */
   readonly protocol: string;
   readonly tls: { readonly version: string; readonly cipher: string } | undefined;

@@ -115,6 +115,7 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
         via: submitter.via,
         clientIp: submitter.clientIp,
         user: submitter.user,
+        ...(submitter.credential === undefined ? {} : { credential: submitter.credential }),
         mailFrom: envelope.mailFrom,
         rcptTo: envelope.rcptTo,
         size: message.length,

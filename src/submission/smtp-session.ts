@@ -648,6 +648,7 @@ export class SmtpSession {
       clientHostname: '',
       helo: this.#helo,
       user: this.#user,
+      credential: this.#principal?.credentialName,
       protocol,
       tls: this.#tls,
       via: this.#ctx.policy.listener,

@@ -285,6 +285,7 @@ test('app password: logs in, its own maySendAs and quota apply, the credential i
   await sendOk(d, 'news@shop.test', ['app@example.net'], 'app: newsletter 1');
   const accepted = await server.waitForLog((r) => r.event === 'accepted' && r['mailFrom'] === 'news@shop.test');
   assert.equal(accepted['user'], user);
+  assert.equal(accepted['credential'], 'app-password:shop', 'the acceptance line names the credential');
   const refused = await send(d, 'news@shop.test', ['app@example.net'], 'app: newsletter 2');
   assertQuotaReply(refused.mail, /1 messages per hour for app password owner@shop\.test\/shop/);
   await quit(d);

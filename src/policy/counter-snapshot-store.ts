@@ -16,9 +16,8 @@
 // senders active in an interval but ~90 ms for 1,000. Moving the write to
 // a worker thread (as queue/queue-writer.ts does) and a smaller row format
 // are the next step if many senders are active at once.
-import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openPrivateDatabase } from '../storage/private-database.js';
 import type { SnapshotSource } from './snapshot-source.js';
 
 export interface CounterSnapshotOptions {
@@ -100,19 +99,10 @@ export class CounterSnapshotStore {
   static open(dataDir: string, sources: readonly SnapshotSource[], options: CounterSnapshotOptions = {}): CounterSnapshotStore {
     const names = new Set(sources.map((s) => s.snapshotName));
     if (names.size !== sources.length) throw new Error('CounterSnapshotStore: two sources share a snapshotName');
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const path = join(dataDir, 'counters.db');
-    // As users.db: created 0600 by us, so SQLite's -wal and -shm files get the same mode.
+    const { db } = openPrivateDatabase(dataDir, 'counters.db', (opened) => opened.exec(SCHEMA), {
+      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+    });
     try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.exec(SCHEMA);
       return new CounterSnapshotStore(db, sources, options);
     } catch (err) {
       db.close();

@@ -11,9 +11,8 @@
 // (`hikyaku suppression add/remove`) changed the file, checked at most once
 // a second: such a change reaches the running server within a second, with
 // no reload signal.
-import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openPrivateDatabase } from '../storage/private-database.js';
 import { domainToASCII } from 'node:url';
 import { isRoutableAddress } from '../core/address.js';
 import { mailboxKey } from '../core/mailbox.js';
@@ -172,26 +171,8 @@ export class SuppressionStore {
 
   /** Open (creating if needed) <dataDir>/suppression.db. The file is created readable by its owner only. */
   static open(dataDir: string): SuppressionStore {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const path = join(dataDir, 'suppression.db');
-    // Create the file ourselves so it is 0600 from the first byte; SQLite
-    // gives its -wal and -shm files the same permissions as the database.
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    // `timeout`: wait for another process's write (the CLI, the server) instead of failing with SQLITE_BUSY.
-    const db = new Database(path, { timeout: 5000 });
-    try {
-      db.pragma('journal_mode = WAL');
-      // A list entry lost to a power cut is re-learnt from the next bounce.
-      db.pragma('synchronous = NORMAL');
-      db.exec(SCHEMA);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    // A list entry lost to a power cut is re-learnt from the next bounce.
+    const { db } = openPrivateDatabase(dataDir, 'suppression.db', (opened) => opened.exec(SCHEMA));
     return new SuppressionStore(db);
   }
 

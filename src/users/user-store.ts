@@ -5,9 +5,8 @@
 // App passwords are stored as keyed hashes (app-password.ts). Every lookup
 // reads the database, so `hikyaku user …` run from another process takes
 // effect on the running server at once, with no reload signal.
-import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openPrivateDatabase } from '../storage/private-database.js';
 import { isRoutableAddress, normalizeAddress, localPartOf } from '../core/address.js';
 import { hashPassword, prepareDummyHash, verifyDummy, verifyPassword } from './password.js';
 import { appPasswordLookupHash, canonicalAppPassword, generateAppPassword, validLabel } from './app-password.js';
@@ -98,26 +97,7 @@ export class UserStore {
 
   /** Open (creating or upgrading if needed) <dataDir>/users.db. The file is created readable by its owner only. */
   static open(dataDir: string, options: UserStoreOptions = {}): UserStore {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const path = join(dataDir, 'users.db');
-    // Create the file ourselves so it is 0600 from the first byte; SQLite
-    // gives its -wal and -shm files the same permissions as the database.
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    // `timeout`: wait for another process's write (e.g. the CLI) instead of failing with SQLITE_BUSY.
-    const db = new Database(path, { timeout: 5000 });
-    let serverSecret: Buffer;
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      serverSecret = prepareSchema(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    const { db, prepared: serverSecret } = openPrivateDatabase(dataDir, 'users.db', prepareSchema);
     prepareDummyHash();
     return new UserStore(db, serverSecret, options.cramKey);
   }

@@ -2,13 +2,12 @@
 // shares its data directory: users and queue changes take effect without a restart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { cliCommand, startHikyaku, tempDir, testRawConfig, writeConfigFile, type TestServer } from '../helpers/hikyaku.js';
+import { runCli, type CliRun, startHikyaku, tempDir, testRawConfig, writeConfigFile, type TestServer } from '../helpers/hikyaku.js';
 
 let dns: TestDnsServer;
 let mx: SmtpSink;
@@ -33,19 +32,7 @@ after(async () => {
   await dns?.close();
 });
 
-function hikyaku(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [cmd, ...pre] = cliCommand();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, [...pre, ...args], { env: { ...process.env, LANG: 'C' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
+const hikyaku = (args: string[], input?: string): Promise<CliRun> => runCli(args, input);
 
 async function canLogIn(user: string, pass: string): Promise<boolean> {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.ports.submission, requireTLS: true, auth: { user, pass }, tls: { rejectUnauthorized: false } });

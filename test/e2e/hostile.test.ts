@@ -86,26 +86,7 @@ async function authenticated(localAddress = freshAddress()): Promise<SmtpDialog>
   return d;
 }
 
-async function readUntilClosed(d: SmtpDialog): Promise<Reply[]> {
-  const got: Reply[] = [];
-  for (;;) {
-    try {
-      got.push(await d.read(10_000));
-    } catch (err) {
-      if (/connection closed/.test(String(err))) return got;
-      throw err;
-    }
-  }
-}
 
-async function mxMessage(match: (m: ReceivedMail) => boolean): Promise<ReceivedMail> {
-  for (let n = 1; ; ) {
-    const all = await mx.waitForMessages(n);
-    const found = all.find(match);
-    if (found) return found;
-    n = all.length + 1;
-  }
-}
 
 /** After an abuse: a well-behaved client (from `from`, default a fresh address) still gets its message through. */
 async function normalSessionWorks(label: string, from = freshAddress()): Promise<void> {
@@ -116,7 +97,7 @@ async function normalSessionWorks(label: string, from = freshAddress()): Promise
   assertReply(await d.command(`From: <${USER}>\r\nSubject: after ${label}\r\n\r\nstill serving\r\n.`), 250, '2.0.0');
   await d.command('QUIT');
   await d.close();
-  await mxMessage((m) => m.rcptTo.includes(`after-${label}@example.net`));
+  await mx.waitForMessage((m) => m.rcptTo.includes(`after-${label}@example.net`));
 }
 
 // ---- 1. sender identity --------------------------------------------------------
@@ -159,7 +140,7 @@ test('the trusted port-25 network may use any MAIL FROM but only a From in a reg
   assertReply(await d.command('From: <cron@shop.test>\r\nSubject: cron report\r\n\r\nall fine\r\n.'), 250, '2.0.0');
   await d.command('QUIT');
   await d.close();
-  const got = await mxMessage((m) => m.rcptTo.includes('cron@example.net'));
+  const got = await mx.waitForMessage((m) => m.rcptTo.includes('cron@example.net'));
   assert.equal(got.mailFrom, 'cron@shop.test', 'the envelope moved into the From domain (DMARC alignment)');
 });
 
@@ -178,7 +159,7 @@ test('wrong passwords in one session: each answered later than the last (tarpit)
   }
   // 1×, 2× and 4× the base delay: the answers are never at full speed.
   for (let i = 0; i < 3; i++) assert.ok(answered[i]! - started[i]! >= TARPIT_MS * 2 ** i * 0.9, `failure ${i + 1} answered after ${answered[i]! - started[i]!} ms`);
-  const closing = await readUntilClosed(d);
+  const closing = await d.readUntilClosed();
   assert.equal(closing[0]?.code, 421);
   assert.equal(closing[0]?.enhanced, '4.7.0');
   const failed = await server.waitForLog((r) => r.event === 'auth-failed' && r['clientIp'] === from);
@@ -344,7 +325,7 @@ test('malformed paths: <<a@b>>, <x@@b>, no domain, an unbalanced quote: 501 5.1.
   assertReply(await d.command('DATA'), 354);
   assertReply(await d.command(`From: <${USER}>\r\nSubject: after bad paths\r\n\r\nok\r\n.`), 250);
   await d.close();
-  await mxMessage((m) => m.rcptTo.includes('fine@example.net'));
+  await mx.waitForMessage((m) => m.rcptTo.includes('fine@example.net'));
 });
 
 test('150 pipelined recipients: 100 accepted, 452 4.5.3 for the rest without "too many errors"; the rest go in a second transaction on the same connection', async () => {
@@ -381,7 +362,7 @@ test('one mailbox written two ways in one transaction is one recipient', async (
   assertReply(await d.command('DATA'), 354);
   assertReply(await d.command(`From: <${USER}>\r\nSubject: once\r\n\r\nonce\r\n.`), 250);
   await d.close();
-  const got = await mxMessage((m) => m.rcptTo.some((r) => r.startsWith('twice@')));
+  const got = await mx.waitForMessage((m) => m.rcptTo.some((r) => r.startsWith('twice@')));
   assert.deepEqual(got.rcptTo, ['twice@example.net']);
 });
 
@@ -399,7 +380,7 @@ test('more than limits.maxReceivedHeaders (50) Received fields: 554 5.4.6 (a mai
   assertReply(await d.command('DATA'), 354);
   assertReply(await d.command(`${received(50)}From: <${USER}>\r\nSubject: fifty\r\n\r\nok\r\n.`), 250);
   await d.close();
-  await mxMessage((m) => m.rcptTo.includes('fifty@example.net'));
+  await mx.waitForMessage((m) => m.rcptTo.includes('fifty@example.net'));
   assert.ok(!mx.messages.some((m) => m.rcptTo.includes('loop@example.net')));
 });
 

@@ -5,14 +5,13 @@
 // unflag` (the real CLI) releases it. Real sockets, real DNS, real MX.
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
 import { SmtpDialog, type Reply } from '../helpers/smtp-dialog.js';
-import { cliCommand, spawnHikyaku, startHikyaku, tempDir, testRawConfig, writeConfigFile, type Raw, type TestServer } from '../helpers/hikyaku.js';
+import { runCli, type CliRun, spawnHikyaku, startHikyaku, tempDir, testRawConfig, writeConfigFile, type Raw, type TestServer } from '../helpers/hikyaku.js';
 import { UserStore } from '../../src/users/user-store.js';
 import { openSqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -371,19 +370,6 @@ function brakeWindowWithRoom(nowMs: number): string {
   throw new Error('no brake window with room (cannot happen: 20 window lengths cannot all end within 10 minutes)');
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [cmd, ...pre] = cliCommand();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, [...pre, ...args], { env: { ...process.env, LANG: 'C' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
 
 async function heldMessages(dataDir: string): Promise<{ id: string; holdReason: string | undefined; subject: string | undefined }[]> {
   const queue = await openSqliteQueueStore({ dataDir, logger: silentLogger() });

@@ -69,28 +69,7 @@ async function readReplies(d: SmtpDialog, count: number): Promise<Reply[]> {
   return out;
 }
 
-/** Resolves once the connection is closed by the server (reading any replies on the way). */
-async function readUntilClosed(d: SmtpDialog): Promise<Reply[]> {
-  const got: Reply[] = [];
-  for (;;) {
-    try {
-      got.push(await d.read());
-    } catch (err) {
-      if (/connection closed/.test(String(err))) return got;
-      throw err;
-    }
-  }
-}
 
-/** The first message at the MX that matches (already there or yet to come). */
-async function mxMessage(match: (m: ReceivedMail) => boolean): Promise<ReceivedMail> {
-  for (let n = 1; ; ) {
-    const all = await mx.waitForMessages(n);
-    const found = all.find(match);
-    if (found) return found;
-    n = all.length + 1;
-  }
-}
 
 const bodyOf = (m: ReceivedMail): string => splitHeader(m.raw).body.toString('utf8');
 
@@ -129,12 +108,12 @@ test('pipelining: EHLO, MAIL, RCPT, RCPT, DATA in one write get their replies in
   assert.match(replies[0]!.text, /queued as/);
   assert.match(replies[4]!.text, /queued as/);
   assert.notEqual(replies[0]!.text, replies[4]!.text, 'two queue ids');
-  assert.deepEqual(await readUntilClosed(d), [], 'nothing after 221');
+  assert.deepEqual(await d.readUntilClosed(), [], 'nothing after 221');
 
-  const first = await mxMessage((m) => m.rcptTo.includes('pipe1@example.net'));
+  const first = await mx.waitForMessage((m) => m.rcptTo.includes('pipe1@example.net'));
   assert.deepEqual([...first.rcptTo].sort(), ['pipe1@example.net', 'pipe2@example.net']);
   assert.equal(bodyOf(first), 'first body\r\n');
-  const second = await mxMessage((m) => m.rcptTo.includes('pipe3@example.net'));
+  const second = await mx.waitForMessage((m) => m.rcptTo.includes('pipe3@example.net'));
   assert.equal(bodyOf(second), 'second body\r\n');
 });
 
@@ -309,7 +288,7 @@ test('unknown command 500 5.5.2; VRFY/EXPN/BDAT 502 5.5.1; HELO needs an argumen
   assertReply(await d.command('HELP'), 214, '2.0.0');
   assertReply(await d.command('NOOP'), 250, '2.0.0');
   assertReply(await d.command('QUIT'), 221, '2.0.0');
-  assert.deepEqual(await readUntilClosed(d), []);
+  assert.deepEqual(await d.readUntilClosed(), []);
 });
 
 test('pipelining: more than 1 MiB pipelined behind a slow reply (AUTH) is all read and answered once the reply is out', { timeout: 30_000 }, async () => {
@@ -363,7 +342,7 @@ test('a 20 KiB line without LF gets one 500 5.5.2, however long it goes on; the 
   const reply = await sendMessage(d, 'longline@example.net', 'Subject: after a long line\r\n\r\nstill fine\r\n.\r\n');
   assertReply(reply, 250, '2.0.0');
   await d.close();
-  assert.equal(bodyOf(await mxMessage((m) => m.rcptTo.includes('longline@example.net'))), 'still fine\r\n');
+  assert.equal(bodyOf(await mx.waitForMessage((m) => m.rcptTo.includes('longline@example.net'))), 'still fine\r\n');
 });
 
 test('a long line inside an AUTH exchange ends the exchange (RFC 4954 §4: 500 5.5.6 means authentication failed)', async () => {
@@ -383,7 +362,7 @@ test('message over the size limit without SIZE: 552 5.3.4 after the final dot, a
   assertReply(await d.command('RCPT TO:<toobig@example.net>'), 503, '5.5.1', 'the transaction is over');
   assertReply(await sendMessage(d, 'smallafter@example.net', 'Subject: small\r\n\r\nsmall\r\n.\r\n'), 250, '2.0.0');
   await d.close();
-  await mxMessage((m) => m.rcptTo.includes('smallafter@example.net'));
+  await mx.waitForMessage((m) => m.rcptTo.includes('smallafter@example.net'));
   assert.ok(!mx.messages.some((m) => m.rcptTo.includes('toobig@example.net')));
 });
 
@@ -401,7 +380,7 @@ test('UTF-8 addresses: 553 5.6.7 without SMTPUTF8; with it accepted and delivere
   assertReply(await d.command('DATA'), 354);
   assertReply(await d.command('Subject: =?UTF-8?B?5pel5pys?=\r\n\r\n日本語の本文\r\n.'), 250, '2.0.0');
   await d.close();
-  const received = await mxMessage((m) => m.rcptTo.includes('ユーザー@example.net'));
+  const received = await mx.waitForMessage((m) => m.rcptTo.includes('ユーザー@example.net'));
   assert.equal(bodyOf(received), '日本語の本文\r\n');
 });
 
@@ -417,7 +396,7 @@ test('smuggling: "\\n.\\n", "\\r.\\r" and "\\n.\\r\\n" do not end the data; the 
   // Had the data ended early, the "MAIL FROM" inside would have been answered as a command.
   assertReply(await d.command('NOOP'), 250, '2.0.0', 'no stray replies');
   await d.close();
-  const received = await mxMessage((m) => m.rcptTo.includes('smuggle@example.net'));
+  const received = await mx.waitForMessage((m) => m.rcptTo.includes('smuggle@example.net'));
   // Intake turned the bare line ends into CRLF; delivery dot-stuffed the "." lines.
   assert.equal(
     bodyOf(received),
@@ -436,7 +415,7 @@ test('dot-stuffed lines arrive un-stuffed', async () => {
   const reply = await sendMessage(d, 'dots@example.net', 'Subject: dots\r\n\r\n..leading\r\n...two\r\n..\r\nmid.dle\r\n. space\r\n.\r\n');
   assertReply(reply, 250, '2.0.0');
   await d.close();
-  const received = await mxMessage((m) => m.rcptTo.includes('dots@example.net'));
+  const received = await mx.waitForMessage((m) => m.rcptTo.includes('dots@example.net'));
   assert.equal(bodyOf(received), '.leading\r\n..two\r\n.\r\nmid.dle\r\n space\r\n');
 });
 
@@ -446,7 +425,7 @@ test('too many errors: 421 4.7.0 and the connection is closed', async () => {
   const d = await SmtpDialog.open({ host: HOST, port: server.ports.submission });
   await d.read();
   d.write('BOGUS\r\n'.repeat(30));
-  const replies = await readUntilClosed(d);
+  const replies = await d.readUntilClosed();
   assert.equal(replies.length, 21, replies.map((r) => r.code).join(' '));
   assert.ok(replies.slice(0, 20).every((r) => r.code === 500 && r.enhanced === '5.5.2'));
   assertReply(replies[20]!, 421, '4.7.0');
@@ -464,19 +443,19 @@ test('garbage bytes and an HTTP request do not crash the server; a normal sessio
     const d = await SmtpDialog.open({ host: HOST, port });
     await d.read();
     d.write(garbage);
-    const replies = await readUntilClosed(d);
+    const replies = await d.readUntilClosed();
     assert.ok(replies.length > 0 && replies.every((r) => r.code >= 500 || r.code === 421), replies.map((r) => `${r.code}`).join(' '));
     assertReply(replies[replies.length - 1]!, 421, '4.7.0');
   }
   const tlsGarbage = await SmtpDialog.open({ host: HOST, port: server.ports.submissions, implicitTls: true });
   await tlsGarbage.read();
   tlsGarbage.write(garbage);
-  await readUntilClosed(tlsGarbage);
+  await tlsGarbage.readUntilClosed();
 
   const http = await SmtpDialog.open({ host: HOST, port: server.ports.submission });
   await http.read();
   http.write('GET / HTTP/1.1\r\nHost: mail.hikyaku.test\r\n\r\n');
-  const httpReplies = await readUntilClosed(http);
+  const httpReplies = await http.readUntilClosed();
   assert.deepEqual(httpReplies.map((r) => r.code), [500], 'closed at once');
 
   // A client that drops the connection mid-TLS-handshake after STARTTLS.
@@ -511,13 +490,13 @@ test('graceful stop: an idle session gets 421 4.3.2; one that gives up its trans
   assertReply(await undecided.command(`MAIL FROM:<${USER}>`), 250, '2.1.0');
 
   const stopping = server.stop();
-  const idleReplies = await readUntilClosed(idle);
+  const idleReplies = await idle.readUntilClosed();
   assert.equal(idleReplies.length, 1);
   assertReply(idleReplies[0]!, 421, '4.3.2');
 
   // A transaction given up (RSET) during the stop leaves an idle session: 421 at once.
   assertReply(await undecided.command('RSET'), 250, '2.0.0');
-  const undecidedRest = await readUntilClosed(undecided);
+  const undecidedRest = await undecided.readUntilClosed();
   assert.deepEqual(undecidedRest.map((r) => `${r.code} ${r.enhanced}`), ['421 4.3.2']);
 
   busy.write('second half\r\n.\r\n');
@@ -525,7 +504,7 @@ test('graceful stop: an idle session gets 421 4.3.2; one that gives up its trans
   assertReply(done, 250, '2.0.0', 'the message under way is taken');
   const queueId = /queued as (\S+)/.exec(done.text)?.[1];
   assert.ok(queueId);
-  const rest = await readUntilClosed(busy);
+  const rest = await busy.readUntilClosed();
   assert.equal(rest.length, 1);
   assertReply(rest[0]!, 421, '4.3.2');
   await stopping;

@@ -4,10 +4,9 @@
 // the store's two-connection test; the RCPT check itself is wired elsewhere.)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliCommand, tempDir, writeConfigFile } from '../helpers/hikyaku.js';
+import { runCli, type CliRun, tempDir, writeConfigFile } from '../helpers/hikyaku.js';
 import { SuppressionStore } from '../../src/policy/suppression-store.js';
 
 const dir = tempDir('hikyaku-suppression-cli-');
@@ -15,24 +14,8 @@ const dataDir = join(dir, 'data');
 const configFile = writeConfigFile(dir, { hostname: 'mail.hikyaku.test', dataDir });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-function suppression(args: string[], lang: 'en' | 'ja' = 'en'): Promise<Run> {
-  const [cmd, ...pre] = cliCommand();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, [...pre, 'suppression', ...args, '--config', configFile, '--lang', lang], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const suppression = (args: string[], lang: 'en' | 'ja' = 'en'): Promise<CliRun> => runCli(['suppression', ...args, '--config', configFile, '--lang', lang]);
 
 interface JsonEntry {
   recipient: string;

@@ -148,6 +148,27 @@ export function cliCommand(): string[] {
     : [process.execPath, '--import', 'tsx', join(here, '../../src/cli.ts')];
 }
 
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the real `hikyaku` command to its end, with `input` on standard input and LANG=C. */
+export function runCli(args: readonly string[], input = ''): Promise<CliRun> {
+  const [cmd, ...pre] = cliCommand();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd as string, [...pre, ...args], { env: { ...process.env, LANG: 'C' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
 export interface ChildServer {
   readonly process: ChildProcess;
   readonly ports: Record<string, number>;

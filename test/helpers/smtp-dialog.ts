@@ -96,6 +96,19 @@ export class SmtpDialog {
     return { code: Number(last.slice(0, 3)), lines: texts, text: texts.join('\n'), enhanced };
   }
 
+  /** Every reply until the server closes the connection. */
+  async readUntilClosed(timeoutMs = 10_000): Promise<Reply[]> {
+    const got: Reply[] = [];
+    for (;;) {
+      try {
+        got.push(await this.read(timeoutMs));
+      } catch (err) {
+        if (/connection closed/.test(String(err))) return got;
+        throw err;
+      }
+    }
+  }
+
   async command(line: string): Promise<Reply> {
     this.#socket.write(line + '\r\n');
     return this.read();

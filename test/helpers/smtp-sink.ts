@@ -61,6 +61,8 @@ export interface SmtpSink {
   readonly connectionCount: number;
   /** Resolves with all messages so far once there are at least `count`; rejects after `timeoutMs` (default 10 s). */
   waitForMessages(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
+  /** The first message that matches, already here or yet to come. */
+  waitForMessage(match: (m: ReceivedMail) => boolean): Promise<ReceivedMail>;
   close(): Promise<void>;
 }
 
@@ -202,7 +204,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   });
 
   let closed: Promise<void> | undefined;
-  return {
+  const sink: SmtpSink = {
     host,
     port,
     messages,
@@ -230,6 +232,14 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         waiters.add(check);
       });
     },
+    async waitForMessage(match) {
+      for (let n = 1; ; ) {
+        const all = await sink.waitForMessages(n);
+        const found = all.find(match);
+        if (found) return found;
+        n = all.length + 1;
+      }
+    },
     close() {
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -241,4 +251,5 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       return closed;
     },
   };
+  return sink;
 }

@@ -3,11 +3,10 @@
 // directory: an app password made by the CLI logs in over SMTP at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { cliCommand, startHikyaku, tempDir, testRawConfig, writeConfigFile, type TestServer } from '../helpers/hikyaku.js';
+import { runCli, type CliRun, startHikyaku, tempDir, testRawConfig, writeConfigFile, type TestServer } from '../helpers/hikyaku.js';
 
 let server: TestServer;
 let configFile: string;
@@ -26,19 +25,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function hikyaku(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [cmd, ...pre] = cliCommand();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, [...pre, ...args, '--config', configFile], { env: { ...process.env, LANG: 'C' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const hikyaku = (args: string[], input = ''): Promise<CliRun> => runCli([...args, '--config', configFile], input);
 
 async function canLogIn(user: string, pass: string): Promise<boolean> {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.ports.submission, requireTLS: true, auth: { user, pass }, tls: { rejectUnauthorized: false } });

@@ -8,6 +8,7 @@ import nodemailer from 'nodemailer';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { runCli, type CliRun, startHikyaku, tempDir, testRawConfig, writeConfigFile, type TestServer } from '../helpers/hikyaku.js';
+import { canLogIn as canLogInAt } from '../helpers/can-log-in.js';
 
 let dns: TestDnsServer;
 let mx: SmtpSink;
@@ -34,17 +35,7 @@ after(async () => {
 
 const hikyaku = (args: string[], input?: string): Promise<CliRun> => runCli(args, input);
 
-async function canLogIn(user: string, pass: string): Promise<boolean> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.ports.submission, requireTLS: true, auth: { user, pass }, tls: { rejectUnauthorized: false } });
-  try {
-    await transport.verify();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    transport.close();
-  }
-}
+const canLogIn = (user: string, pass: string): Promise<boolean> => canLogInAt(server.ports.submission, user, pass);
 
 test('user add / passwd / remove from the CLI take effect on the running server at once', async () => {
   const add = await hikyaku(['user', 'add', 'staff@shop.test', '--password-stdin', '--config', configFile], 'first-password\n');

@@ -5,8 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
 import { runCli, type CliRun, startHikyaku, tempDir, testRawConfig, writeConfigFile, type TestServer } from '../helpers/hikyaku.js';
+import { canLogIn as canLogInAt } from '../helpers/can-log-in.js';
 
 let server: TestServer;
 let configFile: string;
@@ -27,17 +27,7 @@ after(async () => {
 
 const hikyaku = (args: string[], input = ''): Promise<CliRun> => runCli([...args, '--config', configFile], input);
 
-async function canLogIn(user: string, pass: string): Promise<boolean> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.ports.submission, requireTLS: true, auth: { user, pass }, tls: { rejectUnauthorized: false } });
-  try {
-    await transport.verify();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    transport.close();
-  }
-}
+const canLogIn = (user: string, pass: string): Promise<boolean> => canLogInAt(server.ports.submission, user, pass);
 
 test('user add with sender patterns and limits; user set; user show in English and Japanese', async () => {
   const add = await hikyaku(['user', 'add', 'web@shop.test', '--password-stdin', '--may-send-as', '*@shop.test', '--may-send-as', 'news@mail.shop.test', '--messages-per-hour', '100'], 'web-password\n');

@@ -82,7 +82,7 @@ async function list(store: QueueStore, ctx: CommandContext, json: boolean, t: (k
   const nowMs = Date.now();
   for (const m of messages) {
     const s = summary(m);
-    const next = m.held ? 'held' : s.nextAttemptAt ? formatAge(Date.parse(s.nextAttemptAt) - nowMs, true) : '-';
+    const next = m.held ? (m.holdReason === undefined ? 'held' : `held (${m.holdReason})`) : s.nextAttemptAt ? formatAge(Date.parse(s.nextAttemptAt) - nowMs, true) : '-';
     ctx.out([m.id, m.mailFrom || '<>', s.pending.join(','), String(m.size), formatAge(nowMs - m.createdAtMs, false), next, s.lastError ?? ''].join('\t'));
   }
   return 0;
@@ -114,6 +114,7 @@ function summary(m: StoredMessage) {
     size: m.size,
     createdAt: new Date(m.createdAtMs).toISOString(),
     held: m.held,
+    ...(m.holdReason === undefined ? {} : { holdReason: m.holdReason }),
     pending: pending.map((r) => r.rcptTo),
     nextAttemptAt: next === undefined ? undefined : new Date(next).toISOString(),
     lastError,

@@ -443,6 +443,14 @@ test('brake: a burst trips it; later mail is held (not delivered), logged, the a
   // Held mail never reached the MX.
   for (const subject of ['burst 6', 'burst 7', 'burst 8', 'burst 9']) assert.ok(!mx.messages.some((m) => subjectOf(m) === subject), `${subject} was delivered while held`);
 
+  // `queue list` tells the admin why they wait.
+  const listed = await runCli(['queue', 'list', '--json', '--config', configFile]);
+  assert.equal(listed.code, 0, listed.stderr);
+  const queued = JSON.parse(listed.stdout) as { held: boolean; holdReason?: string }[];
+  assert.ok(queued.some((m) => m.held && m.holdReason === `brake:user:${user}`), listed.stdout);
+  const plainList = await runCli(['queue', 'list', '--config', configFile]);
+  assert.match(plainList.stdout, new RegExp(`held \\(brake:user:${user.replace('.', '\\.')}\\)`));
+
   // The admin releases the account with the real CLI, against the running server's data directory.
   const unflag = await runCli(['user', 'unflag', user, '--config', configFile]);
   assert.equal(unflag.code, 0, unflag.stderr);

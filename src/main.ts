@@ -63,6 +63,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
     isSendingDomain: (domain) => findSendingDomain(domains, domain, logger) !== undefined,
     suppression,
+    suppressionDomain: (domain) => findSendingDomain(domains, domain, logger)?.name ?? domain,
     quotas: counters.quotas,
     brake: counters.brake,
     authThrottle: counters.authThrottle,
@@ -94,7 +95,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }
   };
   const recordHardBounces = (message: StoredMessage, failed: readonly FinalFailure[]): void => {
-    const sendingDomain = domainOf(message.mailFrom);
+    // A null-sender message (a notice of ours) has no sending domain; an
+    // entry for it would suppress the recipient for every domain.
+    if (message.mailFrom === '') return;
+    const sendingDomain = registeredDomainOf(domains, domainOf(message.mailFrom), logger);
     for (const f of failed) {
       const hard = suppressionFor(f.failure);
       if (hard === undefined) continue;
@@ -182,6 +186,21 @@ function dkimSigner(domains: DomainStore, logger: Logger): MessageSigner<Sending
       return { message: signed, signedFor: domain };
     },
   };
+}
+
+/**
+ * The registered sending domain a stored envelope domain belongs to: itself
+ * or a parent, or the domain whose return-path domain it is (intake moved
+ * the envelope there), so that a bounce is recorded where RCPT looks it up.
+ */
+function registeredDomainOf(domains: DomainStore, domain: string, logger: Logger): string {
+  const registered = findSendingDomain(domains, domain, logger);
+  if (registered !== undefined) return registered.name;
+  try {
+    return domains.list().find((d) => d.returnPathDomain === domain)?.name ?? domain;
+  } catch {
+    return domain;
+  }
 }
 
 /** A damaged domain file must not refuse mail: log it and send unsigned, unaligned. */

@@ -9,6 +9,7 @@ import { silentLogger } from '../log/logger.js';
 import { openSqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { brakeHoldReason } from '../policy/sending-policy.js';
 import { credentialKeyOf } from '../policy/sender.js';
+import { normalizeAddress } from '../core/address.js';
 import { openQuotaUsage } from '../policy/quota-usage.js';
 import type { Lang } from './language.js';
 import { promptPassword, readPasswordFromStdin } from './read-password.js';
@@ -117,7 +118,12 @@ export async function runUserCommand(args: string[], ctx: CommandContext): Promi
         const done = action === 'flag' ? store.flag(address, label, values.reason ?? '') : store.unflag(address, label);
         const name = label === undefined ? address : `${address} (${label})`;
         ctx.out(t(done ? (action === 'flag' ? 'flagged' : 'unflagged') : 'missingCredential', name));
-        if (done && action === 'unflag') ctx.out(t('released', String(await releaseBrakedMail(ctx.config, address, label))));
+        if (done && action === 'unflag') {
+          // A flagged user holds the mail of all its credentials; an app password only its own.
+          const user = normalizeAddress(address);
+          const keys = label !== undefined ? [credentialKeyOf(user, label)] : [credentialKeyOf(user, undefined), ...store.listAppPasswords(user).map((app) => credentialKeyOf(user, app.label))];
+          ctx.out(t('released', String(await releaseBrakedMail(ctx.config, keys))));
+        }
         return done ? 0 : 1;
       }
       case 'remove': {
@@ -137,10 +143,12 @@ export async function runUserCommand(args: string[], ctx: CommandContext): Promi
 
 /** The store for one command. The CRAM-MD5 key is used when its file exists (the server made it because CRAM-MD5 is on), so passwords set here work with CRAM-MD5 too. */
 /** The messages the brake held for this credential go out (the running server sees them at its next poll). */
-async function releaseBrakedMail(config: Config, user: string, label: string | undefined): Promise<number> {
+async function releaseBrakedMail(config: Config, credentialKeys: readonly string[]): Promise<number> {
   const queue = await openSqliteQueueStore({ dataDir: config.dataDir, logger: silentLogger() });
   try {
-    return await queue.releaseHeld(brakeHoldReason(credentialKeyOf(user, label)));
+    let released = 0;
+    for (const key of credentialKeys) released += await queue.releaseHeld(brakeHoldReason(key));
+    return released;
   } finally {
     await queue.close();
   }

@@ -75,6 +75,7 @@ export const replies = {
   headerSenderNotAllowed: (field: string, address: string, credential: string): SmtpReply =>
     smtpReply(550, '5.7.1', `${field}: address <${address}> is not allowed for ${credential}`),
   // Malformed paths, naming what is wrong (issue: one address parser).
+  headerFromMissing: smtpReply(550, '5.7.1', 'Message has no From: header; add one with an address of a registered sending domain'),
   badSenderAddress: (problem: string): SmtpReply => smtpReply(501, '5.1.7', `Bad sender address syntax: ${problem}`),
   badRecipientAddress: (problem: string): SmtpReply => smtpReply(501, '5.1.3', `Bad recipient address syntax: ${problem}`),
   tooManyRecipients: smtpReply(452, '4.5.3', 'Too many recipients'),

@@ -63,7 +63,7 @@ test('the header a sending policy judges: every From mailbox, the Sender, the Re
   for (const [header, from, sender, received] of rows) {
     const h = headersOf(header);
     assert.deepEqual(h.fromAddresses(), from, header);
-    assert.equal(h.senderAddress(), sender, header);
+    assert.deepEqual(h.senderAddresses(), sender === undefined ? [] : [sender], header);
     assert.equal(h.receivedCount, received, header);
   }
 });

@@ -24,8 +24,8 @@ export interface SubmittedHeaders {
   readonly receivedCount: number;
   /** Every mailbox of every From field (RFC 5322 §3.6.2 allows several). */
   fromAddresses(): string[];
-  /** The mailbox of the first Sender field, if any. */
-  senderAddress(): string | undefined;
+  /** Every mailbox of every Sender field (one is allowed; more are a trick to check too). */
+  senderAddresses(): string[];
 }
 
 /**
@@ -41,7 +41,7 @@ export function prepareIntakeMessage(raw: Buffer, stamp: SubmissionStamp | undef
   const headers: SubmittedHeaders = {
     receivedCount: fieldIndexes(message, scan, 'received').length,
     fromAddresses: () => addressesOf(message, scan, 'from'),
-    senderAddress: () => addressesOf(message, scan, 'sender')[0],
+    senderAddresses: () => addressesOf(message, scan, 'sender'),
   };
   return { message: stamp === undefined ? message : stampScannedMessage(message, scan, stamp), fromAddress, headers };
 }

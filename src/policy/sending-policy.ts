@@ -42,6 +42,8 @@ export interface SendingPolicyOptions {
   /** True when the domain (or a parent) is a registered sending domain. */
   readonly isSendingDomain: (domain: string) => boolean;
   readonly suppression: SuppressionLookup;
+  /** The domain suppression entries are kept under for an envelope domain: its registered sending domain, if any. */
+  readonly suppressionDomain: (domain: string) => string;
   readonly quotas: QuotaCounter;
   readonly brake: SendingBrake | undefined;
   readonly authThrottle: AuthThrottle;
@@ -75,7 +77,8 @@ export class SendingPolicy {
    * Checks a login and password (SMTP PLAIN/LOGIN, later HTTP). Blocked
    * addresses and names get 454 4.7.0 without the password being looked at.
    */
-  async authenticate(login: string, password: string, clientIp: string, listener: string): Promise<AuthAnswer> {
+  async authenticate(rawLogin: string, password: string, clientIp: string, listener: string): Promise<AuthAnswer> {
+    const login = boundedLogin(rawLogin);
     // Checks still being verified count as failures for the address: twelve
     // guesses sent at once must not all slip under a limit of ten.
     const client = clientKey(clientIp);
@@ -85,7 +88,7 @@ export class SendingPolicy {
     this.#pending.set(client, pending + 1);
     let outcome;
     try {
-      outcome = await this.#o.accounts.authenticatePrincipal(login, password, clientIp);
+      outcome = await this.#o.accounts.authenticatePrincipal(rawLogin, password, clientIp);
     } finally {
       const left = (this.#pending.get(client) ?? 1) - 1;
       if (left > 0) this.#pending.set(client, left);
@@ -99,7 +102,8 @@ export class SendingPolicy {
   readonly #pending = new Map<string, number>();
 
   /** The refusal when AUTH from this address, or for this name, is blocked (for mechanisms that verify elsewhere: SCRAM, CRAM-MD5). */
-  authBlocked(login: string, clientIp: string, listener: string, pending = 0): AuthAnswer | undefined {
+  authBlocked(rawLogin: string, clientIp: string, listener: string, pending = 0): AuthAnswer | undefined {
+    const login = boundedLogin(rawLogin);
     const { authThrottle, maxAuthFailuresPerClient } = this.#o;
     const now = Date.now();
     let block = authThrottle.isBlocked(clientIp, login, now);
@@ -116,7 +120,8 @@ export class SendingPolicy {
   }
 
   /** Counts a failure; logs it (and the block it causes) in the fail2ban format. */
-  authFailed(login: string, clientIp: string, listener: string, reason: string): AuthAnswer {
+  authFailed(rawLogin: string, clientIp: string, listener: string, reason: string): AuthAnswer {
+    const login = boundedLogin(rawLogin);
     const { authThrottle, logger } = this.#o;
     const wasBlocked = authThrottle.isBlocked(clientIp, login, Date.now()) !== undefined;
     const block = authThrottle.recordFailure(clientIp, login, Date.now());
@@ -130,7 +135,8 @@ export class SendingPolicy {
     return { reply: replies.authFailed, failed: true };
   }
 
-  authSucceeded(principal: Principal, login: string, clientIp: string, listener: string): AuthAnswer {
+  authSucceeded(principal: Principal, rawLogin: string, clientIp: string, listener: string): AuthAnswer {
+    const login = boundedLogin(rawLogin);
     const { authThrottle, logger } = this.#o;
     const failuresBefore = authThrottle.failures(clientIp, login, Date.now()).login;
     authThrottle.recordSuccess(clientIp, login, Date.now());
@@ -159,7 +165,7 @@ export class SendingPolicy {
   checkRecipient(rcptTo: string, mailFrom: string, accepted: number, sender: Sender): SmtpReply | undefined {
     const limit = this.#recipientLimit(sender);
     if (limit !== undefined && accepted >= limit) return replies.recipientQuota(limit, senderName(sender));
-    const entry = this.#o.suppression.isSuppressed(domainOf(mailFrom), rcptTo, Date.now());
+    const entry = this.#o.suppression.isSuppressed(this.#o.suppressionDomain(domainOf(mailFrom)), rcptTo, Date.now());
     if (entry !== undefined) {
       this.#o.logger.info({ event: 'suppressed', clientIp: sender.clientIp, mailFrom, rcptTo, reason: entry.reason }, 'recipient is on the suppression list');
       return replies.suppressed(rcptTo);
@@ -170,9 +176,12 @@ export class SendingPolicy {
   /** After DATA: every From mailbox and the Sender must be addresses the sender may use. */
   checkHeaders(headers: SubmittedHeaders, sender: Sender): SmtpReply | undefined {
     if (sender.kind === 'user' && !sender.principal.senderCheck) return undefined;
+    const from = headers.fromAddresses();
+    // Without a From, a trusted client's unchecked MAIL FROM would be the only identity shown.
+    if (from.length === 0 && this.#envelopeExempt(sender)) return replies.headerFromMissing;
     for (const [field, address] of [
-      ...headers.fromAddresses().map((a) => ['From', a] as const),
-      ...optional('Sender', headers.senderAddress()),
+      ...from.map((a) => ['From', a] as const),
+      ...headers.senderAddresses().map((a) => ['Sender', a] as const),
     ]) {
       if (!this.#mayUse(address, sender)) {
         this.#o.logger.warn({ event: 'sender-denied', clientIp: sender.clientIp, sender: senderName(sender), field, address }, 'header sender not allowed');
@@ -285,6 +294,13 @@ export class SendingPolicy {
   }
 }
 
+// An address is at most 254 octets (RFC 5321 §4.5.3.1.3); a longer "login"
+// is an attack, and must not become a 12 KiB key in the failure table or the log.
+const MAX_LOGIN = 320;
+function boundedLogin(login: string): string {
+  return login.length > MAX_LOGIN ? `${login.slice(0, MAX_LOGIN)}…` : login;
+}
+
 /** The queue's hold reason for mail the brake holds; `hikyaku user unflag` releases by it. */
 export function brakeHoldReason(key: string): string {
   return `brake:${key}`;
@@ -305,6 +321,3 @@ function describeKey(key: string): string {
   return key;
 }
 
-function optional(field: string, address: string | undefined): (readonly [string, string])[] {
-  return address === undefined ? [] : [[field, address] as const];
-}

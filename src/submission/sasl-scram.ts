@@ -18,6 +18,7 @@
 // which app password the client holds (see users/user-store.ts).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hmacSha256, SCRAM_ITERATIONS, sha256, type ScramCredentials } from '../users/scram-keys.js';
+import { normalizeAddress } from '../core/address.js';
 
 export type ScramFailure = 'malformed' | 'channel-binding-not-supported' | 'extension-not-supported' | 'authzid-mismatch' | 'out-of-order';
 
@@ -108,7 +109,7 @@ export class ScramServer {
     if (this.#state !== 'client-first') throw new Error('ScramServer.serverFirst called out of order');
     this.#credentials = credentials;
     const nonce = this.#clientNonce + (this.#options.serverNonce ?? randomBytes(18).toString('base64'));
-    const salt = credentials?.salt ?? hmacSha256(this.#options.fakeSaltKey, `scram-salt\0${this.#username}`).subarray(0, 16);
+    const salt = credentials?.salt ?? hmacSha256(this.#options.fakeSaltKey, `scram-salt\0${normalizeAddress(this.#username)}`).subarray(0, 16);
     const iterations = credentials?.iterations ?? SCRAM_ITERATIONS;
     this.#serverFirst = `r=${nonce},s=${salt.toString('base64')},i=${iterations}`;
     this.#state = 'server-first';

@@ -128,13 +128,20 @@ export class SessionPolicy {
     const blocked = sending.authBlocked(first.username, facts.remoteAddress, listener);
     if (blocked !== undefined && 'reply' in blocked) return blocked;
     // An unknown name gets a made-up salt: the answer must not tell who exists.
-    return { exchange, serverFirst: exchange.serverFirst(saslAccounts.scramCredentials(first.username)) };
+    // Only a full address is looked up: the salt of a bare local part would
+    // match its address's for a real user but not for an unknown one.
+    const credentials = first.username.includes('@') ? saslAccounts.scramCredentials(first.username) : undefined;
+    return { exchange, serverFirst: exchange.serverFirst(credentials) };
   }
 
   /** SCRAM-SHA-256's client-final message: the principal and the server-final message, or the refusal. */
   scramFinish(exchange: ScramServer, clientFinal: string, facts: SessionFacts): ScramFinish {
     const { sending, saslAccounts, listener } = this.#options;
     const { username } = exchange;
+    // Again here: proofs sent in parallel sessions after their first
+    // messages must not all slip under the per-address limit.
+    const blocked = sending.authBlocked(username, facts.remoteAddress, listener);
+    if (blocked !== undefined && 'reply' in blocked) return blocked;
     const final = exchange.clientFinal(clientFinal);
     if (!final.ok) {
       if (final.error !== 'invalid-proof') return { reply: replies.authCancelled, failed: false };

@@ -71,37 +71,77 @@ export async function listenSmtp(options: SmtpListenerOptions): Promise<SmtpList
     socket.end(wireReply(reply));
   };
 
-  const onConnection = (socket: Socket, secure: boolean): void => {
-    if (sessions.size >= options.maxConnections) return refuse(socket, replies.tooManyConnections);
-    let onClosed = forget;
-    if (options.clientLimiter !== undefined) {
-      const ip = socket.remoteAddress ?? '';
-      const admitted = options.clientLimiter.open(ip, Date.now());
-      if (!admitted.ok) {
-        if (limitLog.allow(`${admitted.reason} ${ip}`)) {
-          options.logger.warn({ event: 'connection-limit', clientIp: ip, limit: admitted.reason }, 'too many connections from one client address (said once a minute per address)');
-        }
-        return refuse(socket, admitted.reason === 'rate' ? replies.connectionRateFromClient : replies.tooManyConnectionsFromClient);
-      }
+  /** The per-address limits; a release function, or the refusal. Logged once a minute per address. */
+  const admit = (socket: Socket): { release: () => void } | { refusal: SmtpReply } => {
+    if (options.clientLimiter === undefined) return { release: () => {} };
+    const ip = socket.remoteAddress ?? '';
+    const admitted = options.clientLimiter.open(ip, Date.now());
+    if (admitted.ok) {
       let released = false;
-      onClosed = (session) => {
-        if (!released) admitted.release();
-        released = true;
-        forget(session);
+      return {
+        release: () => {
+          if (!released) admitted.release();
+          released = true;
+        },
       };
     }
+    if (limitLog.allow(`${admitted.reason} ${ip}`)) {
+      options.logger.warn({ event: 'connection-limit', clientIp: ip, limit: admitted.reason }, 'too many connections from one client address (said once a minute per address)');
+    }
+    return { refusal: admitted.reason === 'rate' ? replies.connectionRateFromClient : replies.tooManyConnectionsFromClient };
+  };
+
+  const startSession = (socket: Socket, secure: boolean, release: () => void): void => {
+    const onClosed = (session: SmtpSession): void => {
+      release();
+      forget(session);
+    };
     sessions.add(new SmtpSession(socket, ctx, { secure, onClosed }));
   };
 
   let server: Server;
   if (options.implicitTls) {
-    const tlsServer = createTlsServer({ ...options.tlsOptions, handshakeTimeout: options.socketTimeoutMs });
-    tlsServer.on('secureConnection', (socket: TLSSocket) => onConnection(socket, true));
+    // Port 465: the limits apply to the TCP connection, before the TLS
+    // handshake, or a client could hold any number of handshakes open.
+    // A refused one is closed without a word (it expects TLS, not SMTP).
+    let handshaking = 0;
+    const admittedRaw = new WeakMap<Socket, () => void>();
+    const tlsServer = createTlsServer({
+      ...options.tlsOptions,
+      handshakeTimeout: Math.min(options.socketTimeoutMs, options.commandDeadlineMs),
+    });
+    tlsServer.on('connection', (raw: Socket) => {
+      const admitted = sessions.size + handshaking >= options.maxConnections ? undefined : admit(raw);
+      if (admitted === undefined || 'refusal' in admitted) return void raw.destroy();
+      handshaking++;
+      let handshakeOver = false;
+      const endHandshake = (): void => {
+        if (!handshakeOver) handshaking--;
+        handshakeOver = true;
+      };
+      admittedRaw.set(raw, endHandshake);
+      // Released when the TCP connection goes, whether or not TLS was ever set up.
+      raw.once('close', () => {
+        endHandshake();
+        admitted.release();
+      });
+    });
+    tlsServer.on('secureConnection', (socket: TLSSocket) => {
+      // The TLS socket wraps the raw one; its limits were taken at 'connection'.
+      const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+      if (raw !== undefined) admittedRaw.get(raw)?.();
+      startSession(socket, true, () => {});
+    });
     // Failed handshakes (port scanners, old clients refused by minVersion) are routine.
     tlsServer.on('tlsClientError', (err) => options.logger.debug({ err }, 'TLS handshake failed'));
     server = tlsServer;
   } else {
-    server = createPlainServer({ noDelay: true }, (socket) => onConnection(socket, false));
+    server = createPlainServer({ noDelay: true }, (socket) => {
+      if (sessions.size >= options.maxConnections) return refuse(socket, replies.tooManyConnections);
+      const admitted = admit(socket);
+      if ('refusal' in admitted) return refuse(socket, admitted.refusal);
+      startSession(socket, false, admitted.release);
+    });
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -446,7 +446,10 @@ export class SmtpSession {
     }
     const denied = this.#ctx.policy.checkRecipient(path.address, transaction.mailFrom, rcptTo.length, this.#facts);
     if (denied) {
-      if (denied.code === 452 && ++transaction.overshoot <= MAX_RECIPIENT_OVERSHOOT) return this.#reply(denied);
+      // Over a limit (452) or suppressed (550 5.1.1): the client did nothing
+      // wrong, and the rest of its list must still go; counted as errors only
+      // past a large overshoot.
+      if ((denied.code === 452 || denied.enhanced === '5.1.1') && ++transaction.overshoot <= MAX_RECIPIENT_OVERSHOOT) return this.#reply(denied);
       return this.#error(denied);
     }
     rcptTo.push(path.address);
@@ -476,6 +479,8 @@ export class SmtpSession {
     this.#ctx.policy.deliverMessage(transaction.mailFrom, transaction.rcptTo, message, this.#facts).then((reply) => {
       this.#storing = false;
       if (this.#closed) return this.#onClosed(this); // the client left meanwhile (see #onClose)
+      // Postfix's smtpd_hard_error_limit counts errors "without delivering mail": a delivered message starts over.
+      if (reply.code === 250) this.#errors = 0;
       this.#reply(reply);
       this.#resume();
     });

@@ -86,7 +86,8 @@ export function principalOf(user: CredentialSettings & { readonly address: strin
     credential: { kind: 'app-password', label: appPassword.label },
     credentialName: `app-password:${appPassword.label}`,
     maySendAs: appPassword.maySendAs.length > 0 ? appPassword.maySendAs : user.maySendAs,
-    senderCheck: user.senderCheck,
+    // An app password's own addresses bind it even for a relay account: a leak stays contained.
+    senderCheck: user.senderCheck || appPassword.maySendAs.length > 0,
     quota: { ...user.quota, ...appPassword.quota },
     userQuota: user.quota,
     // Flagging the user stops every credential; flagging an app password only that one.

@@ -114,6 +114,11 @@ test('an authenticated user cannot send as anyone: MAIL FROM outside its address
   assertReply(await d.command('RCPT TO:<victim@example.net>'), 250);
   assertReply(await d.command('DATA'), 354);
   assertReply(await d.command('From: <sales@shop.test>\r\nSender: <boss@other-company.test>\r\nSubject: spoof\r\n\r\nx\r\n.'), 550, '5.7.1', /Sender: address/);
+  // A second Sender field, or a second mailbox in it, is checked too.
+  assertReply(await d.command('MAIL FROM:<sales@shop.test>'), 250);
+  assertReply(await d.command('RCPT TO:<victim@example.net>'), 250);
+  assertReply(await d.command('DATA'), 354);
+  assertReply(await d.command('From: <sales@shop.test>\r\nSender: <web@shop.test>\r\nSender: <boss@other-company.test>\r\nSubject: two senders\r\n\r\nx\r\n.'), 550, '5.7.1', /boss@other-company/);
   // A second From mailbox counts too (RFC 5322 §3.6.2 allows several).
   assertReply(await d.command('MAIL FROM:<sales@shop.test>'), 250);
   assertReply(await d.command('RCPT TO:<victim@example.net>'), 250);
@@ -138,6 +143,11 @@ test('the trusted port-25 network may use any MAIL FROM but only a From in a reg
   assertReply(await d.command('RCPT TO:<cron@example.net>'), 250);
   assertReply(await d.command('DATA'), 354);
   assertReply(await d.command('From: <cron@shop.test>\r\nSubject: cron report\r\n\r\nall fine\r\n.'), 250, '2.0.0');
+  // Without any From, the unchecked envelope would be the only identity: refused.
+  assertReply(await d.command('MAIL FROM:<ceo@other-company.test>'), 250);
+  assertReply(await d.command('RCPT TO:<cron@example.net>'), 250);
+  assertReply(await d.command('DATA'), 354);
+  assertReply(await d.command('Subject: no From at all\r\n\r\nx\r\n.'), 550, '5.7.1', /no From/);
   await d.command('QUIT');
   await d.close();
   const got = await mx.waitForMessage((m) => m.rcptTo.includes('cron@example.net'));
@@ -237,6 +247,27 @@ test('one address holds at most limits.maxConnectionsPerClient sessions (421 4.7
   await again.close();
   await Promise.all(held.slice(1).map((d) => d.close()));
   await server.waitForLog((r) => r.event === 'connection-limit' && r['clientIp'] === from);
+});
+
+test('port 465: connections still in the TLS handshake count toward the per-address limit; past it they are closed at once', async () => {
+  const from = freshAddress();
+  const open: import('node:net').Socket[] = [];
+  const closedAt: (number | undefined)[] = Array<number | undefined>(8).fill(undefined);
+  for (let i = 0; i < 8; i++) {
+    const socket = netConnect({ host: '127.0.0.1', port: server.ports.submissions, localAddress: from });
+    socket.on('error', () => {});
+    const index = i;
+    socket.once('close', () => (closedAt[index] = Date.now()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(Buffer.from([0x16, 0x03, 0x01])); // the start of a ClientHello, never finished
+    open.push(socket);
+  }
+  await server.waitForLog((r) => r.event === 'connection-limit' && r['clientIp'] === from);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(closedAt.slice(0, 5), [undefined, undefined, undefined, undefined, undefined], 'five handshakes may wait');
+  assert.ok(closedAt.slice(5).every((t) => t !== undefined), 'the sixth and later are closed');
+  for (const socket of open) socket.destroy();
+  await normalSessionWorks('handshake-flood');
 });
 
 test('new connections from one address are limited per minute (421 4.7.0), counted across the listeners', async () => {
@@ -396,6 +427,8 @@ test('a recipient that hard-bounced (550 5.1.1) is refused at RCPT afterwards wi
   assertReply(await d.command(`MAIL FROM:<${USER}>`), 250);
   assertReply(await d.command('RCPT TO:<gone@example.net>'), 550, '5.1.1', /suppression list.*hikyaku suppression remove gone@example\.net/);
   assertReply(await d.command('RCPT TO:<"gone"@Example.NET>'), 550, '5.1.1');
+  // A list full of suppressed addresses is not a client misbehaving: no "too many errors".
+  for (let i = 0; i < 25; i++) assertReply(await d.command('RCPT TO:<gone@example.net>'), 550, '5.1.1');
   assertReply(await d.command('RCPT TO:<alive@example.net>'), 250);
   await d.close();
 });

@@ -299,6 +299,19 @@ test('SCRAM-SHA-256 for an unknown user: a server-first like any other (stable s
   // A salt that changed per attempt would tell the name does not exist.
   assert.equal(salts[0], salts[1]);
   await server.waitForLog((r) => r.event === 'auth-failed' && r['login'] === ghost);
+
+  // Spellings of one name: a real user's salt is the same for each, so an unknown name's must be too.
+  const saltOf = async (name: string): Promise<string> => {
+    const { d } = await openSecure(server);
+    const first = await scramBegin(d, new ScramClient(name));
+    await d.command('*');
+    await d.command('QUIT');
+    await d.close();
+    return first.salt.toString('base64');
+  };
+  const upper = (name: string): string => name.replace(/@(.*)$/, (_, domain: string) => `@${domain.toUpperCase()}`);
+  assert.equal(await saltOf(upper(USER)), knownFirst.salt.toString('base64'), 'a real user: the domain case does not matter');
+  assert.equal(await saltOf(upper(ghost)), salts[0], 'an unknown name: the same');
 });
 
 // ---- CRAM-MD5 ----------------------------------------------------------------

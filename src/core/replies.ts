@@ -63,10 +63,6 @@ export const replies = {
   // Brute-force protection: the same words whether or not the name exists.
   authBlocked: smtpReply(454, '4.7.0', 'Too many failed authentication attempts, try again later'),
   authTooManyFailures: smtpReply(421, '4.7.0', 'Too many failed authentication attempts, closing connection'),
-  // The credential (an app password) may only be used from its allowed networks.
-  authNetworkNotAllowed: smtpReply(535, '5.7.8', 'Authentication credentials invalid'),
-  // RFC 5802 §7: a SCRAM exchange that failed verification of the client proof.
-  authScramFailed: smtpReply(535, '5.7.8', 'Authentication credentials invalid'),
   // --- policy ---
   relayDenied: smtpReply(554, '5.7.1', 'Relay access denied'),
   senderNotAllowed: (address: string, credential: string): SmtpReply =>

@@ -14,7 +14,7 @@ import type { SmtpReply } from '../core/smtp-reply.js';
 import type { QuotaLimits } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { SubmittedHeaders } from '../message/intake-message.js';
-import type { Principal } from '../users/principal.js';
+import type { AuthOutcome, Principal } from '../users/principal.js';
 import { senderAllowed } from '../users/sender-patterns.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import type { SendingBrake } from './brake.js';
@@ -24,11 +24,7 @@ import { clientKey } from './client-address.js';
 
 /** The account side: credentials and the brake's flag (users/user-store.ts). */
 export interface Accounts {
-  authenticatePrincipal(
-    login: string,
-    password: string,
-    clientIp: string,
-  ): Promise<{ readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: 'bad-credentials' | 'network-not-allowed' }>;
+  authenticatePrincipal(login: string, password: string, clientIp: string): Promise<AuthOutcome>;
   isFlagged(user: string, appPasswordLabel: string | undefined): boolean;
   flag(user: string, appPasswordLabel: string | undefined, reason: string): void;
 }

@@ -179,7 +179,8 @@ export class SuppressionStore {
   /**
    * The live entry that refuses mail from `sendingDomain` to `recipient`
    * (the domain's own, else an all-domains one), or undefined. Called for
-   * every RCPT: one indexed read of at most two rows.
+   * every RCPT: a lookup in the in-memory key set, and for a recipient on
+   * the list one indexed read of at most two rows.
    */
   isSuppressed(sendingDomain: string, recipient: string, nowMs: number): SuppressionEntry | undefined {
     const key = mailboxKey(recipient);

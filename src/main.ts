@@ -13,6 +13,9 @@ import { Intake, type MessageSigner } from './intake/intake.js';
 import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
 import { DomainStore, type SendingDomain } from './domains/domain-store.js';
+import { KeyAutoActivation } from './domains/key-activation.js';
+import { createResolver } from './dns/resolver.js';
+import { checkKeysPublished } from './doctor/dkim-check.js';
 import { createDkimSigner } from './dkim/signer.js';
 import { OncePer } from './log/once-per.js';
 import { loadOrCreateCramKey } from './users/cram-key.js';
@@ -145,6 +148,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw err;
   }
   scheduler.start();
+  const keyActivation = config.domains.autoActivate ? startKeyActivation(config, domains, logger) : undefined;
   logger.info({ hostname: config.hostname, dataDir: config.dataDir }, 'Hikyaku started');
 
   const running = scheduler;
@@ -154,6 +158,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Sessions first (they finish or get 421), so nothing new is accepted;
       // then deliveries in flight; then the stores.
       await Promise.all(listeners.map((l) => l.close()));
+      await keyActivation?.stop();
       await running.stop(30_000);
       // Deliveries that outlived that wait are cut short (bounded), then given
       // a moment to record their outcome before the store closes: an outcome
@@ -168,6 +173,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.info('Hikyaku stopped');
     },
   };
+}
+
+/**
+ * Pending DKIM keys (after `hikyaku domain rotate-key`) start signing once
+ * the doctor's DKIM check finds their records published (domains.autoActivate).
+ */
+function startKeyActivation(config: Config, domains: DomainStore, logger: Logger): KeyAutoActivation {
+  const resolver = createResolver({ servers: config.delivery.resolvers, timeoutMs: config.delivery.dnsTimeoutMs });
+  const activation = new KeyAutoActivation({
+    store: domains,
+    intervalMs: config.domains.autoActivateIntervalMs,
+    overlapMs: config.domains.rotationOverlapMs,
+    logger,
+    check: (domain, keys) => checkKeysPublished({ resolver, domain, nowMs: Date.now(), zoneLineFor: (key) => `${key.selector}._domainkey.${domain.name}` }, keys),
+  });
+  activation.start();
+  return activation;
 }
 
 function dkimSigner(domains: DomainStore, logger: Logger): MessageSigner<SendingDomain> {

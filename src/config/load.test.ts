@@ -160,7 +160,7 @@ test('a config file round trip: every setting read from YAML, written back and r
     },
     queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000 },
     log: { level: 'debug', file: join(dir, 'logs/hikyaku.log') },
-    domains: { rotationOverlapMs: 3 * 86_400_000 },
+    domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'] },
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));

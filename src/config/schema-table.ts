@@ -496,6 +496,26 @@ export const entries: readonly SchemaEntry[] = [
     },
   },
   {
+    key: 'domains.autoActivate',
+    target: 'domains.autoActivate',
+    kind: booleanKind,
+    default: true,
+    description: {
+      en: 'After `hikyaku domain rotate-key`, the running server switches signing to the new (pending) key by itself once it finds its DNS record published and matching at two checks in a row. false = only `hikyaku domain activate-key` switches.',
+      ja: '`hikyaku domain rotate-key` の後、新しい (有効化待ちの) 鍵の DNS レコードが公開され一致していることを 2 回続けて確認したら、起動中のサーバーが自動で署名をその鍵に切り替える。false = `hikyaku domain activate-key` でのみ切り替える。',
+    },
+  },
+  {
+    key: 'domains.autoActivateInterval',
+    target: 'domains.autoActivateIntervalMs',
+    kind: durationKind(1000),
+    default: '10m',
+    description: {
+      en: 'How often the running server looks up the DNS records of pending DKIM keys (with domains.autoActivate).',
+      ja: '起動中のサーバーが有効化待ちの DKIM 鍵の DNS レコードを確認する間隔 (domains.autoActivate が true のとき)。',
+    },
+  },
+  {
     key: 'doctor.blocklists',
     target: 'doctor.blocklists',
     kind: listKind(domainNameKind),

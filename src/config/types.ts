@@ -157,6 +157,10 @@ export interface LogConfig {
 export interface DomainsConfig {
   /** How long a rotated-out DKIM key stays published (but unused) before it may be removed. */
   readonly rotationOverlapMs: number;
+  /** The running server activates a pending DKIM key by itself once its record is published. */
+  readonly autoActivate: boolean;
+  /** How often the running server looks up the records of pending DKIM keys. */
+  readonly autoActivateIntervalMs: number;
 }
 
 export interface DoctorConfig {

@@ -83,7 +83,7 @@ export function createDkimSigner(store: DomainStore, logger: Logger): DkimSigner
 
     async signWith(message, domain) {
       if (!domain) return { signed: message, domain: undefined };
-      const keys = domain.keys.filter((k) => k.state === 'active');
+      const keys = signingKeys(domain);
       if (keys.length === 0) {
         logger.warn({ domain: domain.name }, 'sending domain has no active DKIM key: message not signed');
         return { signed: message, domain: undefined };
@@ -113,6 +113,22 @@ export function createDkimSigner(store: DomainStore, logger: Logger): DkimSigner
     },
   };
   return signer;
+}
+
+/**
+ * The keys that sign: the active ones, one per algorithm (the most recently
+ * activated if a hand-edited file has several). Pending keys never sign:
+ * their record may not be published yet (`domain rotate-key`); retiring
+ * keys no longer do.
+ */
+export function signingKeys(domain: SendingDomain): DkimKey[] {
+  const byAlgorithm = new Map<string, DkimKey>();
+  for (const key of domain.keys) {
+    if (key.state !== 'active') continue;
+    const seen = byAlgorithm.get(key.algorithm);
+    if (!seen || (key.activatedAtMs ?? key.createdAtMs) > (seen.activatedAtMs ?? seen.createdAtMs)) byAlgorithm.set(key.algorithm, key);
+  }
+  return [...byAlgorithm.values()];
 }
 
 /**

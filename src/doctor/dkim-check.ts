@@ -27,30 +27,65 @@ export function unregisteredDkimFinding(domain: string): Finding {
   return finding('dkim.unregistered', 'warning', domain, m.unregistered(domain), `hikyaku domain add ${domain}`);
 }
 
+export interface PublishedVerdict {
+  /** Every key's record is published, parses, and carries its public key. */
+  readonly published: boolean;
+  /** The doctor's findings for the keys (what is wrong, and the record to publish). */
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Whether `keys` (pending keys about to sign) are published and match, by
+ * the doctor's own check against live DNS: what `domain activate-key` and
+ * the server's auto-activation ask before switching signing to them.
+ */
+export async function checkKeysPublished(input: Omit<DkimCheckInput, 'domain'> & { readonly domain: SendingDomain }, keys: readonly DkimKey[]): Promise<PublishedVerdict> {
+  const findings: Finding[] = [];
+  let published = keys.length > 0;
+  for (const key of keys) {
+    const lookup = await lookupKey(input, key);
+    findings.push(...lookup.findings);
+    if (!lookup.matches) published = false;
+  }
+  return { published, findings };
+}
+
 async function checkKey(input: DkimCheckInput, key: DkimKey): Promise<Finding[]> {
+  return (await lookupKey(input, key)).findings;
+}
+
+async function lookupKey(input: DkimCheckInput, key: DkimKey): Promise<{ matches: boolean; findings: Finding[] }> {
   const domain = input.domain.name;
   const name = `${key.selector}._domainkey.${domain}`;
   const record = input.zoneLineFor(key);
+  const no = (...findings: Finding[]): { matches: boolean; findings: Finding[] } => ({ matches: false, findings });
+  const retireCommand = `hikyaku domain retire-key ${domain} ${key.selector}`;
   // A retiring key whose overlap is over may (and should) be unpublished.
   const retired = key.state === 'retiring' && key.retireUntilMs !== undefined && input.nowMs >= key.retireUntilMs;
   const lookup = await lookupTxt(input.resolver, name);
-  if (lookup.kind === 'failed') return [finding('dkim.record', 'warning', domain, general.dnsFailed(m.title(key.selector, domain), name, lookup.code))];
+  if (lookup.kind === 'failed') return no(finding('dkim.record', 'warning', domain, general.dnsFailed(m.title(key.selector, domain), name, lookup.code)));
   if (lookup.kind === 'none') {
-    if (retired) return [finding('dkim.record', 'info', domain, m.retiredGone(key.selector, domain))];
-    if (key.state === 'retiring') return [finding('dkim.record', 'warning', domain, m.retiringMissing(key.selector, domain, name), record)];
-    return [finding('dkim.record', 'error', domain, m.missing(key.selector, domain, name), record)];
+    if (retired) return no(finding('dkim.record', 'info', domain, m.retiredGone(key.selector, domain), retireCommand));
+    if (key.state === 'retiring') return no(finding('dkim.record', 'warning', domain, m.retiringMissing(key.selector, domain, name), record));
+    // Not an error: a pending key does not sign, so nothing fails yet.
+    if (key.state === 'pending') return no(finding('dkim.record', 'warning', domain, m.pendingMissing(key.selector, domain, name), record));
+    return no(finding('dkim.record', 'error', domain, m.missing(key.selector, domain, name), record));
   }
-  if (retired) return [finding('dkim.record', 'info', domain, m.retiredStillPublished(key.selector, domain, name))];
+  if (retired) return no(finding('dkim.record', 'info', domain, m.retiredStillPublished(key.selector, domain, name), retireCommand));
+  // A pending key's problems are warnings: they fail nothing until it is activated (which they prevent).
+  const severity = key.state === 'pending' ? 'warning' : 'error';
   if (lookup.values.length > 1) {
-    return [finding('dkim.record', 'error', domain, m.multiple(key.selector, domain, name, lookup.values.length), record)];
+    return no(finding('dkim.record', severity, domain, m.multiple(key.selector, domain, name, lookup.values.length), record));
   }
   const parsed = parseKeyRecord(lookup.values[0] as string, key);
-  if (parsed.problems.length > 0) return [finding('dkim.syntax', 'error', domain, m.syntax(key.selector, domain, name, parsed.problems), record)];
+  if (parsed.problems.length > 0) return no(finding('dkim.syntax', severity, domain, m.syntax(key.selector, domain, name, parsed.problems), record));
   const out: Finding[] = [];
-  if (parsed.publicKey === key.publicKeyBase64) out.push(finding('dkim.key', 'ok', domain, m.ok(key.selector, domain, name)));
-  else out.push(finding('dkim.key', 'error', domain, m.mismatch(key.selector, domain, name), record));
+  const matches = parsed.publicKey === key.publicKeyBase64;
+  if (!matches) out.push(finding('dkim.key', severity, domain, m.mismatch(key.selector, domain, name), record));
+  else if (key.state === 'pending') out.push(finding('dkim.key', 'ok', domain, m.pendingReady(key.selector, domain, name), `hikyaku domain activate-key ${domain} ${key.selector}`));
+  else out.push(finding('dkim.key', 'ok', domain, m.ok(key.selector, domain, name)));
   if (parsed.testing) out.push(finding('dkim.testing', 'info', domain, m.testing(key.selector, domain)));
-  return out;
+  return { matches, findings: out };
 }
 
 export interface ParsedKeyRecord {

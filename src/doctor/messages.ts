@@ -294,16 +294,34 @@ export const dkim = {
   retiredStillPublished: (selector: string, domain: string, name: string): Message => ({
     title: dkimTitle(selector, domain),
     explanation: both(
-      `The old key ${selector} is no longer used and its overlap period is over; you may delete the TXT record at ${name}.`,
-      `古い鍵 ${selector} はもう使われておらず、交換期間も終わりました。${name} の TXT レコードは削除してかまいません。`,
+      `The old key ${selector} is no longer used and its overlap period is over; you may delete the TXT record at ${name}, and remove the key from Hikyaku.`,
+      `古い鍵 ${selector} はもう使われておらず、交換期間も終わりました。${name} の TXT レコードは削除してかまいません。Hikyaku からも鍵を削除できます。`,
     ),
+    fix: both('Remove the key from Hikyaku with:', 'Hikyaku から鍵を削除するには:'),
   }),
   retiredGone: (selector: string, domain: string): Message => ({
     title: dkimTitle(selector, domain),
     explanation: both(
-      `The old key ${selector} is no longer used and no longer published. Nothing to do.`,
-      `古い鍵 ${selector} はもう使われておらず、公開もされていません。対応は不要です。`,
+      `The old key ${selector} is no longer used and no longer published; it can be removed from Hikyaku.`,
+      `古い鍵 ${selector} はもう使われておらず、公開もされていません。Hikyaku から削除できます。`,
     ),
+    fix: both('Remove the key from Hikyaku with:', 'Hikyaku から鍵を削除するには:'),
+  }),
+  pendingMissing: (selector: string, domain: string, name: string): Message => ({
+    title: dkimTitle(selector, domain),
+    explanation: both(
+      `The new key ${selector} (made by rotate-key) is not published at ${name} yet. Mail is still signed with the current key, so nothing fails; the new key signs only once its record is visible and it is activated.`,
+      `新しい鍵 ${selector} (rotate-key で作成) はまだ ${name} に公開されていません。メールは現在の鍵で署名を続けているため問題はありません。新しい鍵はレコードが見えるようになり、有効化された後にだけ署名に使われます。`,
+    ),
+    fix: both('Publish this TXT record, then run hikyaku domain activate-key (or let the running server activate it):', '次の TXT レコードを公開してから hikyaku domain activate-key を実行してください (起動中のサーバーが自動で有効化することもできます):'),
+  }),
+  pendingReady: (selector: string, domain: string, name: string): Message => ({
+    title: dkimTitle(selector, domain),
+    explanation: both(
+      `The new key ${selector} is published at ${name} and matches; it is waiting to be activated (it does not sign yet).`,
+      `新しい鍵 ${selector} は ${name} に正しく公開されています。有効化を待っています (まだ署名には使われていません)。`,
+    ),
+    fix: both('Switch signing to it with:', '署名をこの鍵に切り替えるには:'),
   }),
   multiple: (selector: string, domain: string, name: string, count: number): Message => ({
     title: dkimTitle(selector, domain),

@@ -140,7 +140,7 @@ test('findForFromDomain: exact match, else the nearest registered parent', () =>
 
 test('rotate and setReturnPathDomain refuse unknown domains', () => {
   assert.throws(
-    () => shared.rotate('nope.example', { overlapMs: DAY }),
+    () => shared.rotate('nope.example'),
     (err: unknown) => err instanceof DomainStoreError && err.code === 'not-found',
   );
   assert.throws(
@@ -160,37 +160,133 @@ test('freeSelectorBase skips every selector taken by any algorithm', () => {
   assert.equal(freeSelectorBase('hk202611', many, ['rsa-sha256']), 'hk202611bb');
 });
 
-test('rotate: new selectors, old keys retiring until now + overlap, expired ones dropped later', () => {
+test('rotate makes pending keys; activate switches and retires the old ones until now + overlap; retireKey removes them', () => {
   const dataDir = tempDataDir();
   const store = DomainStore.open(dataDir);
   const original = store.add('example.com', { ed25519: true, nowMs: NOV_2026 });
   const at = NOV_2026 + DAY;
-  const r1 = store.rotate('example.com', { overlapMs: 7 * DAY, nowMs: at });
+  const r1 = store.rotate('example.com', { nowMs: at });
   assert.deepEqual(
-    r1.added.map((k) => [k.selector, k.algorithm, k.state]),
+    r1.added.map((k) => [k.selector, k.algorithm, k.state, k.activatedAtMs]),
     [
-      ['hk202611b', 'rsa-sha256', 'active'],
-      ['hk202611be', 'ed25519-sha256', 'active'],
+      ['hk202611b', 'rsa-sha256', 'pending', undefined],
+      ['hk202611be', 'ed25519-sha256', 'pending', undefined],
     ],
   );
   assert.deepEqual(
-    r1.retiring.map((k) => [k.selector, k.state, k.retireUntilMs]),
-    [
-      ['hk202611', 'retiring', at + 7 * DAY],
-      ['hk202611e', 'retiring', at + 7 * DAY],
-    ],
+    r1.domain.keys.map((k) => `${k.selector}:${k.state}`),
+    ['hk202611:active', 'hk202611e:active', 'hk202611b:pending', 'hk202611be:pending'],
+    'the old keys still sign',
   );
-  assert.equal(r1.retiring[0]!.privateKeyPem, original.keys[0]!.privateKeyPem, 'same key pair, new state');
   assert.notEqual(r1.added[0]!.publicKeyBase64, original.keys[0]!.publicKeyBase64);
   assert.deepEqual(DomainStore.open(dataDir).get('example.com'), r1.domain, 'the rotation is stored');
   assert.equal(fs.statSync(path.join(dataDir, 'domains', 'example.com.json')).mode & 0o777, 0o600);
-
-  // A month later the first overlap has ended: those keys are dropped.
-  const r2 = store.rotate('example.com', { overlapMs: 7 * DAY, nowMs: Date.UTC(2026, 11, 20) });
-  assert.deepEqual(
-    r2.domain.keys.map((k) => `${k.selector}:${k.state}`),
-    ['hk202612:active', 'hk202612e:active', 'hk202611b:retiring', 'hk202611be:retiring'],
+  assert.throws(
+    () => store.rotate('example.com', { nowMs: at + 1 }),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'pending-exists' && err.subject === 'hk202611b, hk202611be',
   );
+  assert.throws(
+    () => store.activate('example.com', { overlapMs: DAY, selector: 'hk202611' }),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'no-pending',
+  );
+  assert.throws(
+    () => store.activate('example.com', { overlapMs: DAY, selector: 'nope' }),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'key-not-found',
+  );
+
+  const switchAt = at + DAY;
+  // Naming one selector of a rotation activates all the keys that rotation made.
+  const a = store.activate('example.com', { overlapMs: 7 * DAY, selector: 'HK202611B', nowMs: switchAt });
+  assert.deepEqual(
+    a.activated.map((k) => [k.selector, k.state, k.activatedAtMs]),
+    [
+      ['hk202611b', 'active', switchAt],
+      ['hk202611be', 'active', switchAt],
+    ],
+  );
+  assert.deepEqual(
+    a.retiring.map((k) => [k.selector, k.state, k.activatedAtMs, k.retiredAtMs, k.retireUntilMs]),
+    [
+      ['hk202611', 'retiring', NOV_2026, switchAt, switchAt + 7 * DAY],
+      ['hk202611e', 'retiring', NOV_2026, switchAt, switchAt + 7 * DAY],
+    ],
+  );
+  assert.equal(a.retiring[0]!.privateKeyPem, original.keys[0]!.privateKeyPem, 'same key pair, new state');
+  assert.deepEqual(
+    a.domain.keys.map((k) => `${k.selector}:${k.state}`),
+    ['hk202611b:active', 'hk202611be:active', 'hk202611:retiring', 'hk202611e:retiring'],
+  );
+  assert.throws(
+    () => store.activate('example.com', { overlapMs: DAY }),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'no-pending',
+  );
+
+  // retireKey: never the signing key; a retiring one only after its overlap (or forced).
+  assert.throws(
+    () => store.retireKey('example.com', 'hk202611b', { nowMs: switchAt }),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'key-active',
+  );
+  assert.throws(
+    () => store.retireKey('example.com', 'hk202611', { nowMs: switchAt + DAY }),
+    (err: unknown) => err instanceof DomainStoreError && err.code === 'key-in-overlap' && err.subject === String(switchAt + 7 * DAY),
+  );
+  const gone = store.retireKey('example.com', 'hk202611', { nowMs: switchAt + 7 * DAY });
+  assert.equal(gone.removed.selector, 'hk202611');
+  const forced = store.retireKey('example.com', 'hk202611e', { nowMs: switchAt + DAY, force: true });
+  assert.deepEqual(
+    forced.domain.keys.map((k) => `${k.selector}:${k.state}`),
+    ['hk202611b:active', 'hk202611be:active'],
+  );
+
+  // A pending key can be discarded (an abandoned rotation).
+  const r2 = store.rotate('example.com', { nowMs: Date.UTC(2026, 11, 20) });
+  assert.deepEqual(r2.added.map((k) => k.selector), ['hk202612', 'hk202612e']);
+  store.retireKey('example.com', 'hk202612', { nowMs: Date.UTC(2026, 11, 20) });
+  assert.deepEqual(
+    store.get('example.com')?.keys.map((k) => `${k.selector}:${k.state}`),
+    ['hk202611b:active', 'hk202611be:active', 'hk202612e:pending'],
+  );
+});
+
+test('a version-1 domain file is read without loss, with its dates derived, and written back as version 2', () => {
+  const dataDir = tempDataDir();
+  const store = DomainStore.open(dataDir);
+  const made = store.add('old.example', { nowMs: NOV_2026 });
+  const [k1] = made.keys;
+  const k2 = store.rotate('old.example', { nowMs: NOV_2026 + DAY }).added[0]!;
+  const rotatedAt = NOV_2026 + 2 * DAY;
+  // What Hikyaku 0.1's rotate-key wrote: the new key active at once, the old one retiring.
+  const v1 = {
+    version: 1,
+    name: 'old.example',
+    createdAtMs: NOV_2026,
+    returnPathDomain: 'bounces.old.example',
+    keys: [
+      { selector: 'new1', algorithm: 'rsa-sha256', privateKeyPem: k2.privateKeyPem, publicKeyBase64: k2.publicKeyBase64, createdAtMs: rotatedAt, state: 'active', retireUntilMs: null },
+      { selector: 'old1', algorithm: 'rsa-sha256', privateKeyPem: k1!.privateKeyPem, publicKeyBase64: k1!.publicKeyBase64, createdAtMs: NOV_2026, state: 'retiring', retireUntilMs: rotatedAt + 7 * DAY },
+    ],
+  };
+  const file = path.join(dataDir, 'domains', 'old.example.json');
+  fs.writeFileSync(file, JSON.stringify(v1));
+  const read = DomainStore.open(dataDir).get('old.example');
+  assert.ok(read);
+  assert.equal(read.returnPathDomain, 'bounces.old.example');
+  assert.deepEqual(
+    read.keys.map((k) => [k.selector, k.state, k.privateKeyPem === (k.selector === 'new1' ? k2 : k1)!.privateKeyPem, k.createdAtMs, k.activatedAtMs, k.retiredAtMs, k.retireUntilMs]),
+    [
+      ['new1', 'active', true, rotatedAt, rotatedAt, undefined, undefined],
+      ['old1', 'retiring', true, NOV_2026, NOV_2026, rotatedAt, rotatedAt + 7 * DAY],
+    ],
+  );
+  // The next change writes version 2, with every key kept.
+  store.setReturnPathDomain('old.example', 'bounces.old.example');
+  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: number; keys: { selector: string; retiredAtMs: number | null }[] };
+  assert.equal(json.version, 2);
+  assert.deepEqual(json.keys.map((k) => [k.selector, k.retiredAtMs]), [['new1', null], ['old1', rotatedAt]]);
+  assert.deepEqual(DomainStore.open(dataDir).get('old.example'), read);
+  // A file from a newer Hikyaku is refused, not misread.
+  fs.writeFileSync(file, JSON.stringify({ ...v1, version: 3 }));
+  assert.throws(() => DomainStore.open(dataDir).get('old.example'), /unsupported format version 3 \(written by a newer Hikyaku\)/);
 });
 
 test('another DomainStore instance in this process (the CLI code) sees add, rotate and remove at once', () => {
@@ -202,9 +298,14 @@ test('another DomainStore instance in this process (the CLI code) sees add, rota
   assert.equal(server.findForFromDomain('example.com')?.keys[0]?.selector, 'hk202611');
   const first = server.get('example.com');
   assert.equal(server.get('example.com'), first, 'unchanged file: the cached object is reused');
-  cli.rotate('example.com', { overlapMs: DAY, nowMs: NOV_2026 + 1 });
+  cli.rotate('example.com', { nowMs: NOV_2026 + 1 });
   assert.deepEqual(
-    server.get('example.com')?.keys.filter((k) => k.state === 'active').map((k) => k.selector),
+    server.get('example.com')?.keys.map((k) => `${k.selector}:${k.state}`),
+    ['hk202611:active', 'hk202611b:pending'],
+  );
+  cli.activate('example.com', { overlapMs: DAY, nowMs: NOV_2026 + 2 });
+  assert.deepEqual(
+    server.findForFromDomain('example.com')?.keys.filter((k) => k.state === 'active').map((k) => k.selector),
     ['hk202611b'],
   );
   assert.equal(cli.remove('example.com'), true);
@@ -245,7 +346,8 @@ function domainCommandProcess(dataDir: string): { run(command: string): Promise<
     const store = DomainStore.open(process.env.HIKYAKU_TEST_DATA_DIR);
     for await (const line of readline.createInterface({ input: process.stdin })) {
       if (line === 'add') store.add('example.com', { ed25519: false });
-      if (line === 'rotate') store.rotate('example.com', { overlapMs: 1 });
+      if (line === 'rotate') store.rotate('example.com');
+      if (line === 'activate') store.activate('example.com', { overlapMs: 1 });
       if (line === 'remove') store.remove('example.com');
       console.log('done ' + line);
     }`;
@@ -283,7 +385,10 @@ test('changes made by another process are seen by a running store without a rest
 
   await cli.run('rotate');
   await eventually('domain rotate-key', () => server.findForFromDomain('mail.example.com')?.keys.length === 2);
-  assert.notEqual(server.findForFromDomain('mail.example.com')?.keys[0]?.selector, before?.keys[0]?.selector);
+  assert.equal(server.findForFromDomain('mail.example.com')?.keys.find((k) => k.state === 'active')?.selector, before?.keys[0]?.selector);
+  await cli.run('activate');
+  await eventually('domain activate-key', () => server.findForFromDomain('mail.example.com')?.keys[0]?.selector !== before?.keys[0]?.selector);
+  assert.equal(server.findForFromDomain('mail.example.com')?.keys[0]?.state, 'active');
 
   await cli.run('remove');
   await eventually('domain remove', () => server.findForFromDomain('mail.example.com') === undefined);

@@ -7,7 +7,7 @@
 // new inode. The lookup made for every accepted message (findForFromDomain)
 // goes further and keeps its answers without any system call until the
 // directory may have changed (directory-changes.ts): a `hikyaku domain add`
-// or `rotate-key` in another process is seen by the running server a moment
+// or `activate-key` in another process is seen by the running server a moment
 // later (fs.watch), and within RECHECK_MS (1 s) at worst, without a restart.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,9 +23,9 @@ import {
 import { parseDomainFile, serializeDomain } from './domain-file.js';
 import { normalizeDomainName, normalizeSelector } from './domain-name.js';
 import { createPrivateFileExclusive, ensurePrivateDir, writePrivateFile } from './private-file.js';
-import type { DkimKey, SendingDomain } from './types.js';
+import type { DkimKey, DkimKeyState, SendingDomain } from './types.js';
 
-export type { DkimAlgorithm, DkimKey, SendingDomain };
+export type { DkimAlgorithm, DkimKey, DkimKeyState, SendingDomain };
 
 export type DomainStoreErrorCode =
   | 'invalid-name'
@@ -33,7 +33,17 @@ export type DomainStoreErrorCode =
   | 'invalid-return-path'
   | 'exists'
   | 'not-found'
-  | 'corrupt';
+  | 'corrupt'
+  /** rotate-key while keys of an earlier rotation are still pending (subject: their selectors). */
+  | 'pending-exists'
+  /** activate-key with no pending key (or not the named one). */
+  | 'no-pending'
+  /** A selector the domain does not have. */
+  | 'key-not-found'
+  /** retire-key of the key that signs. */
+  | 'key-active'
+  /** retire-key before the overlap ended (subject: the date it ends), without force. */
+  | 'key-in-overlap';
 
 /** An error the CLI can explain: `code` selects the message, `subject` is the name involved. */
 export class DomainStoreError extends Error {
@@ -144,34 +154,79 @@ export class DomainStore {
   }
 
   /**
-   * New key(s) under a fresh selector for every algorithm now signing; the
-   * old active keys stop signing but stay published until now+overlap, so
-   * messages signed just before the rotation still verify (RFC 6376 §3.6.1
-   * lets a record be removed only once no signature in transit needs it).
-   * Retiring keys whose overlap already ended are dropped.
+   * Starts a rotation: new key(s) under a fresh selector for every algorithm
+   * now signing, as PENDING keys. Nothing changes for signing: the active keys
+   * go on signing until activate() (after the new record is published), so no
+   * receiver ever sees a signature whose key it cannot find yet.
+   * Refused while an earlier rotation's keys are still pending.
    */
-  rotate(name: string, options: { overlapMs: number; nowMs?: number }): { domain: SendingDomain; added: DkimKey[]; retiring: DkimKey[] } {
+  rotate(name: string, options: { nowMs?: number } = {}): { domain: SendingDomain; added: DkimKey[] } {
     const current = this.require(name);
     const nowMs = options.nowMs ?? Date.now();
+    const pending = current.keys.filter((k) => k.state === 'pending');
+    if (pending.length > 0) {
+      const selectors = pending.map((k) => k.selector).join(', ');
+      throw new DomainStoreError('pending-exists', selectors, `${current.name} already has pending DKIM keys: ${selectors}`);
+    }
     const activeAlgorithms = new Set(current.keys.filter((k) => k.state === 'active').map((k) => k.algorithm));
     activeAlgorithms.add('rsa-sha256');
     const algorithms = ALGORITHM_ORDER.filter((a) => activeAlgorithms.has(a));
     const taken = new Set(current.keys.map((k) => k.selector));
     const base = freeSelectorBase(dateSelector(nowMs), taken, algorithms);
-    const added = algorithms.map((a) => newKey(selectorForAlgorithm(base, a), a, nowMs));
+    const added = algorithms.map((a) => newKey(selectorForAlgorithm(base, a), a, nowMs, 'pending'));
+    const domain = this.write({ ...current, keys: [...current.keys, ...added] });
+    return { domain, added };
+  }
+
+  /**
+   * Ends a rotation: the pending keys (all, or those of the rotation that
+   * made `selector`) start signing; the active key of each of their
+   * algorithms becomes retiring, published-but-unused until now+overlapMs.
+   * The caller checks DNS first (activate-key, the server's auto-activation).
+   */
+  activate(name: string, options: { overlapMs: number; selector?: string; nowMs?: number }): { domain: SendingDomain; activated: DkimKey[]; retiring: DkimKey[] } {
+    const current = this.require(name);
+    const nowMs = options.nowMs ?? Date.now();
+    const chosen = pendingToActivate(current, options.selector);
+    const chosenSelectors = new Set(chosen.map((k) => k.selector));
+    const algorithms = new Set(chosen.map((k) => k.algorithm));
+    const activated: DkimKey[] = [];
     const retiring: DkimKey[] = [];
-    const kept: DkimKey[] = [];
-    for (const key of current.keys) {
-      if (key.state === 'active') {
-        const r = Object.freeze({ ...key, state: 'retiring' as const, retireUntilMs: nowMs + options.overlapMs });
-        retiring.push(r);
-        kept.push(r);
-      } else if (key.retireUntilMs === undefined || key.retireUntilMs > nowMs) {
-        kept.push(key);
+    const keys = current.keys.map((key): DkimKey => {
+      if (chosenSelectors.has(key.selector)) {
+        const a = Object.freeze({ ...key, state: 'active' as const, activatedAtMs: nowMs, retiredAtMs: undefined, retireUntilMs: undefined });
+        activated.push(a);
+        return a;
       }
+      if (key.state === 'active' && algorithms.has(key.algorithm)) {
+        const r = Object.freeze({ ...key, state: 'retiring' as const, retiredAtMs: nowMs, retireUntilMs: nowMs + options.overlapMs });
+        retiring.push(r);
+        return r;
+      }
+      return key;
+    });
+    // Signing keys first in the file, as `add` writes them.
+    const order = (k: DkimKey): number => (k.state === 'active' ? 0 : k.state === 'pending' ? 1 : 2);
+    const domain = this.write({ ...current, keys: [...keys].sort((a, b) => order(a) - order(b)) });
+    return { domain, activated, retiring };
+  }
+
+  /**
+   * Removes a key that does not sign: a retiring key once its overlap is
+   * over (or before, with force), or a pending key (a rotation abandoned).
+   */
+  retireKey(name: string, selector: string, options: { force?: boolean; nowMs?: number } = {}): { domain: SendingDomain; removed: DkimKey } {
+    const current = this.require(name);
+    const nowMs = options.nowMs ?? Date.now();
+    const wanted = selector.trim().toLowerCase();
+    const key = current.keys.find((k) => k.selector.toLowerCase() === wanted);
+    if (!key) throw new DomainStoreError('key-not-found', selector, `${current.name} has no DKIM key with selector "${selector}"`);
+    if (key.state === 'active') throw new DomainStoreError('key-active', key.selector, `${key.selector} is the active DKIM key of ${current.name}`);
+    if (key.state === 'retiring' && !options.force && key.retireUntilMs !== undefined && key.retireUntilMs > nowMs) {
+      throw new DomainStoreError('key-in-overlap', String(key.retireUntilMs), `${key.selector} must stay published until ${new Date(key.retireUntilMs).toISOString()}`);
     }
-    const domain = this.write({ ...current, keys: [...added, ...kept] });
-    return { domain, added, retiring };
+    const domain = this.write({ ...current, keys: current.keys.filter((k) => k !== key) });
+    return { domain, removed: key };
   }
 
   setReturnPathDomain(name: string, returnPathDomain: string | undefined): SendingDomain {
@@ -292,7 +347,21 @@ function fromDomainCandidates(fromDomain: string): string[] {
   return out;
 }
 
-function newKey(selector: string, algorithm: DkimAlgorithm, nowMs: number): DkimKey {
+/** The pending keys activate() switches to: all of them, or the rotation (same creation instant) that made `selector`. */
+export function pendingToActivate(domain: SendingDomain, selector?: string): DkimKey[] {
+  const pending = domain.keys.filter((k) => k.state === 'pending');
+  if (selector === undefined) {
+    if (pending.length === 0) throw new DomainStoreError('no-pending', domain.name, `${domain.name} has no pending DKIM key`);
+    return pending;
+  }
+  const wanted = selector.trim().toLowerCase();
+  const named = domain.keys.find((k) => k.selector.toLowerCase() === wanted);
+  if (!named) throw new DomainStoreError('key-not-found', selector, `${domain.name} has no DKIM key with selector "${selector}"`);
+  if (named.state !== 'pending') throw new DomainStoreError('no-pending', named.selector, `${named.selector} of ${domain.name} is not pending`);
+  return pending.filter((k) => k.createdAtMs === named.createdAtMs);
+}
+
+function newKey(selector: string, algorithm: DkimAlgorithm, nowMs: number, state: 'active' | 'pending' = 'active'): DkimKey {
   const pair = generateDkimKeyPair(algorithm);
   return Object.freeze({
     selector,
@@ -300,7 +369,9 @@ function newKey(selector: string, algorithm: DkimAlgorithm, nowMs: number): Dkim
     privateKeyPem: pair.privateKeyPem,
     publicKeyBase64: pair.publicKeyBase64,
     createdAtMs: nowMs,
-    state: 'active',
+    state,
+    activatedAtMs: state === 'active' ? nowMs : undefined,
+    retiredAtMs: undefined,
     retireUntilMs: undefined,
   });
 }

@@ -11,7 +11,16 @@ const NOW = Date.UTC(2026, 10, 15);
 const DAY = 24 * 3600_000;
 
 function key(selector: string, algorithm: DkimKey['algorithm'], state: DkimKey['state'], retireUntilMs?: number): DkimKey {
-  return { selector, algorithm, ...generateDkimKeyPair(algorithm), createdAtMs: NOW, state, retireUntilMs };
+  return {
+    selector,
+    algorithm,
+    ...generateDkimKeyPair(algorithm),
+    createdAtMs: NOW,
+    state,
+    activatedAtMs: state === 'pending' ? undefined : NOW,
+    retiredAtMs: state === 'retiring' ? NOW : undefined,
+    retireUntilMs,
+  };
 }
 
 const rsa = key('hk202611', 'rsa-sha256', 'active');

@@ -80,8 +80,8 @@ function txt(name: string, value: string, purpose: DnsRecord['purpose'], note: L
 }
 
 function dkimRecords(domain: SendingDomain, nowMs: number): DnsRecord[] {
-  // Active keys first: those are the ones to publish before anything is signed.
-  const keys = [...domain.keys.filter((k) => k.state === 'active'), ...domain.keys.filter((k) => k.state === 'retiring')];
+  // Active keys first: those are the ones to publish before anything is signed; then pending ones (publish next).
+  const keys = (['active', 'pending', 'retiring'] as const).flatMap((state) => domain.keys.filter((k) => k.state === state));
   return keys.map((key) => {
     const name = dkimRecordName(domain.name, key.selector);
     const relative = `${key.selector}._domainkey`;
@@ -103,10 +103,15 @@ function dkimRecords(domain: SendingDomain, nowMs: number): DnsRecord[] {
         en: `DKIM public key, selector ${key.selector} (${kind}). Publish it before sending: mail is signed with this key.${ed.en}`,
         ja: `DKIM 公開鍵 (セレクタ ${key.selector}、${kind})。送信を始める前に公開してください。メールはこの鍵で署名されます。${ed.ja}`,
       };
+    } else if (key.state === 'pending') {
+      state = {
+        en: `NEW DKIM public key, selector ${key.selector} (${kind}), pending: publish it now. Mail is still signed with the current key; this one signs only after "hikyaku domain activate-key ${domain.name}" has found it published (or the running server does so by itself).${ed.en}`,
+        ja: `新しい DKIM 公開鍵 (セレクタ ${key.selector}、${kind}、有効化待ち)。今すぐ公開してください。メールは引き続き現在の鍵で署名します。この鍵は「hikyaku domain activate-key ${domain.name}」が公開を確認した後 (または起動中のサーバーが自動で確認した後) に署名に使われます。${ed.ja}`,
+      };
     } else if (key.retireUntilMs !== undefined && key.retireUntilMs <= nowMs) {
       state = {
-        en: `Rotated-out DKIM key, selector ${key.selector}: no longer used since the overlap ended on ${formatDate(key.retireUntilMs)}. Remove this record.`,
-        ja: `ローテーション済みの DKIM 鍵 (セレクタ ${key.selector})。猶予期間は ${formatDate(key.retireUntilMs)} に終わりました。このレコードは削除してください。`,
+        en: `Rotated-out DKIM key, selector ${key.selector}: no longer used since the overlap ended on ${formatDate(key.retireUntilMs)}. Remove this record, and the key with "hikyaku domain retire-key ${domain.name} ${key.selector}".`,
+        ja: `ローテーション済みの DKIM 鍵 (セレクタ ${key.selector})。猶予期間は ${formatDate(key.retireUntilMs)} に終わりました。このレコードを削除し、「hikyaku domain retire-key ${domain.name} ${key.selector}」で鍵も削除してください。`,
       };
     } else {
       const until = key.retireUntilMs === undefined ? '' : formatDate(key.retireUntilMs);

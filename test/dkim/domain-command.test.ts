@@ -63,6 +63,11 @@ test('errors: a message saying how to fix it, and a non-zero exit code', async (
     { args: ['add', 'x.example', '--bogus'], code: 2, en: /Invalid arguments/ },
     { args: ['show', 'missing.example'], code: 1, en: /missing\.example is not registered.*hikyaku domain add missing\.example/ },
     { args: ['rotate-key', 'missing.example'], code: 1, en: /not registered/ },
+    { args: ['activate-key', 'missing.example'], code: 1, en: /not registered/ },
+    { args: ['activate-key', 'example.com'], code: 1, en: /example\.com has no pending DKIM key to activate.*rotate-key example\.com/ },
+    { args: ['activate-key', 'example.com', 'nope'], code: 1, en: /No DKIM key "nope"/ },
+    { args: ['retire-key', 'example.com'], code: 2, en: /Give the selector of the key to remove/ },
+    { args: ['retire-key', 'example.com', 's1'], code: 1, en: /s1 is the key that signs/ },
     { args: ['remove', 'missing.example'], code: 1, en: /nothing removed/ },
     { args: ['return-path', 'example.com'], code: 2, en: /return-path domain.*none/ },
     { args: ['return-path', 'example.com', 'bad domain'], code: 2, en: /not a valid return-path domain/ },
@@ -104,21 +109,53 @@ test('return-path: set prints the SPF record for it; none clears it', async () =
   assert.equal(DomainStore.open(dataDir).get('example.com')?.returnPathDomain, undefined);
 });
 
-test('rotate-key (Japanese) and remove', async () => {
+test('rotate-key (Japanese): pending keys; activate-key --force; after the overlap show says retire-key; remove', async () => {
+  const before = DomainStore.open(dataDir).get('example.com');
   const rotated = await run(['rotate-key', 'example.com'], 'ja');
   assert.equal(rotated.code, 0, rotated.text);
-  assert.match(rotated.text, /今すぐ追加してください/);
-  assert.match(rotated.text, /\d{4}-\d\d-\d\d \d\d:\d\d UTC 以降に削除してください/);
-  assert.match(rotated.text, /TXT {2}s1\._domainkey\.example\.com/);
+  assert.match(rotated.text, /有効化待ちです/);
+  assert.match(rotated.text, /手順 1: 次のレコードを今すぐ公開してください/);
+  assert.match(rotated.text, /hikyaku domain activate-key example\.com/);
+  assert.match(rotated.text, /10m ごとに確認/);
   const domain = DomainStore.open(dataDir).get('example.com');
-  const active = domain?.keys.filter((k) => k.state === 'active') ?? [];
-  assert.equal(active.length, 2);
-  for (const key of active) assert.ok(rotated.lines.some((l) => l.trim().startsWith(`${key.selector}._domainkey.example.com. 3600 IN TXT`)));
+  const pending = domain?.keys.filter((k) => k.state === 'pending') ?? [];
+  assert.equal(pending.length, 2);
+  for (const key of pending) assert.ok(rotated.lines.some((l) => l.trim().startsWith(`${key.selector}._domainkey.example.com. 3600 IN TXT`)));
+  assert.deepEqual(
+    domain?.keys.filter((k) => k.state === 'active').map((k) => k.selector),
+    before?.keys.map((k) => k.selector),
+    'the old keys still sign',
+  );
+  const again = await run(['rotate-key', 'example.com']);
+  assert.equal(again.code, 1);
+  const [rsaPending, edPending] = pending.map((k) => k.selector);
+  assert.ok(again.text.includes(`A rotation is already under way: the pending keys ${rsaPending}, ${edPending} wait`), again.text);
 
+  const show = await run(['show', 'example.com']);
+  assert.ok(show.lines.some((l) => l.startsWith(`  ${rsaPending} `) && / rsa-sha256 +pending \(does not sign yet; created .* UTC\): publish its record, then hikyaku domain activate-key example\.com$/.test(l)), show.text);
+  assert.ok(show.text.includes(`NEW DKIM public key, selector ${rsaPending} (RSA 2048), pending: publish it now`), show.text);
+
+  // With no overlap configured, the retired keys may go at once.
+  const lines: string[] = [];
+  const noOverlap = { ...testConfig(dataDir), domains: { ...testConfig(dataDir).domains, rotationOverlapMs: 0 } };
+  const forced = await runDomainCommand(['activate-key', 'example.com', '--force'], { config: noOverlap, lang: 'en', out: (l) => lines.push(l) });
+  assert.equal(forced, 0, lines.join('\n'));
+  assert.match(lines.join('\n'), /Activated WITHOUT a confirmed DNS record \(--force\)/);
+  const after = await run(['list']);
+  assert.ok(after.lines.some((l) => /^ {2}s1 +rsa-sha256 {6}retiring \(stopped signing .* UTC\): overlap over since .* UTC, its record may be removed; then: hikyaku domain retire-key example\.com s1$/.test(l)), after.text);
+  const none = await run(['activate-key', 'example.com'], 'ja');
+  assert.equal(none.code, 1);
+  assert.match(none.text, /有効化待ちの DKIM 鍵がありません/);
+  const retired = await run(['retire-key', 'example.com', 's1'], 'ja');
+  assert.equal(retired.code, 0, retired.text);
+  assert.match(retired.text, /退役した DKIM 鍵 s1 を削除しました/);
+  assert.ok(retired.lines.includes('  TXT  s1._domainkey.example.com'));
+
+  const final = DomainStore.open(dataDir).get('example.com');
   const removed = await run(['remove', 'example.com']);
   assert.equal(removed.code, 0);
   assert.match(removed.text, /Removed example\.com and its DKIM private keys/);
-  for (const key of domain?.keys ?? []) assert.ok(removed.lines.includes(`  ${key.selector}._domainkey.example.com  TXT`));
+  for (const key of final?.keys ?? []) assert.ok(removed.lines.includes(`  ${key.selector}._domainkey.example.com  TXT`));
   assert.equal(DomainStore.open(dataDir).get('example.com'), undefined);
   assert.equal(fs.existsSync(path.join(dataDir, 'domains', 'example.com.json')), false);
 });

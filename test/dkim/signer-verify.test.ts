@@ -130,38 +130,85 @@ test('python3-dkim rejects a tampered message: an added From (over-signed) or a 
   );
 });
 
-test('domain rotate-key: the running signer switches to the new selectors, which verify once the ADD records are published', { skip: skipPython }, async () => {
-  const rotateOut: string[] = [];
-  const code = await runDomainCommand(['rotate-key', 'example.com'], { config: config(), lang: 'en', out: (l) => rotateOut.push(l) });
-  assert.equal(code, 0, rotateOut.join('\n'));
-  const removeAt = rotateOut.findIndex((l) => l.startsWith('REMOVE these records after'));
-  assert.ok(removeAt > 0, rotateOut.join('\n'));
-  const addLines = zoneLines(rotateOut.slice(0, removeAt));
+test('key rotation: rotate-key keeps signing with the old key, activate-key refuses until the record is published, then switches; the old record stays', { skip: skipPython }, async () => {
+  const withDns = { ...config(), delivery: { ...config().delivery, resolvers: [dns.address], dnsTimeoutMs: 2000 } };
+  const run = async (args: string[]): Promise<{ code: number; lines: string[] }> => {
+    const lines: string[] = [];
+    const code = await runDomainCommand(args, { config: withDns, lang: 'en', out: (l) => lines.push(l) });
+    return { code, lines };
+  };
+  const old = selectorsOf(firstSigned);
+
+  // 1. rotate-key: new keys are pending and their records are printed; signing is unchanged.
+  const rotated = await run(['rotate-key', 'example.com']);
+  assert.equal(rotated.code, 0, rotated.lines.join('\n'));
+  assert.match(rotated.lines.join('\n'), /They are PENDING: mail is still signed with the current keys/);
+  assert.match(rotated.lines.join('\n'), /hikyaku domain activate-key example\.com/);
+  const addLines = zoneLines(rotated.lines);
   assert.equal(addLines.length, 2, 'one new RSA and one new Ed25519 record');
+  const fresh = addLines.map((l) => l.split('._domainkey.')[0] as string);
+  for (const s of fresh) assert.ok(!old.includes(s), `new selector ${s}`);
+
+  const stillOld = (await signer.sign(testMessage('sender@example.com', 'during rotation'), 'example.com')).signed;
+  assert.deepEqual(selectorsOf(stillOld).sort(), [...old].sort(), 'the old keys go on signing while the new ones are pending');
+  const [during] = await pythonVerify([stillOld], dns.port);
+  assert.deepEqual(during?.map((r) => r.ok), [true, true]);
+
+  // 2. activate-key refuses while the records are not in DNS (the doctor's check, over real DNS).
+  const refused = await run(['activate-key', 'example.com']);
+  assert.equal(refused.code, 1, refused.lines.join('\n'));
+  const refusedText = refused.lines.join('\n');
+  assert.match(refusedText, /Not activated: the DNS record of .* is not published, or does not match/);
+  assert.match(refusedText, /is not published at .*_domainkey\.example\.com yet/);
+  assert.match(refusedText, /--force/);
+  for (const line of addLines) assert.ok(refused.lines.some((l) => l.trim() === line), `the record to publish: ${line}`);
+  assert.deepEqual(
+    DomainStore.open(dataDir).get('example.com')?.keys.filter((k) => k.state === 'pending').map((k) => k.selector).sort(),
+    [...fresh].sort(),
+  );
+
+  // A record with the wrong key is refused too.
+  const wrongKey = addLines[0]!.replace(/p=[A-Za-z0-9+/]{8}/, 'p=AAAAAAAA');
+  dns.loadZoneText(wrongKey);
+  const mismatch = await run(['activate-key', 'example.com']);
+  assert.equal(mismatch.code, 1);
+  assert.match(mismatch.lines.join('\n'), /is not the one that matches/);
+
+  // 3. Published: activate-key switches signing.
   dns.loadZoneText(addLines.join('\n'));
+  const activated = await run(['activate-key', 'example.com', fresh[0]!]);
+  assert.equal(activated.code, 0, activated.lines.join('\n'));
+  assert.match(activated.lines.join('\n'), /Activated .* for example\.com: mail is signed with it from now on/);
+  assert.match(activated.lines.join('\n'), /must stay published until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+  for (const s of old) assert.ok(activated.lines.some((l) => l.includes(`${s}._domainkey.example.com`)), `retiring ${s} listed`);
 
   const message = testMessage('sender@example.com', 'after rotation');
   const { signed, domain } = await signer.sign(message, 'example.com');
   assert.equal(domain, 'example.com');
-  const selectors = selectorsOf(signed);
-  const old = selectorsOf(firstSigned);
-  assert.equal(selectors.length, 2);
-  for (const s of selectors) assert.ok(!old.includes(s), `new selector ${s}`);
-  for (const s of selectors) assert.ok(addLines.some((l) => l.startsWith(`${s}._domainkey.example.com. `)));
-  // The retiring selectors are listed for later removal.
-  for (const s of old) assert.ok(rotateOut.slice(removeAt).some((l) => l.includes(`${s}._domainkey.example.com`)));
+  assert.deepEqual(selectorsOf(signed).sort(), [...fresh].sort());
 
-  // Mail signed before the rotation still verifies too: its records stay published.
-  const [fresh, older] = await pythonVerify([signed, firstSigned], dns.port);
-  assert.deepEqual(fresh, [
-    { ok: true, error: null },
-    { ok: true, error: null },
-  ]);
-  assert.deepEqual(
-    older?.map((r) => r.ok),
-    [true, true],
-  );
+  // Mail signed before the switch still verifies too: the old records stay published.
+  const [now, before] = await pythonVerify([signed, stillOld], dns.port);
+  assert.deepEqual(now?.map((r) => r.ok), [true, true], JSON.stringify(now));
+  assert.deepEqual(before?.map((r) => r.ok), [true, true]);
   assert.deepEqual(await mailauthVerify(signed, dns.address), ['pass', 'pass']);
+
+  // 4. show lists the states; retire-key waits for the overlap unless forced.
+  const show = await run(['show', 'example.com']);
+  for (const s of fresh) assert.ok(show.lines.some((l) => l.startsWith(`  ${s} `) && l.endsWith('active (signs)')), s);
+  for (const s of old) assert.ok(show.lines.some((l) => l.startsWith(`  ${s} `) && /retiring \(stopped signing .* UTC\): keep published until .* UTC$/.test(l)), show.lines.join('\n'));
+  const early = await run(['retire-key', 'example.com', old[0]!]);
+  assert.equal(early.code, 1);
+  assert.match(early.lines.join('\n'), /must stay published until .*--force/);
+  const active = await run(['retire-key', 'example.com', fresh[0]!]);
+  assert.equal(active.code, 1);
+  assert.match(active.lines.join('\n'), /is the key that signs/);
+  for (const s of old) {
+    const retired = await run(['retire-key', 'example.com', s, '--force']);
+    assert.equal(retired.code, 0, retired.lines.join('\n'));
+    assert.ok(retired.lines.includes(`  TXT  ${s}._domainkey.example.com`));
+  }
+  assert.deepEqual(DomainStore.open(dataDir).get('example.com')?.keys.map((k) => `${k.selector}:${k.state}`).sort(), fresh.map((s) => `${s}:active`).sort());
 });
 
 test('a From domain that is not registered is returned unchanged', async () => {

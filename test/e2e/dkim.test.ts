@@ -88,8 +88,9 @@ test('submitted on 587, signed with RSA and Ed25519 at acceptance, verified by p
 
 test('after a key rotation the new selector signs, and still verifies', { skip: skipPython }, async () => {
   const old = selectors(await submit('info@shop.test', 'before rotation'));
-  const rotation = store.rotate('shop.test', { overlapMs: 7 * 86_400_000 });
+  const rotation = store.rotate('shop.test');
   publish();
+  store.activate('shop.test', { overlapMs: 7 * 86_400_000 });
   const raw = await submit('info@shop.test', 'after rotation');
   const now = selectors(raw);
   assert.equal(now.length, 2);

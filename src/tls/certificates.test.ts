@@ -92,6 +92,17 @@ test('self-signed: generated on first start with a 0600 key, reused later, repla
   assert.ok(cert.checkPrivateKey(await import('node:crypto').then((c) => c.createPrivateKey(first.current().key))));
   const validDays = (Date.parse(cert.validTo) - Date.now()) / 86_400_000;
   assert.ok(validDays > 360 && validDays < 367, `valid for ${validDays} days`);
+  // ECDSA P-256 first, with an RSA 2048 certificate beside it for old clients.
+  assert.equal(cert.publicKey.asymmetricKeyType, 'ec');
+  assert.equal(cert.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  const fallback = first.current().fallback;
+  assert.ok(fallback);
+  const rsaCert = new X509Certificate(fallback.cert);
+  assert.equal(rsaCert.publicKey.asymmetricKeyType, 'rsa');
+  assert.equal(rsaCert.publicKey.asymmetricKeyDetails?.modulusLength, 2048);
+  assert.equal(rsaCert.checkHost('mail.example.test'), 'mail.example.test');
+  assert.equal(readFileSync(join(dataDir, 'tls', 'selfsigned-rsa.crt'), 'utf8'), fallback.cert);
+  assert.equal(statSync(join(dataDir, 'tls', 'selfsigned-rsa.key')).mode & 0o777, 0o600);
   const warning = lines.find((l) => l.level === 40 && /SELF-SIGNED/.test(l.msg));
   assert.ok(warning, 'a warning about the self-signed certificate');
   assert.match(warning.msg, /tls\.certFile and tls\.keyFile/);
@@ -105,6 +116,20 @@ test('self-signed: generated on first start with a 0600 key, reused later, repla
   assert.notDeepEqual(renamed.current(), first.current());
   assert.equal(new X509Certificate(renamed.current().cert).checkHost('smtp.example.test'), 'smtp.example.test');
   assert.equal(readFileSync(certPath, 'utf8'), renamed.current().cert);
+});
+
+test('self-signed: the RSA certificate of an earlier version becomes the RSA fallback, and an ECDSA one is made', async (t) => {
+  const dataDir = tempDir(t);
+  const legacy = await makePair('mail.example.test');
+  mkdirSync(join(dataDir, 'tls'));
+  writeFileSync(join(dataDir, 'tls', 'selfsigned.key'), legacy.key, { mode: 0o600 });
+  writeFileSync(join(dataDir, 'tls', 'selfsigned.crt'), legacy.cert);
+  const source = await openCertificates(TLS_DEFAULTS, { hostname: 'mail.example.test', dataDir, logger: captureLogger().logger });
+  t.after(() => source.close());
+  assert.equal(new X509Certificate(source.current().cert).publicKey.asymmetricKeyType, 'ec');
+  assert.deepEqual(source.current().fallback, legacy);
+  assert.equal(readFileSync(join(dataDir, 'tls', 'selfsigned-rsa.crt'), 'utf8'), legacy.cert);
+  assert.equal(readFileSync(join(dataDir, 'tls', 'selfsigned.crt'), 'utf8'), source.current().cert);
 });
 
 test('self-signed: an expired certificate in the data directory is replaced', async (t) => {

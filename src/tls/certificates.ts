@@ -1,6 +1,12 @@
 // The server certificate for the listeners: the configured PEM files,
 // reloaded when they change on disk (certbot renews by replacing them), or
 // else a self-signed certificate generated once into the data directory.
+//
+// The generated certificate is ECDSA P-256 (smaller and faster handshakes
+// than RSA, what current clients prefer), with a second, RSA 2048 one beside
+// it for old clients that only verify RSA signatures (some printers, scanners
+// and old phones): the listeners offer both and OpenSSL picks, per
+// handshake, the one the client's signature algorithms allow.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -13,7 +19,11 @@ import type { TlsConfig } from '../config/types.js';
 export interface TlsMaterial {
   readonly key: string;
   readonly cert: string;
+  /** A second pair of another key type (the generated RSA one), for clients that cannot use the first. */
+  readonly fallback?: { readonly key: string; readonly cert: string };
 }
+
+export type GeneratedKeyType = 'ecdsa' | 'rsa';
 
 export interface CertificateSource {
   current(): TlsMaterial;
@@ -206,27 +216,32 @@ function warnAboutExpiry(leaf: X509Certificate, logger: Logger, name: string): v
 // ---------------------------------------------------------------------------
 // Self-signed.
 
-async function generateSelfSigned(hostname: string): Promise<TlsMaterial> {
+async function generateSelfSigned(hostname: string, keyType: GeneratedKeyType): Promise<TlsMaterial> {
   const now = Date.now();
   const san = isIP(hostname) !== 0 ? { type: 7 as const, ip: hostname } : { type: 2 as const, value: hostname };
-  // RSA rather than ECDSA: some old submission clients (printers, scanners)
-  // only speak RSA. (Also: selfsigned's EC path fails with the @peculiar
-  // package versions hoisted in this tree.)
   const pems = await generate([{ name: 'commonName', value: hostname }], {
-    keyType: 'rsa',
-    keySize: 2048,
+    ...(keyType === 'ecdsa' ? { keyType: 'ec' as const, curve: 'P-256' as const } : { keyType: 'rsa' as const, keySize: 2048 }),
     algorithm: 'sha256',
     // An hour of slack for clients whose clock is a little behind.
     notBeforeDate: new Date(now - 3600_000),
     notAfterDate: new Date(now + SELF_SIGNED_VALIDITY_MS),
     extensions: [
       { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      // keyEncipherment is RSA key transport (TLS 1.2 RSA suites); an ECDSA key only signs (RFC 5480 §3).
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: keyType === 'rsa', critical: true },
       { name: 'extKeyUsage', serverAuth: true },
       { name: 'subjectAltName', altNames: [san] },
     ],
   });
   return { key: pems.private.endsWith('\n') ? pems.private : `${pems.private}\n`, cert: pems.cert.endsWith('\n') ? pems.cert : `${pems.cert}\n` };
+}
+
+/** 'ecdsa' for a P-256 key, 'rsa' for RSA, undefined for anything else. */
+export function keyTypeOf(cert: X509Certificate): GeneratedKeyType | undefined {
+  const key = cert.publicKey;
+  if (key.asymmetricKeyType === 'rsa') return 'rsa';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ecdsa';
+  return undefined;
 }
 
 /** Write via a temporary file and rename, so a crash never leaves half a key. */
@@ -237,53 +252,92 @@ async function writeAtomically(path: string, content: string, mode: number): Pro
 }
 
 /** Why the stored self-signed certificate cannot be reused, or undefined when it can. */
-function reasonToRegenerate(leaf: X509Certificate, hostname: string): string | undefined {
+function reasonToRegenerate(leaf: X509Certificate, hostname: string, keyType: GeneratedKeyType): string | undefined {
+  const found = keyTypeOf(leaf);
+  if (found !== keyType) return `it has ${found === undefined ? 'another kind of' : found === 'rsa' ? 'an RSA' : 'an ECDSA'} key (wanted: ${keyType === 'rsa' ? 'RSA' : 'ECDSA P-256'})`;
   if (!namesHost(leaf, hostname)) return `it was made for another hostname (${leaf.subject.replace(/\n/g, ', ')})`;
   if (expiresAtMs(leaf) - Date.now() < RENEW_BEFORE_MS) return `it expires soon or has expired (${leaf.validTo})`;
   return undefined;
 }
 
+/** One generated certificate of the data directory: its files, and how to (re)create it. */
+interface GeneratedSlot {
+  readonly keyType: GeneratedKeyType;
+  readonly keyFile: string;
+  readonly certFile: string;
+  readonly names: { readonly cert: string; readonly key: string };
+}
+
 async function openSelfSigned(options: CertificateOptions): Promise<CertificateSource> {
   const logger = options.logger.child({ component: 'tls' });
   const dir = join(options.dataDir, 'tls');
-  const keyFile = join(dir, 'selfsigned.key');
-  const certFile = join(dir, 'selfsigned.crt');
-  const names = { cert: `"${certFile}"`, key: `"${keyFile}"` };
+  const slot = (keyType: GeneratedKeyType, base: string): GeneratedSlot => {
+    const keyFile = join(dir, `${base}.key`);
+    const certFile = join(dir, `${base}.crt`);
+    return { keyType, keyFile, certFile, names: { cert: `"${certFile}"`, key: `"${keyFile}"` } };
+  };
+  // selfsigned.crt keeps its name (the doctor reads it); before ECDSA it held the RSA certificate.
+  const ecdsa = slot('ecdsa', 'selfsigned');
+  const rsa = slot('rsa', 'selfsigned-rsa');
+  const certFile = ecdsa.certFile;
 
-  const create = async (reason: string): Promise<TlsMaterial> => {
-    const material = await generateSelfSigned(options.hostname);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeAtomically(keyFile, material.key, 0o600);
-    await writeAtomically(certFile, material.cert, 0o644);
-    logger.info({ certFile, reason, ...describe(checkMaterial(material, names)) }, 'generated a self-signed TLS certificate');
+  const create = async (s: GeneratedSlot, reason: string): Promise<TlsMaterial> => {
+    const material = await generateSelfSigned(options.hostname, s.keyType);
+    await store(s, material);
+    logger.info({ certFile: s.certFile, keyType: s.keyType, reason, ...describe(checkMaterial(material, s.names)) }, 'generated a self-signed TLS certificate');
     return material;
   };
+  const store = async (s: GeneratedSlot, material: TlsMaterial): Promise<void> => {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeAtomically(s.keyFile, material.key, 0o600);
+    await writeAtomically(s.certFile, material.cert, 0o644);
+  };
+  /** The stored pair of a slot when it can be used as it is; else why not. */
+  const load = async (s: GeneratedSlot): Promise<{ material: TlsMaterial } | { reason: string; material?: TlsMaterial }> => {
+    try {
+      const material = await readPair(s.certFile, s.keyFile);
+      const reason = reasonToRegenerate(checkMaterial(material, s.names), options.hostname, s.keyType);
+      return reason === undefined ? { material } : { reason: `the previous self-signed certificate cannot be reused: ${reason}`, material };
+    } catch (err) {
+      const missing = err instanceof CertificateError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      return { reason: missing ? 'first start' : `the stored self-signed certificate is unusable: ${(err as Error).message}` };
+    }
+  };
 
-  let material: TlsMaterial;
-  try {
-    material = await readPair(certFile, keyFile);
-    const reason = reasonToRegenerate(checkMaterial(material, names), options.hostname);
-    if (reason !== undefined) material = await create(`the previous self-signed certificate cannot be reused: ${reason}`);
-  } catch (err) {
-    const missing = err instanceof CertificateError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-    material = await create(missing ? 'first start' : `the stored self-signed certificate is unusable: ${(err as Error).message}`);
+  const primary = await load(ecdsa);
+  let fallback = await load(rsa);
+  // Upgrade from the RSA-only versions: the RSA pair they made (which clients
+  // may have been told to trust) becomes the RSA fallback rather than being lost.
+  if ('reason' in fallback && primary.material !== undefined && 'reason' in primary) {
+    const old = checkMaterial(primary.material, ecdsa.names);
+    if (keyTypeOf(old) === 'rsa' && reasonToRegenerate(old, options.hostname, 'rsa') === undefined) {
+      await store(rsa, primary.material);
+      logger.info({ certFile: rsa.certFile }, 'kept the previous (RSA) self-signed certificate as the RSA certificate for old clients');
+      fallback = { material: primary.material };
+    }
   }
+  const ecMaterial = 'reason' in primary ? await create(ecdsa, primary.reason) : primary.material;
+  const rsaMaterial = 'reason' in fallback ? await create(rsa, fallback.reason) : fallback.material;
+  let material: TlsMaterial = combine(ecMaterial, rsaMaterial);
   logger.warn(
     { certFile, hostname: options.hostname },
     'using a SELF-SIGNED certificate: mail clients will not trust it (they warn, or refuse with certificate verification on). ' +
       `For a trusted certificate set tls.certFile and tls.keyFile, e.g. from certbot: certFile: /etc/letsencrypt/live/${options.hostname}/fullchain.pem, keyFile: /etc/letsencrypt/live/${options.hostname}/privkey.pem`,
   );
 
-  // A long-running server renews its generated certificate before it expires.
+  // A long-running server renews its generated certificates before they expire.
   const listeners = new Listeners(logger);
   let closed = false;
   const check = async (): Promise<void> => {
-    const leaf = checkMaterial(material, names);
-    const reason = reasonToRegenerate(leaf, options.hostname);
-    if (reason === undefined || closed) return;
-    const next = await create(`renewal: ${reason}`);
+    let ec: TlsMaterial = { key: material.key, cert: material.cert };
+    let rs = material.fallback as TlsMaterial;
+    const ecReason = reasonToRegenerate(checkMaterial(ec, ecdsa.names), options.hostname, 'ecdsa');
+    const rsaReason = reasonToRegenerate(checkMaterial(rs, rsa.names), options.hostname, 'rsa');
+    if ((ecReason === undefined && rsaReason === undefined) || closed) return;
+    if (ecReason !== undefined) ec = await create(ecdsa, `renewal: ${ecReason}`);
+    if (rsaReason !== undefined) rs = await create(rsa, `renewal: ${rsaReason}`);
     if (closed) return;
-    material = next;
+    material = combine(ec, rs);
     listeners.emit(material);
   };
   const interval = setInterval(() => {
@@ -300,4 +354,9 @@ async function openSelfSigned(options: CertificateOptions): Promise<CertificateS
       clearInterval(interval);
     },
   };
+}
+
+/** The ECDSA pair first (preferred by OpenSSL when the client allows it), the RSA pair as the fallback. */
+function combine(ecdsa: TlsMaterial, rsa: TlsMaterial): TlsMaterial {
+  return { key: ecdsa.key, cert: ecdsa.cert, fallback: { key: rsa.key, cert: rsa.cert } };
 }

@@ -23,9 +23,13 @@ export const SERVER_CIPHERS = [
 ].join(':');
 
 export function serverTlsOptions(config: TlsConfig, material: TlsMaterial): SecureContextOptions {
+  // With a fallback pair (the generated ECDSA + RSA certificates), OpenSSL
+  // chooses per handshake the certificate the client's signature algorithms
+  // (TLS 1.3, and 1.2 signature_algorithms) and cipher suites accept.
+  const pairs = material.fallback === undefined ? undefined : [material, material.fallback];
   return {
-    key: material.key,
-    cert: material.cert,
+    key: pairs === undefined ? material.key : pairs.map((p) => p.key),
+    cert: pairs === undefined ? material.cert : pairs.map((p) => p.cert),
     // RFC 8996: TLS 1.0 and 1.1 are deprecated.
     minVersion: config.minVersion,
     ciphers: SERVER_CIPHERS,

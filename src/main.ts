@@ -186,7 +186,7 @@ function startKeyActivation(config: Config, domains: DomainStore, logger: Logger
     intervalMs: config.domains.autoActivateIntervalMs,
     overlapMs: config.domains.rotationOverlapMs,
     logger,
-    check: (domain, keys) => checkKeysPublished({ resolver, domain, nowMs: Date.now(), zoneLineFor: (key) => `${key.selector}._domainkey.${domain.name}` }, keys),
+    check: (domain, keys) => checkKeysPublished({ resolver, domain, nowMs: Date.now() }, keys),
   });
   activation.start();
   return activation;

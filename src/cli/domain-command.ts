@@ -18,7 +18,7 @@ import { checkKeysPublished } from '../doctor/dkim-check.js';
 import type { Finding } from '../doctor/types.js';
 import { DomainStore, DomainStoreError, pendingToActivate, type DkimKey, type SendingDomain } from '../domains/domain-store.js';
 import { formatRecord, formatRecords } from '../domains/format-records.js';
-import { dkimRecordName, dkimRecordValue, formatDate, recordsToPublish, splitTxtForZone, type DnsRecord } from '../domains/records.js';
+import { dkimRecordName, formatDate, recordsToPublish, type DnsRecord } from '../domains/records.js';
 
 type Lang = 'ja' | 'en';
 
@@ -313,16 +313,7 @@ export async function runDomainCommand(args: string[], context: DomainCommandCon
         const selectors = keys.map((k) => k.selector).join(', ');
         if (!parsed.values.force) {
           const resolver = context.resolver ?? createResolver({ servers: config.delivery.resolvers, timeoutMs: config.delivery.dnsTimeoutMs });
-          const all = records(domain);
-          const verdict = await checkKeysPublished(
-            {
-              resolver,
-              domain,
-              nowMs: Date.now(),
-              zoneLineFor: (key) => all.find((r) => r.name === dkimRecordName(domain.name, key.selector))?.zoneLine ?? zoneLine(domain.name, key),
-            },
-            keys,
-          );
+          const verdict = await checkKeysPublished({ resolver, domain, nowMs: Date.now() }, keys);
           if (!verdict.published) {
             out(t('notActivated', domain.name, selectors));
             for (const f of verdict.findings) for (const line of describeFinding(f)) out(line);
@@ -466,10 +457,6 @@ export async function runDomainCommand(args: string[], context: DomainCommandCon
     }
     return lines;
   }
-}
-
-function zoneLine(domain: string, key: DkimKey): string {
-  return `${dkimRecordName(domain, key.selector)}. 3600 IN TXT ${splitTxtForZone(dkimRecordValue(key))}`;
 }
 
 /** "10m", "1h", "30s": the interval as the configuration writes it. */

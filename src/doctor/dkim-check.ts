@@ -7,6 +7,8 @@ import { dkim as m, general } from './messages.js';
 import { lookupTxt } from './dns-query.js';
 import { parseTagList } from './tag-value.js';
 import { finding, type Finding, type Text } from './types.js';
+import { txtZoneLine } from './zone-line.js';
+import { dkimRecordName, dkimRecordValue } from '../domains/records.js';
 
 export interface DkimCheckInput {
   readonly resolver: Resolver;
@@ -39,11 +41,18 @@ export interface PublishedVerdict {
  * the doctor's own check against live DNS: what `domain activate-key` and
  * the server's auto-activation ask before switching signing to them.
  */
-export async function checkKeysPublished(input: Omit<DkimCheckInput, 'domain'> & { readonly domain: SendingDomain }, keys: readonly DkimKey[]): Promise<PublishedVerdict> {
+export async function checkKeysPublished(
+  input: Omit<DkimCheckInput, 'zoneLineFor'> & { readonly zoneLineFor?: DkimCheckInput['zoneLineFor'] },
+  keys: readonly DkimKey[],
+): Promise<PublishedVerdict> {
+  const full: DkimCheckInput = {
+    ...input,
+    zoneLineFor: input.zoneLineFor ?? ((key) => txtZoneLine(dkimRecordName(input.domain.name, key.selector), dkimRecordValue(key))),
+  };
   const findings: Finding[] = [];
   let published = keys.length > 0;
   for (const key of keys) {
-    const lookup = await lookupKey(input, key);
+    const lookup = await lookupKey(full, key);
     findings.push(...lookup.findings);
     if (!lookup.matches) published = false;
   }

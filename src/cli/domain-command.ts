@@ -132,8 +132,8 @@ const text = {
     ja: '以前の鍵 {0} はもう署名しませんが、{1} までは公開したままにしてください (その鍵で署名したメールがまだ配送中の可能性があります)。その後、レコードを削除してから hikyaku domain retire-key {2} セレクタ を実行してください。',
   },
   notActivated: {
-    en: 'Not activated: the DNS record of {1} ({0}) is not published, or does not match. Mail is still signed with the current key, so nothing fails. What the check found:',
-    ja: '有効化しませんでした: {1} ({0}) の DNS レコードが公開されていないか、一致しません。メールは現在の鍵で署名を続けているため、何も失敗していません。確認結果:',
+    en: 'Not activated: the DNS record of {1} ({0}) could not be confirmed as published and matching. Mail is still signed with the current key, so nothing fails. What the check found:',
+    ja: '有効化しませんでした: {1} ({0}) の DNS レコードが公開され一致していることを確認できませんでした。メールは現在の鍵で署名を続けているため、何も失敗していません。確認結果:',
   },
   notActivatedHint: {
     en: 'Publish the record, wait for it to be visible, and run the command again (check with: hikyaku doctor {0}). To switch anyway (signatures fail until the record is visible): hikyaku domain activate-key {0} --force',

@@ -527,6 +527,10 @@ export class SmtpSession {
     this.#bdat = bdat;
     const message = refusal === undefined ? bdat?.message : undefined;
     const done = (): void => {
+      // The 503s to chunks pipelined behind a failed one are the protocol's
+      // way (RFC 3030 §3), not the client's errors: a message sent in many
+      // chunks must not end the session at the error limit.
+      if (refusal === replies.needMail) return this.#reply(refusal);
       if (refusal !== undefined) return this.#error(refusal);
       if (!last) return this.#reply(replies.chunkReceived(size));
       this.#bdat = undefined;

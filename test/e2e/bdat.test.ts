@@ -184,6 +184,11 @@ test('a chunk that would pass the size limit: 552 5.3.4 after its octets, the tr
   assertReply(first, 250, '2.0.0', 'the first chunk fits');
   assertReply(second, 552, '5.3.4', 'the second would pass the limit');
   assertReply(third, 503, '5.5.1', 'the transaction failed');
+  // More chunks pipelined behind the failed one (a client that sends many) do not reach the error limit.
+  d.write('BDAT 1\r\nx'.repeat(30) + 'NOOP\r\n');
+  const more = await readReplies(d, 31);
+  more.slice(0, 30).forEach((r, i) => assertReply(r, 503, '5.5.1', `chunk ${i}`));
+  assertReply(more[30], 250, '2.0.0', 'the session goes on');
   // A new transaction on the same session.
   const text = message('after-552', 'fits\r\n');
   d.write(`MAIL FROM:<info@shop.test>\r\nRCPT TO:<after552@example.net>\r\n${bdat([text])}`);

@@ -23,7 +23,6 @@ import { wireReply, smtpReply, type SmtpReply } from '../core/smtp-reply.js';
 import { replies } from '../core/replies.js';
 import type { Logger } from '../log/logger.js';
 import { DataReader } from './data-reader.js';
-import { BdatMessage, ChunkReader, parseBdat } from './bdat-reader.js';
 import { hasNonAscii, parsePathArgument, splitCommand } from './command-line.js';
 import { mailboxKey } from '../core/mailbox.js';
 import {
@@ -37,6 +36,7 @@ import type { ScramServer } from './sasl-scram.js';
 import type { AuthResult, SessionFacts, SessionPolicy } from './session-policy.js';
 import type { Principal } from '../users/principal.js';
 import type { Sender } from '../policy/sender.js';
+import { BdatMessage, ChunkReader, parseBdat } from './bdat-reader.js';
 
 export interface SessionContext {
   readonly hostname: string;

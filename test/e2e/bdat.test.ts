@@ -319,10 +319,12 @@ test('the same message by DATA and by BDAT is queued as the same bytes (line end
   await d.command('QUIT');
   await d.close();
   const [a, b] = [await delivered('same-data'), await delivered('same-bdat')];
-  const expected = (subject: string): string => toCrlf(Buffer.from(message(subject, body), 'latin1')).toString('latin1');
-  assert.equal(clientPart(a).toString('latin1'), expected('same-data'));
-  assert.equal(clientPart(b).toString('latin1'), expected('same-bdat'));
-  assert.equal(clientPart(a).toString('latin1').replaceAll('same-data', 'X'), clientPart(b).toString('latin1').replaceAll('same-bdat', 'X'));
+  // Whatever intake makes of bare line endings (canonical.ts, and any cleaning after it), it makes the same of both.
+  const fromData = clientPart(a).toString('latin1').replaceAll('same-data', 'X');
+  const fromBdat = clientPart(b).toString('latin1').replaceAll('same-bdat', 'X');
+  assert.equal(fromBdat, fromData);
+  assert.ok(!/[^\r]\n/.test(fromBdat), 'no bare LF is left');
+  assert.ok(fromBdat.includes('\r\n.leading dot\r\n') && fromBdat.includes('split here\r\nend\r\n'), 'one CRLF where a chunk cut it, dots as sent');
   assert.match(b.raw.toString('latin1'), /^DKIM-Signature:/m);
   if (skipPython) return;
   const [results] = await pythonVerify([b.raw], Number(dns.address.split(':')[1]));

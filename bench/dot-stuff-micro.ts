@@ -8,7 +8,7 @@
 //
 //   npm run build && node dist/bench/dot-stuff-micro.js [iterations]   (default 20000)
 //
-// Prints µs per message for 4 KiB and 100 KiB messages, plain text (no line
+// Prints CPU µs per message for 4 KiB and 100 KiB messages, plain text (no line
 // starts with a dot, the usual case), text where one line in ten starts with
 // a dot (every such line splits the message) and a base64 attachment; and,
 // of DATA's cost, the part that is dataChunks' own CRLF check (toCrlf), which

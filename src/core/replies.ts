@@ -94,4 +94,10 @@ export const replies = {
   localError: smtpReply(451, '4.3.0', 'Local error in processing, try again later'),
   shuttingDown: smtpReply(421, '4.3.2', 'Service shutting down, closing transmission channel'),
   storageFull: smtpReply(452, '4.3.1', 'Insufficient system storage'),
+  // --- CHUNKING (RFC 3030) ---
+  chunkReceived: (octets: number): SmtpReply => smtpReply(250, '2.0.0', `${octets} octets received`),
+  bdatSyntax: smtpReply(501, '5.5.4', 'Syntax: BDAT <size> [LAST]'),
+  // Without a size the end of the chunk cannot be found: what follows cannot be read as commands.
+  bdatLostSync: smtpReply(421, '4.5.0', 'Cannot find the end of the BDAT chunk, closing connection'),
+  dataAfterBdat: smtpReply(503, '5.5.1', 'DATA not allowed after BDAT in the same transaction'),
 } as const;

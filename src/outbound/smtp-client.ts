@@ -17,6 +17,8 @@
 // ~0.04 ms per message and its whole CPU time from ~0.40 to ~0.16 ms.
 // Without PIPELINING it falls back to one command per round trip: the
 // client must wait for each reply (RFC 5321 §4.3.1).
+// No BDAT out (RFC 3030): dot-stuffing costs ~5-10 µs CPU per 4 KiB and ~100-300 µs per 100 KiB message
+// (bench/dot-stuff-micro.ts), ≤1% and ~3-10% of the CPU per message (bench/RESULTS.md): not worth a second path.
 import { isAscii } from 'node:buffer';
 import { isIP } from 'node:net';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';

@@ -1,5 +1,6 @@
 // One inbound SMTP session (RFC 5321 server side, with ESMTP PIPELINING,
-// SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, STARTTLS and AUTH).
+// SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, STARTTLS, AUTH and
+// CHUNKING; the BDAT chunks are read by bdat-reader.ts).
 //
 // Why our own and not smtp-server: smtp-server is correct but heavy for
 // a server whose whole job is taking many short sessions: per connection it
@@ -35,6 +36,7 @@ import type { ScramServer } from './sasl-scram.js';
 import type { AuthResult, SessionFacts, SessionPolicy } from './session-policy.js';
 import type { Principal } from '../users/principal.js';
 import type { Sender } from '../policy/sender.js';
+import { BdatMessage, ChunkReader, parseBdat } from './bdat-reader.js';
 
 export interface SessionContext {
   readonly hostname: string;
@@ -111,6 +113,10 @@ export class SmtpSession {
   #sender: Sender | null | undefined;
   #transaction: Transaction | undefined;
   #reader: DataReader | undefined;
+  /** The BDAT chunk being read, and what to do once its last octet is in. */
+  #chunk: { readonly reader: ChunkReader; readonly done: () => void } | undefined;
+  /** The message of the transaction's BDAT chunks so far (stale once #transaction is another), and the data deadline. */
+  #bdat: { readonly transaction: Transaction; readonly message: BdatMessage; readonly deadlineAtMs: number } | undefined;
   #authStep: AuthStep | undefined;
   /** Bytes received and not yet handled (a partial line, or commands pipelined behind a pending reply). */
   #input: Buffer | undefined;
@@ -191,7 +197,7 @@ export class SmtpSession {
 
   /** Nothing under way: no transaction, no DATA, no wait. */
   get #idle(): boolean {
-    return !this.#busy && this.#transaction === undefined && this.#reader === undefined;
+    return !this.#busy && this.#transaction === undefined && this.#reader === undefined && this.#chunk === undefined;
   }
 
   /** The stop's grace time is over: end now, unless a message is being stored (its reply is owed). */
@@ -220,7 +226,7 @@ export class SmtpSession {
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#closed) return;
-    if (this.#deadlineAtMs !== 0 && Date.now() > this.#deadlineAtMs) return this.#deadlinePassed();
+    if ((this.#deadlineAtMs !== 0 || this.#bdat !== undefined) && this.#late()) return this.#deadlinePassed();
     this.#input = this.#input === undefined ? chunk : Buffer.concat([this.#input, chunk]);
     if (this.#busy) {
       // Pipelined input behind a pending reply: bounded, the client has to wait for us.
@@ -229,6 +235,12 @@ export class SmtpSession {
     }
     this.#process();
   };
+
+  /** A BDAT transaction has the data deadline from its first chunk to its last, the commands between them included. */
+  #late(): boolean {
+    const now = Date.now();
+    return (this.#deadlineAtMs !== 0 && now > this.#deadlineAtMs) || (this.#bdat !== undefined && now > this.#bdat.deadlineAtMs);
+  }
 
   readonly #onTimeout = (): void => {
     // Closed already, but the last reply never went out: give up on it.
@@ -270,6 +282,17 @@ export class SmtpSession {
         lineDone = true;
         if (progress.rest.length > 0) this.#input = progress.rest;
         this.#endOfData(progress.message);
+        continue;
+      }
+      if (this.#chunk !== undefined) {
+        const chunk = this.#chunk;
+        this.#input = undefined;
+        const progress = chunk.reader.push(input);
+        if (!progress.done) break;
+        this.#chunk = undefined;
+        this.#input = progress.rest;
+        lineDone = true;
+        chunk.done();
         continue;
       }
       const lf = input.indexOf(0x0a);
@@ -328,16 +351,18 @@ export class SmtpSession {
    * a time resets the idle timeout but not these.
    */
   #watchDeadline(lineDone: boolean): void {
-    if (this.#reader !== undefined || this.#closed) return;
+    if (this.#reader !== undefined || this.#chunk !== undefined || this.#closed) return;
     const partial = !this.#busy && (this.#input !== undefined || this.#discardingLongLine);
     if (!partial) this.#deadlineAtMs = 0;
     else if (this.#deadlineAtMs === 0 || lineDone) this.#deadlineAtMs = Date.now() + this.#ctx.commandDeadlineMs;
+    // RSET, EHLO, STARTTLS or a new MAIL ended the BDAT transaction: let its octets go.
+    if (this.#bdat !== undefined && this.#bdat.transaction !== this.#transaction) this.#bdat = undefined;
   }
 
   #deadlinePassed(): void {
     this.#deadlineAtMs = 0;
     if (this.#storing) return;
-    this.#ctx.logger.info({ event: 'deadline', clientIp: this.#remoteAddress, inData: this.#reader !== undefined }, 'command or data deadline passed');
+    this.#ctx.logger.info({ event: 'deadline', clientIp: this.#remoteAddress, inData: this.#reader !== undefined || this.#chunk !== undefined }, 'command or data deadline passed');
     this.#close(replies.commandDeadline);
   }
 
@@ -361,6 +386,8 @@ export class SmtpSession {
         return this.#rcpt(argument);
       case 'DATA':
         return this.#data(argument);
+      case 'BDAT':
+        return this.#bdatCommand(argument);
       case 'RSET':
         this.#transaction = undefined;
         return this.#reply(replies.ok);
@@ -378,7 +405,6 @@ export class SmtpSession {
         return this.#error(replies.vrfyDisabled);
       case 'EXPN':
       case 'ETRN':
-      case 'BDAT':
       case 'TURN':
         return this.#error(replies.notImplemented);
       default:
@@ -462,9 +488,57 @@ export class SmtpSession {
     const transaction = this.#transaction;
     if (transaction === undefined) return this.#error(replies.needMail);
     if (transaction.rcptTo.length === 0) return this.#error(replies.needRcpt);
+    if (this.#bdat?.transaction === transaction) return this.#error(replies.dataAfterBdat);
     this.#reader = new DataReader(this.#ctx.maxMessageBytes);
     this.#deadlineAtMs = Date.now() + this.#ctx.dataDeadlineMs;
     this.#reply(replies.startData);
+  }
+
+  /**
+   * RFC 3030 §2, §3: "BDAT <size> [LAST]" is followed by <size> octets, which
+   * are read whatever the reply (an error too is given only after them, and
+   * they are never taken as commands). A chunk that fails (syntax, 552) fails
+   * the transaction; the ones after it get 503. LAST stores the message the
+   * way DATA's end does (#endOfData).
+   */
+  #bdatCommand(argument: string): void {
+    const command = parseBdat(argument);
+    if (command.size === undefined) {
+      this.#reply(replies.bdatSyntax);
+      return this.#close(replies.bdatLostSync);
+    }
+    const { size } = command;
+    const last = command.ok && command.last;
+    const transaction = this.#transaction;
+    let refusal: SmtpReply | undefined;
+    let bdat = this.#bdat?.transaction === transaction ? this.#bdat : undefined;
+    if (!command.ok) refusal = replies.bdatSyntax;
+    else if (transaction === undefined) refusal = replies.needMail;
+    else if (transaction.rcptTo.length === 0) refusal = replies.needRcpt;
+    else {
+      bdat ??= { transaction, message: new BdatMessage(), deadlineAtMs: Date.now() + this.#ctx.dataDeadlineMs };
+      if (bdat.message.size + size > this.#ctx.maxMessageBytes) refusal = replies.messageTooBig;
+    }
+    if (refusal !== undefined && refusal !== replies.needRcpt) {
+      // The chunk is lost, so is the message: its kept octets are let go at once.
+      this.#transaction = undefined;
+      bdat = undefined;
+    }
+    this.#bdat = bdat;
+    const message = refusal === undefined ? bdat?.message : undefined;
+    const done = (): void => {
+      // The 503s to chunks pipelined behind a failed one are the protocol's
+      // way (RFC 3030 §3), not the client's errors: a message sent in many
+      // chunks must not end the session at the error limit.
+      if (refusal === replies.needMail) return this.#reply(refusal);
+      if (refusal !== undefined) return this.#error(refusal);
+      if (!last) return this.#reply(replies.chunkReceived(size));
+      this.#bdat = undefined;
+      this.#endOfData(message?.message() ?? EMPTY);
+    };
+    if (size === 0) return done();
+    this.#chunk = { reader: new ChunkReader(size, message), done };
+    this.#deadlineAtMs = bdat?.deadlineAtMs ?? Date.now() + this.#ctx.dataDeadlineMs;
   }
 
   #endOfData(message: Buffer | undefined): void {
@@ -724,6 +798,8 @@ function tlsFacts(socket: TLSSocket): { version: string; cipher: string } {
   return { version: socket.getProtocol() ?? 'TLS', cipher: socket.getCipher()?.name ?? 'unknown' };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 const greetingCache = new WeakMap<SessionContext, SmtpReply>();
 
 /** One greeting object per listener, so its wire form is cached (see wireReply). */
@@ -744,8 +820,9 @@ function ehloReplies(ctx: SessionContext): { plain: SmtpReply; secure: SmtpReply
   if (cached === undefined) {
     const common = [ctx.hostname, 'PIPELINING', `SIZE ${ctx.maxMessageBytes}`, '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES'];
     cached = {
-      plain: smtpReply(250, undefined, [...common, 'STARTTLS']),
-      secure: smtpReply(250, undefined, [...common, `AUTH ${ctx.policy.mechanisms.join(' ')}`]),
+      // No BINARYMIME: intake canonicalises line endings, which would change a binary body.
+      plain: smtpReply(250, undefined, [...common, 'CHUNKING', 'STARTTLS']),
+      secure: smtpReply(250, undefined, [...common, 'CHUNKING', `AUTH ${ctx.policy.mechanisms.join(' ')}`]),
     };
     ehloCache.set(ctx, cached);
   }

@@ -274,14 +274,15 @@ test('sequencing: MAIL before EHLO, RCPT before MAIL, DATA before RCPT, nested M
   await d.close();
 });
 
-test('unknown command 500 5.5.2; VRFY/EXPN/BDAT 502 5.5.1; HELO needs an argument', async () => {
+test('unknown command 500 5.5.2; VRFY/EXPN 502 5.5.1; BDAT without a transaction 503 (CHUNKING: test/e2e/bdat.test.ts); HELO needs an argument', async () => {
   const d = await SmtpDialog.open({ host: HOST, port: server.ports.submission });
   await d.read();
   assertReply(await d.command('FROBNICATE now'), 500, '5.5.2');
   assertReply(await d.command(''), 500, '5.5.2');
   assertReply(await d.command('VRFY postmaster'), 502, '5.5.1');
   assertReply(await d.command('EXPN staff'), 502, '5.5.1');
-  assertReply(await d.command('BDAT 10 LAST'), 502, '5.5.1');
+  d.write('BDAT 10 LAST\r\n0123456789');
+  assertReply(await d.read(), 503, '5.5.1', 'its 10 octets are read, not taken as a command');
   assertReply(await d.command('EHLO'), 501, '5.5.4');
   assertReply(await d.command('HELO old.client.test'), 250);
   assertReply(await d.command('AUTH PLAIN x'), 530, '5.7.0', 'no AUTH in the clear');

@@ -42,6 +42,7 @@ function brief(results: Map<string, RecipientResult> | undefined): [string, stri
     if (r.type === 'accepted') return [rcpt, r.type, '', r.reply.code];
     if (r.type === 'rejected') return [rcpt, r.type, r.stage, r.reply.code];
     if (r.type === 'interrupted') return [rcpt, r.type, 'stage' in r.failure ? r.failure.stage : '', r.failure.type];
+    if (r.type === 'no-smtputf8') return [rcpt, r.type, r.sender ? 'mail' : 'rcpt', '5.6.7'];
     return [rcpt, r.type, '', r.limit];
   });
 }

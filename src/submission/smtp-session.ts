@@ -411,7 +411,7 @@ export class SmtpSession {
     if (this.#helo === '') return this.#error(replies.sendHeloFirst);
     if (this.#transaction !== undefined) return this.#error(replies.nestedMail);
     const path = parsePathArgument(argument, 'FROM');
-    if (path === undefined) return this.#error(MAIL_KEYWORD.test(argument) ? replies.badSenderAddress(pathProblem(argument)) : replies.mailSyntax);
+    if (path === undefined) return this.#error(badPath(argument, MAIL_KEYWORD, replies.badSenderAddress, replies.mailSyntax));
     let smtputf8 = false;
     let ret: 'FULL' | 'HDRS' | undefined;
     let envId: string | undefined;
@@ -448,7 +448,7 @@ export class SmtpSession {
     const transaction = this.#transaction;
     if (transaction === undefined) return this.#error(replies.needMail);
     const path = parsePathArgument(argument, 'TO');
-    if (path === undefined) return this.#error(RCPT_KEYWORD.test(argument) ? replies.badRecipientAddress(pathProblem(argument)) : replies.rcptSyntax);
+    if (path === undefined) return this.#error(badPath(argument, RCPT_KEYWORD, replies.badRecipientAddress, replies.rcptSyntax));
     if (path.address === '') return this.#error(replies.badRecipientAddress('empty path'));
     // RFC 3461 §4.1, §4.2: NOTIFY and ORCPT (dsn-params.ts); anything else is unsupported.
     const dsn = path.params.size === 0 ? undefined : recipientParams(path.params);
@@ -729,6 +729,19 @@ export class SmtpSession {
 }
 
 /** Why a path that follows "FROM:"/"TO:" could not be read (the address parser never saw it). */
+/** Why a MAIL/RCPT argument did not parse: a repeated parameter (RFC 3461 §4), a bad path, or no "FROM:"/"TO:". */
+function badPath(argument: string, keyword: RegExp, badAddress: (problem: string) => SmtpReply, syntax: SmtpReply): SmtpReply {
+  if (!keyword.test(argument)) return syntax;
+  const seen = new Set<string>();
+  for (const param of argument.slice(argument.lastIndexOf('>') + 1).split(' ')) {
+    const key = param.split('=')[0]?.toUpperCase() ?? '';
+    if (key === '') continue;
+    if (seen.has(key)) return replies.repeatedParameter(key.slice(0, 20));
+    seen.add(key);
+  }
+  return badAddress(pathProblem(argument));
+}
+
 function pathProblem(argument: string): string {
   return (argument.match(/(?<!\\)"/g)?.length ?? 0) % 2 === 1 ? 'unbalanced quotes' : 'malformed path';
 }

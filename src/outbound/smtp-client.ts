@@ -246,7 +246,7 @@ export class SmtpClient {
       const final = await this.wire.read(1);
       const reply = final.replies[0];
       if (reply === undefined) result = messageSent(this.unanswered('data', final.replies, final.end));
-      else if (isPositive(reply)) result = { type: 'accepted', reply: parseReply(reply.raw) ?? { code: reply.code, enhanced: undefined, text: reply.raw }, dsnPassed: this.ext.dsn };
+      else if (isPositive(reply)) result = { type: 'accepted', reply: parseReply(reply.raw) ?? { code: reply.code, enhanced: undefined, text: reply.raw }, ...(this.ext.dsn ? { dsnPassed: true } : {}) };
       else result = this.refused('data', reply);
     }
     for (const rcpt of accepted) results.set(rcpt, result);

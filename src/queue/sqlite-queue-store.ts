@@ -138,7 +138,7 @@ class SqliteStore implements SqliteQueueStore {
         kind: 'enqueue',
         id,
         mailFrom: envelope.mailFrom,
-        envId: message.envId ?? null,
+        envId: message.envId ?? envelope.params?.envId ?? null,
         holdReason: message.holdReason ?? null,
         ret: envelope.params?.ret ?? null,
         smtputf8: envelope.params?.smtputf8 === true,

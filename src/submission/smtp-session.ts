@@ -423,12 +423,15 @@ export class SmtpSession {
         if (value === true || !/^(7BIT|8BITMIME)$/i.test(value)) return this.#error(replies.badBodyType);
       } else if (key === 'SMTPUTF8' && value === true) {
         smtputf8 = true;
-      } else if (key === 'RET' || key === 'ENVID') {
-        // RFC 3461 §4.3, §4.4 (dsn-params.ts); a repeated keyword is refused by the path parser.
-        const parsed = key === 'RET' ? parseRet(value) : parseEnvId(value);
+      } else if (key === 'RET') {
+        // RFC 3461 §4.3, §4.4 (dsn-params.ts); a repeated keyword never gets here (badPath names it).
+        const parsed = parseRet(value);
         if (!parsed.ok) return this.#error(parsed.reply);
-        if (key === 'RET') ret = parsed.value as 'FULL' | 'HDRS';
-        else envId = parsed.value;
+        ret = parsed.value;
+      } else if (key === 'ENVID') {
+        const parsed = parseEnvId(value);
+        if (!parsed.ok) return this.#error(parsed.reply);
+        envId = parsed.value;
       } else if (key === 'AUTH') {
         // RFC 4954 §5: the submitter's identity for a relayed message; we
         // keep the authenticated user ourselves, so it is accepted and unused.
@@ -728,7 +731,6 @@ export class SmtpSession {
   }
 }
 
-/** Why a path that follows "FROM:"/"TO:" could not be read (the address parser never saw it). */
 /** Why a MAIL/RCPT argument did not parse: a repeated parameter (RFC 3461 §4), a bad path, or no "FROM:"/"TO:". */
 function badPath(argument: string, keyword: RegExp, badAddress: (problem: string) => SmtpReply, syntax: SmtpReply): SmtpReply {
   if (!keyword.test(argument)) return syntax;
@@ -742,6 +744,7 @@ function badPath(argument: string, keyword: RegExp, badAddress: (problem: string
   return badAddress(pathProblem(argument));
 }
 
+/** Why a path that follows "FROM:"/"TO:" could not be read (the address parser never saw it). */
 function pathProblem(argument: string): string {
   return (argument.match(/(?<!\\)"/g)?.length ?? 0) % 2 === 1 ? 'unbalanced quotes' : 'malformed path';
 }

@@ -55,7 +55,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     signer,
     sendingDomains: { find: (fromDomain) => findSendingDomain(domains, fromDomain, logger) },
-    onStored: (id, envelope, message) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message),
+    onStored: (id, envelope, message) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message, envelope.params),
     maxReceivedHeaders: config.limits.maxReceivedHeaders,
   });
   const sending = new SendingPolicy({
@@ -133,6 +133,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       return notifier.onFailed(message, failed);
     },
     onDelayed: (message, deferred) => notifier.onDelayed(message, deferred),
+    onRelayed: (message, relayed) => notifier.onRelayed(message, relayed),
   });
 
   let listeners: RunningListener[];

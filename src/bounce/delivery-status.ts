@@ -82,7 +82,7 @@ export function remoteMtaName(remoteMta: string): string {
 /** A valid RFC 3463 code, or the generic one for the action (a bad code must not cost the sender the report). */
 export function statusFor(recipient: DsnRecipient): string {
   if (STATUS.test(recipient.status)) return recipient.status;
-  return recipient.action === 'delayed' ? '4.0.0' : '5.0.0';
+  return recipient.action === 'delayed' ? '4.0.0' : recipient.action === 'failed' ? '5.0.0' : '2.0.0';
 }
 
 function diagnosticCode(r: DsnRecipient): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { buildDsn, type DsnInput, type DsnRecipient } from './dsn.js';
+import { buildDsn, FULL_RETURN_LIMIT, type DsnInput, type DsnRecipient } from './dsn.js';
 import { SUBJECTS } from './dsn-text.js';
 
 // Fixed zone so the dates in the report are predictable.
@@ -304,4 +304,46 @@ test('legacy carrier address refused with 5xx: valid syntax in the report, carri
   assert.ok(text.includes('携帯電話会社で新しいメールアドレスを登録'));
   assert.ok(text.includes('This address breaks the mail standard (RFC 5321)'));
   assert.match(text, /register a new\s+address with their mobile carrier/);
+});
+
+test('RET=FULL: a failure report returns the whole message as message/rfc822; over the cap, only the headers', async () => {
+  const full = buildDsn(input({ ret: 'FULL' })).message.toString('utf8');
+  assert.match(full, /Content-Type: message\/rfc822/);
+  assert.ok(full.includes(BODY_MARKER));
+  assert.ok(!full.includes('text/rfc822-headers'));
+  const big = Buffer.concat([original, Buffer.alloc(FULL_RETURN_LIMIT, 'x')]);
+  const capped = buildDsn(input({ ret: 'FULL', originalMessage: big })).message.toString('utf8');
+  assert.match(capped, /Content-Type: text\/rfc822-headers/);
+  assert.ok(!capped.includes(BODY_MARKER));
+  // RET is about failure reports only (RFC 3461 §4.3): a delay report keeps to the headers.
+  const delay = buildDsn(input({ kind: 'delay', ret: 'FULL', recipients: [{ ...userUnknown, action: 'delayed', status: '4.4.1' }] })).message.toString('utf8');
+  assert.ok(!delay.includes(BODY_MARKER));
+});
+
+test('a success report (NOTIFY=SUCCESS): Action relayed, 2.x.x status, Original-Recipient, the "delivered" wording in both languages', async () => {
+  const relayed: DsnRecipient = {
+    rcptTo: 'bob@example.org',
+    originalRecipient: 'rfc822;Bob@old.example',
+    action: 'relayed',
+    status: '2.0.0',
+    remoteMta: 'mx1.example.org',
+    remoteReply: { code: 250, enhanced: '2.0.0', text: 'queued as X' },
+    detail: '',
+    lastAttemptAtMs: NOW,
+  };
+  const { envelope, message } = buildDsn(input({ kind: 'success', recipients: [relayed] }));
+  assert.deepEqual(envelope, { mailFrom: '', rcptTo: ['alice@example.com'] });
+  const mail = await parse(message);
+  assert.equal(mail.subject, SUBJECTS.success);
+  const status = part(mail, 'message/delivery-status');
+  assert.match(status, /Original-Envelope-Id: QQ314159/);
+  assert.match(status, /Original-Recipient: rfc822; Bob@old.example\r\nFinal-Recipient: rfc822; bob@example.org\r\nAction: relayed\r\nStatus: 2.0.0/);
+  assert.ok(mail.text?.includes('配信完了のお知らせ'));
+  assert.ok(mail.text?.includes('宛先のメールサーバーに引き渡しました'));
+  assert.match(mail.text ?? '', /delivery to the recipients below is complete/);
+  assert.ok(!message.toString('utf8').includes(BODY_MARKER));
+});
+
+test('a report to an internationalised sender asks for SMTPUTF8 on its way', () => {
+  assert.deepEqual(buildDsn(input({ originalMailFrom: 'ユーザー@example.com' })).envelope.params, { smtputf8: true });
 });

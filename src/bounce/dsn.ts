@@ -3,7 +3,13 @@
 //   1. text/plain, the explanation in Japanese then English (dsn-text.ts)
 //   2. message/delivery-status, the machine-readable report (delivery-status.ts)
 //   3. text/rfc822-headers, the original header block only: the RET=HDRS
-//      behaviour (RFC 3461 §4.3), so a bounce never re-sends the whole message.
+//      behaviour (RFC 3461 §4.3), and the default, so a bounce does not re-send
+//      the whole message unless asked; with RET=FULL a failure report returns
+//      the whole message as message/rfc822, up to FULL_RETURN_LIMIT octets
+//      (like Postfix's bounce_size_limit), else its headers.
+// Kinds: failure (Action: failed), delay (delayed) and success (relayed or
+// delivered, RFC 3461 NOTIFY=SUCCESS); success and delay reports always carry
+// the headers only (RFC 3461 §4.3: RET is about failure reports).
 // Built from per-recipient outcome records, never from re-parsed strings.
 import { randomBytes } from 'node:crypto';
 import libmime from 'libmime';
@@ -25,7 +31,7 @@ export interface DsnRecipient {
   readonly rcptTo: string;
   /** RFC 3461 ORCPT as "type;address" (xtext-decoded), when the client gave one. */
   readonly originalRecipient?: string | undefined;
-  readonly action: 'failed' | 'delayed';
+  readonly action: 'failed' | 'delayed' | 'relayed' | 'delivered';
   /** RFC 3463 status, e.g. "5.1.1". */
   readonly status: string;
   /** Remote-MTA: dns; <name>. */
@@ -39,8 +45,15 @@ export interface DsnRecipient {
   readonly willRetryUntilMs?: number;
 }
 
+/** Largest original message a RET=FULL failure report returns whole (Postfix's bounce_size_limit). */
+export const FULL_RETURN_LIMIT = 50_000;
+
+export type DsnKind = 'failure' | 'delay' | 'success';
+
 export interface DsnInput {
-  readonly kind: 'failure' | 'delay';
+  readonly kind: DsnKind;
+  /** RFC 3461 §4.3; FULL returns the whole message in a failure report (within FULL_RETURN_LIMIT). */
+  readonly ret?: 'FULL' | 'HDRS' | undefined;
   /** Our hostname. */
   readonly reportingMta: string;
   /** Shown as X-Hikyaku-Queue-ID (like Postfix's X-Postfix-Queue-ID). */
@@ -100,16 +113,35 @@ function topHeaders(input: DsnInput, boundary: string): string {
  * its one recipient. Throws when the original sender is the null reverse-path:
  * a bounce is never bounced (RFC 3464 §2, RFC 5321 §6.1).
  */
+/** Whether this report returns the whole message (RET=FULL, a failure, within the limit). */
+export function returnsFullMessage(input: Pick<DsnInput, 'kind' | 'ret' | 'originalMessage'>): boolean {
+  return input.kind === 'failure' && input.ret === 'FULL' && input.originalMessage.length <= FULL_RETURN_LIMIT;
+}
+
+/** The whole original message as a message/rfc822 part (8bit when it is not ASCII: RFC 6152 lets it travel so). */
+function fullPart(originalMessage: Buffer): { encoding: string; content: string } {
+  const text = toCrlf(originalMessage).toString('utf8');
+  const content = text.endsWith('\r\n') ? text : text + '\r\n';
+  return { encoding: /^[\x00-\x7f]*$/.test(content) ? '7bit' : '8bit', content };
+}
+
+const DESCRIPTIONS: Readonly<Record<DsnKind, string>> = {
+  failure: 'Undelivered Message',
+  delay: 'Delayed Message',
+  success: 'Relayed Message',
+};
+
 export function buildDsn(input: DsnInput): { envelope: Envelope; message: Buffer } {
   if (input.originalMailFrom === '') throw new Error('refusing to build a DSN for a message with a null reverse-path');
   if (input.recipients.length === 0) throw new Error('a DSN needs at least one recipient');
   const human = base64.wrap(base64.encode(Buffer.from(humanText(input), 'utf8')), 76);
   const report = deliveryStatusBody(input);
-  const headers = headersPart(input.originalMessage);
+  const full = returnsFullMessage(input);
+  const headers = full ? fullPart(input.originalMessage) : headersPart(input.originalMessage);
   let boundary = newBoundary();
   // A random 96-bit boundary cannot realistically collide, but the check is cheap.
   while (human.includes(boundary) || report.includes(boundary) || headers.content.includes(boundary)) boundary = newBoundary();
-  const description = input.kind === 'failure' ? 'Undelivered Message Headers' : 'Delayed Message Headers';
+  const description = full ? DESCRIPTIONS[input.kind] : `${DESCRIPTIONS[input.kind]} Headers`;
   const message = [
     topHeaders(input, boundary),
     '\r\n',
@@ -126,7 +158,7 @@ export function buildDsn(input: DsnInput): { envelope: Envelope; message: Buffer
     '\r\n',
     report,
     `\r\n--${boundary}\r\n`,
-    'Content-Type: text/rfc822-headers\r\n',
+    full ? 'Content-Type: message/rfc822\r\n' : 'Content-Type: text/rfc822-headers\r\n',
     `Content-Description: ${description}\r\n`,
     `Content-Transfer-Encoding: ${headers.encoding}\r\n`,
     '\r\n',
@@ -134,7 +166,8 @@ export function buildDsn(input: DsnInput): { envelope: Envelope; message: Buffer
     `\r\n--${boundary}--\r\n`,
   ].join('');
   return {
-    envelope: { mailFrom: '', rcptTo: [input.originalMailFrom] },
+    // RFC 6531: a report to an internationalised address needs SMTPUTF8 on its way.
+    envelope: { mailFrom: '', rcptTo: [input.originalMailFrom], ...(/[^\x00-\x7f]/.test(input.originalMailFrom) ? { params: { smtputf8: true } } : {}) },
     message: Buffer.from(message, 'utf8'),
   };
 }

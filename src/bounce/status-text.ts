@@ -24,6 +24,11 @@ const DETAIL: Readonly<Record<string, StatusText>> = {
   '4.3': { ja: '宛先を調べるための DNS の問い合わせに失敗しました', en: 'The DNS lookup for the recipient domain failed' },
   '4.4': { ja: '宛先のサーバーが見つかりません', en: 'No server could be found for the recipient domain' },
   '4.7': { ja: '配信の期限を過ぎたため、配信をあきらめました', en: 'The message could not be delivered in time and has expired' },
+  // RFC 6531 §3.5 / RFC 3463 X.6.7: the next hop does not offer SMTPUTF8.
+  '6.7': {
+    ja: '宛先のメールサーバーが国際化メールアドレス (日本語などを含むアドレス、SMTPUTF8) を受け付けられません',
+    en: 'The receiving mail server cannot accept internationalised (non-ASCII) email addresses (no SMTPUTF8 support)',
+  },
   '7.1': { ja: '宛先のサーバーがポリシーによりメールを拒否しました', en: 'The receiving server refused the message by policy' },
 };
 

@@ -31,7 +31,14 @@ export interface RelayInfo {
 }
 
 export type RecipientOutcome =
-  | { readonly kind: 'delivered'; readonly rcptTo: string; readonly relay: RelayInfo; readonly remoteReply: RemoteReply }
+  | {
+      readonly kind: 'delivered';
+      readonly rcptTo: string;
+      readonly relay: RelayInfo;
+      readonly remoteReply: RemoteReply;
+      /** The next hop offered DSN (RFC 3461) and was given the NOTIFY/ORCPT parameters: it reports from here on. */
+      readonly dsnPassed?: boolean;
+    }
   | { readonly kind: 'deferred'; readonly rcptTo: string; readonly relay: RelayInfo | undefined; readonly failure: DeliveryFailure }
   | { readonly kind: 'bounced'; readonly rcptTo: string; readonly relay: RelayInfo | undefined; readonly failure: DeliveryFailure };
 

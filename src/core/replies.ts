@@ -34,6 +34,9 @@ export const replies = {
   rcptSyntax: smtpReply(501, '5.5.4', 'Syntax: RCPT TO:<address>'),
   unsupportedParameter: smtpReply(555, '5.5.4', 'Unsupported MAIL/RCPT parameter'),
   badBodyType: smtpReply(501, '5.5.4', 'BODY must be 7BIT or 8BITMIME'),
+  // RFC 3461 §4: RET, ENVID, NOTIFY, ORCPT; RFC 3463 X.5.4 "invalid command arguments".
+  badDsnParameter: (name: string, problem: string): SmtpReply => smtpReply(501, '5.5.4', `Bad ${name} parameter: ${problem}`),
+  repeatedParameter: (name: string): SmtpReply => smtpReply(501, '5.5.4', `Parameter ${name} given twice`),
   sendHeloFirst: smtpReply(503, '5.5.1', 'Send HELO/EHLO first'),
   nestedMail: smtpReply(503, '5.5.1', 'Sender already specified'),
   needMail: smtpReply(503, '5.5.1', 'Need MAIL command'),

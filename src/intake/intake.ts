@@ -104,7 +104,7 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
       // The first attempt is made at once from memory; should the process die
       // during it, the stored retry time keeps a restart from hammering.
       firstRetryAtMs: nowMs + schedule.initialDelayMs,
-      envId: request.envId,
+      envId: request.envId ?? envelope.params?.envId,
       holdReason: request.holdReason,
     });
     const { submitter } = request;

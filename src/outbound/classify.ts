@@ -41,16 +41,18 @@ export type SessionFailure =
 /** What happened to one recipient in one transaction. */
 export type RecipientResult =
   /** The final reply after the message data was a 2xx. */
-  | { readonly type: 'accepted'; readonly reply: RemoteReply }
+  | { readonly type: 'accepted'; readonly reply: RemoteReply; readonly dsnPassed?: boolean }
   /** A non-2xx reply to MAIL (affects all), RCPT (this one) or DATA (all accepted ones). */
   | { readonly type: 'rejected'; readonly stage: 'mail' | 'rcpt' | 'data'; readonly reply: RemoteReply }
   /** RFC 1870 §6.2: the message exceeds the SIZE the server advertised; not sent. */
   | { readonly type: 'too-big'; readonly size: number; readonly limit: number }
+  /** RFC 6531 §3.5: a UTF-8 address (the sender's, when `sender`) and a server without SMTPUTF8; not sent. */
+  | { readonly type: 'no-smtputf8'; readonly sender: boolean }
   /** The session broke before this recipient got a final answer. */
   | { readonly type: 'interrupted'; readonly failure: SessionFailure };
 
 export type Verdict =
-  | { readonly kind: 'delivered'; readonly reply: RemoteReply }
+  | { readonly kind: 'delivered'; readonly reply: RemoteReply; readonly dsnPassed?: boolean }
   | { readonly kind: 'deferred' | 'bounced'; readonly failure: DeliveryFailure }
   /** Leave the recipient for the next candidate host; `failure` is what it would be otherwise. */
   | { readonly kind: 'next-host'; readonly failure: DeliveryFailure };
@@ -170,7 +172,7 @@ export function classifySessionFailure(f: SessionFailure, ctx: AttemptContext): 
 export function classifyRecipient(r: RecipientResult, ctx: AttemptContext): Verdict {
   switch (r.type) {
     case 'accepted':
-      return { kind: 'delivered', reply: r.reply };
+      return r.dsnPassed === true ? { kind: 'delivered', reply: r.reply, dsnPassed: true } : { kind: 'delivered', reply: r.reply };
     case 'rejected': {
       const { reply, stage } = r;
       const detail = replyDetail(ctx, reply, stage);
@@ -193,6 +195,19 @@ export function classifyRecipient(r: RecipientResult, ctx: AttemptContext): Verd
           ctx,
           undefined,
           hostDetail(ctx, `message size ${r.size} exceeds the size limit ${r.limit} announced by the server`),
+        ),
+      };
+    case 'no-smtputf8':
+      // RFC 6531 §3.5 / RFC 3463 X.6.7 "Non-ASCII addresses not permitted for that sender/recipient":
+      // permanent, like Postfix; an address cannot be downgraded.
+      return {
+        kind: 'bounced',
+        failure: failure(
+          '5.6.7',
+          r.sender ? 'mail' : 'rcpt',
+          ctx,
+          undefined,
+          hostDetail(ctx, `the receiving server does not support SMTPUTF8, needed for the internationalised ${r.sender ? 'sender' : 'recipient'} address`),
         ),
       };
     case 'interrupted':
@@ -252,7 +267,9 @@ export function toOutcome(rcptTo: string, verdict: Verdict, relay: RelayInfo | u
   switch (verdict.kind) {
     case 'delivered':
       if (relay === undefined) throw new Error('a delivered outcome needs relay information');
-      return { kind: 'delivered', rcptTo, relay, remoteReply: verdict.reply };
+      return verdict.dsnPassed === true
+        ? { kind: 'delivered', rcptTo, relay, remoteReply: verdict.reply, dsnPassed: true }
+        : { kind: 'delivered', rcptTo, relay, remoteReply: verdict.reply };
     case 'bounced':
       return { kind: 'bounced', rcptTo, relay, failure: verdict.failure };
     case 'deferred':

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { domainOf, isRoutableAddress } from '../core/address.js';
+import type { EnvelopeParams } from '../core/envelope.js';
 import type { RecipientOutcome, RelayInfo } from '../core/outcome.js';
 import type { DeliveryConfig, SmarthostConfig } from '../config/types.js';
 import { createResolver } from '../dns/resolver.js';
@@ -34,6 +35,8 @@ export interface DeliveryRequest {
   readonly mailFrom: string;
   readonly rcptTo: readonly string[];
   readonly message: Buffer;
+  /** RFC 3461 / RFC 6531 parameters (smtp-client.ts passes them on where the server takes them). */
+  readonly params?: EnvelopeParams | undefined;
 }
 
 export interface Deliverer {
@@ -177,7 +180,14 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
   }
 
   /** Try the candidates in order until every recipient of the group has a final verdict. */
-  async function attempt(route: Route, candidates: readonly Candidate[], rcpts: readonly string[], mailFrom: string, message: Buffer): Promise<Map<string, Decided>> {
+  async function attempt(
+    route: Route,
+    candidates: readonly Candidate[],
+    rcpts: readonly string[],
+    mailFrom: string,
+    message: Buffer,
+    params: EnvelopeParams | undefined,
+  ): Promise<Map<string, Decided>> {
     const decided = new Map<string, Decided>();
     const transport = transportFor(route);
     let ca: string | undefined;
@@ -211,7 +221,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
         const { client, key } = opened;
         let results: Map<string, RecipientResult> | undefined;
         try {
-          results = await client.send({ mailFrom, rcptTo: pending, message });
+          results = await client.send({ mailFrom, rcptTo: pending, message, params });
         } finally {
           if (results === undefined) await pool.release(key, client);
         }
@@ -245,7 +255,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     return decided;
   }
 
-  async function deliverGroup(route: Route, rcpts: readonly string[], mailFrom: string, message: Buffer): Promise<Map<string, Decided>> {
+  async function deliverGroup(route: Route, rcpts: readonly string[], mailFrom: string, message: Buffer, params: EnvelopeParams | undefined): Promise<Map<string, Decided>> {
     const candidates = await candidatesFor(route);
     if (!Array.isArray(candidates)) {
       const verdict = candidates as Verdict;
@@ -258,7 +268,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
         const verdict = classifySessionFailure({ type: 'local', status: '4.3.2', message: 'delivery agent is shutting down' }, { remoteMta: undefined, lastHost: true });
         return new Map(rcpts.map((r) => [r, { verdict, relay: undefined }]));
       }
-      return await attempt(route, candidates, rcpts, mailFrom, message);
+      return await attempt(route, candidates, rcpts, mailFrom, message, params);
     } finally {
       release();
     }
@@ -285,7 +295,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
       await Promise.all(
         [...groups.values()].map(async ({ route, rcpts }) => {
           try {
-            for (const [r, d] of await deliverGroup(route, rcpts, request.mailFrom, message)) decided.set(r, d);
+            for (const [r, d] of await deliverGroup(route, rcpts, request.mailFrom, message, request.params)) decided.set(r, d);
           } catch (err) {
             log.error({ err, id: request.id, destination: route.destination }, 'unexpected error during delivery');
             const verdict = classifyUnexpected(err);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { NO_EXTENSIONS, parseEhlo } from './ehlo-extensions.js';
 
 test('EHLO keywords are read case-insensitively, after the greeting line', () => {
-  const ext = parseEhlo(['mx.test PIPELINING is not a keyword here', 'pipelining', 'SIZE 35882577', 'STARTTLS', 'AUTH PLAIN login CRAM-MD5', '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', 'CHUNKING']);
+  const ext = parseEhlo(['mx.test PIPELINING is not a keyword here', 'pipelining', 'SIZE 35882577', 'STARTTLS', 'AUTH PLAIN login CRAM-MD5', '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', 'CHUNKING', 'dsn']);
   assert.deepEqual({ ...ext, auth: [...(ext.auth ?? [])] }, {
     pipelining: true,
     size: true,
@@ -13,6 +13,7 @@ test('EHLO keywords are read case-insensitively, after the greeting line', () =>
     eightBitMime: true,
     smtpUtf8: true,
     enhancedStatusCodes: true,
+    dsn: true,
   });
 });
 

@@ -18,6 +18,8 @@ export interface EhloExtensions {
   readonly smtpUtf8: boolean;
   /** RFC 2034. */
   readonly enhancedStatusCodes: boolean;
+  /** RFC 3461: NOTIFY/ORCPT on RCPT and RET/ENVID on MAIL may be passed on. */
+  readonly dsn: boolean;
 }
 
 /** What a server answering HELO (no extensions) supports. */
@@ -30,6 +32,7 @@ export const NO_EXTENSIONS: EhloExtensions = {
   eightBitMime: false,
   smtpUtf8: false,
   enhancedStatusCodes: false,
+  dsn: false,
 };
 
 /** `lines`: the text of each reply line after "250-" / "250 ", greeting line first. */
@@ -42,6 +45,7 @@ export function parseEhlo(lines: readonly string[]): EhloExtensions {
   let eightBitMime = false;
   let smtpUtf8 = false;
   let enhancedStatusCodes = false;
+  let dsn = false;
   for (let i = 1; i < lines.length; i++) {
     // Some old servers write "AUTH=LOGIN PLAIN" (pre-RFC 4954 drafts): treat "=" as a separator.
     const words = (lines[i] as string).trim().split(/[ =]+/);
@@ -72,7 +76,10 @@ export function parseEhlo(lines: readonly string[]): EhloExtensions {
       case 'ENHANCEDSTATUSCODES':
         enhancedStatusCodes = true;
         break;
+      case 'DSN':
+        dsn = true;
+        break;
     }
   }
-  return { pipelining, size, maxSize, startTls, auth, eightBitMime, smtpUtf8, enhancedStatusCodes };
+  return { pipelining, size, maxSize, startTls, auth, eightBitMime, smtpUtf8, enhancedStatusCodes, dsn };
 }

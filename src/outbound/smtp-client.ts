@@ -22,7 +22,9 @@
 import { isAscii } from 'node:buffer';
 import { isIP } from 'node:net';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import type { EnvelopeParams } from '../core/envelope.js';
 import { wireMailbox } from '../core/mailbox.js';
+import { encodeXtext } from '../core/xtext.js';
 import type { DeliveryStage, RelayInfo } from '../core/outcome.js';
 import type { RecipientResult, SessionFailure } from './classify.js';
 import { dataChunks } from './dot-stuff.js';
@@ -63,6 +65,8 @@ export interface Transaction {
   readonly rcptTo: readonly string[];
   /** Canonical CRLF, not dot-stuffed (dot-stuff.ts does that). */
   readonly message: Buffer;
+  /** RFC 3461 (RET, ENVID, NOTIFY, ORCPT) and RFC 6531 (SMTPUTF8) parameters of the message. */
+  readonly params?: EnvelopeParams | undefined;
 }
 
 /** Thrown by `SmtpClient.connect` only. */
@@ -82,9 +86,33 @@ const LINE_BREAK = /[\r\n]/;
  * The RCPT command for a stored address. Addresses are stored as the client
  * wrote them; the wire gets RFC 5321 syntax: taro..yamada@docomo.ne.jp goes
  * out as "taro..yamada"@docomo.ne.jp (Postfix: smtp_quote_rfc821_envelope).
+ *
+ * To a server that offers DSN (RFC 3461 §5.2.2) the recipient's NOTIFY goes
+ * along, and an ORCPT always: the client's own, or else the address as the
+ * client wrote it, "rfc822;" + xtext (as Postfix adds one for every
+ * recipient). So the next hop's reports name the address the sender knows:
+ * for taro..yamada@docomo.ne.jp the unquoted original, while the RCPT
+ * mailbox itself is quoted. A UTF-8 address gets no ORCPT of ours: it would
+ * need the utf-8 address type (RFC 6533), not worth it for an address the
+ * Final-Recipient already names.
  */
-function rcptCommand(rcptTo: string): string {
-  return `RCPT TO:<${wireMailbox(rcptTo)}>\r\n`;
+function rcptCommand(rcptTo: string, params: EnvelopeParams | undefined, dsn: boolean): string {
+  let cmd = `RCPT TO:<${wireMailbox(rcptTo)}>`;
+  if (dsn) {
+    const p = params?.recipients?.get(rcptTo);
+    if (p?.notify !== undefined) cmd += ` NOTIFY=${p.notify}`;
+    const orcpt = p?.orcpt ?? (NON_ASCII.test(rcptTo) ? undefined : `rfc822;${rcptTo}`);
+    if (orcpt !== undefined) {
+      const semi = orcpt.indexOf(';');
+      cmd += ` ORCPT=${orcpt.slice(0, semi)};${encodeXtext(orcpt.slice(semi + 1))}`;
+    }
+  }
+  return `${cmd}\r\n`;
+}
+
+/** RFC 6531 §3.5: a transaction with a UTF-8 address can only go to a server that offers SMTPUTF8. */
+function needsSmtputf8(address: string): boolean {
+  return NON_ASCII.test(address);
 }
 
 export class SmtpClient {
@@ -169,6 +197,15 @@ export class SmtpClient {
     }
     // Callers check this already; a line break here would inject commands.
     if (LINE_BREAK.test(tx.mailFrom) || tx.rcptTo.some((r) => LINE_BREAK.test(r))) throw new Error('address with a line break');
+    if (!this.ext.smtpUtf8) {
+      // RFC 6531 §3.5: no downgrade of addresses; the recipients that need SMTPUTF8 (all of them for a UTF-8 sender) fail, the rest go.
+      const sendable = needsSmtputf8(tx.mailFrom) ? [] : tx.rcptTo.filter((r) => !needsSmtputf8(r));
+      if (sendable.length < tx.rcptTo.length) {
+        for (const rcpt of tx.rcptTo) if (!sendable.includes(rcpt)) results.set(rcpt, { type: 'no-smtputf8', sender: needsSmtputf8(tx.mailFrom) });
+        if (sendable.length === 0) return results;
+        tx = { ...tx, rcptTo: sendable };
+      }
+    }
 
     this.transactions++;
     const mail = this.mailCommand(tx);
@@ -179,7 +216,7 @@ export class SmtpClient {
       // RFC 2920 §3.1: RSET, MAIL and RCPT may be grouped; DATA is the last command of a group.
       let group = reused ? 'RSET\r\n' : '';
       group += mail;
-      for (const rcpt of tx.rcptTo) group += rcptCommand(rcpt);
+      for (const rcpt of tx.rcptTo) group += rcptCommand(rcpt, tx.params, this.ext.dsn);
       group += 'DATA\r\n';
       const count = (reused ? 1 : 0) + n + 2;
       this.wire.send(group, count);
@@ -211,7 +248,7 @@ export class SmtpClient {
       const final = await this.wire.read(1);
       const reply = final.replies[0];
       if (reply === undefined) result = messageSent(this.unanswered('data', final.replies, final.end));
-      else if (isPositive(reply)) result = { type: 'accepted', reply: parseReply(reply.raw) ?? { code: reply.code, enhanced: undefined, text: reply.raw } };
+      else if (isPositive(reply)) result = { type: 'accepted', reply: parseReply(reply.raw) ?? { code: reply.code, enhanced: undefined, text: reply.raw }, ...(this.ext.dsn ? { dsnPassed: true } : {}) };
       else result = this.refused('data', reply);
     }
     for (const rcpt of accepted) results.set(rcpt, result);
@@ -337,8 +374,12 @@ export class SmtpClient {
     if (this.ext.size) cmd += ` SIZE=${tx.message.length}`;
     // RFC 6152: declare 8-bit content when the server supports it.
     if (this.ext.eightBitMime && !isAscii(tx.message)) cmd += ' BODY=8BITMIME';
-    // RFC 6531 §3.4: an internationalised address needs SMTPUTF8 when the server offers it.
-    if (this.ext.smtpUtf8 && (NON_ASCII.test(tx.mailFrom) || tx.rcptTo.some((r) => NON_ASCII.test(r)))) cmd += ' SMTPUTF8';
+    // RFC 6531 §3.4: an internationalised address needs SMTPUTF8 when the server offers it; a
+    // client's SMTPUTF8 (UTF-8 header fields, RFC 6532) is passed on too.
+    if (this.ext.smtpUtf8 && (tx.params?.smtputf8 === true || NON_ASCII.test(tx.mailFrom) || tx.rcptTo.some((r) => NON_ASCII.test(r)))) cmd += ' SMTPUTF8';
+    // RFC 3461 §5.2.2: RET and ENVID go on to a server that offers DSN.
+    if (this.ext.dsn && tx.params?.ret !== undefined) cmd += ` RET=${tx.params.ret}`;
+    if (this.ext.dsn && tx.params?.envId !== undefined) cmd += ` ENVID=${encodeXtext(tx.params.envId)}`;
     return `${cmd}\r\n`;
   }
 
@@ -360,7 +401,7 @@ export class SmtpClient {
     if (!isPositive(await next(mail))) return done();
     let anyAccepted = false;
     for (const rcpt of tx.rcptTo) {
-      const reply = await next(rcptCommand(rcpt));
+      const reply = await next(rcptCommand(rcpt, tx.params, this.ext.dsn));
       if (reply === undefined || !this.wire.open) return done();
       if (isPositive(reply)) anyAccepted = true;
     }

@@ -3,7 +3,8 @@
 // notices first). Never throws: every failure is logged and the message
 // stays in the store for its next attempt.
 import type { Logger } from 'pino';
-import type { DeliveryFailure, RecipientOutcome } from '../core/outcome.js';
+import { notifies, type EnvelopeParams, type RecipientParams } from '../core/envelope.js';
+import type { DeliveryFailure, RecipientOutcome, RelayInfo, RemoteReply } from '../core/outcome.js';
 import { retryDelayMs, type RetrySchedule } from '../core/retry.js';
 import type { QueueStore, RecipientUpdate, StoredMessage } from './queue-store.js';
 import { attemptResult, localFailure, retryLater, type AttemptClock, type AttemptResult } from './attempt-result.js';
@@ -14,6 +15,15 @@ export interface DeliveryRequest {
   readonly mailFrom: string;
   readonly rcptTo: readonly string[];
   readonly message: Buffer;
+  /** RFC 3461 / RFC 6531 parameters, passed on to a next hop that offers DSN / SMTPUTF8. */
+  readonly params?: EnvelopeParams | undefined;
+}
+
+/** A recipient whose NOTIFY asked for SUCCESS and whose next hop did not take DSN over: a "relayed" DSN is due (RFC 3461 §6.2.1). */
+export interface RelayedRecipient {
+  readonly rcptTo: string;
+  readonly relay: RelayInfo;
+  readonly remoteReply: RemoteReply;
 }
 
 export interface FinalFailure {
@@ -29,6 +39,8 @@ export interface AttemptContext {
   readonly logger: Logger;
   readonly onFailed: (message: StoredMessage, failed: readonly FinalFailure[]) => Promise<void>;
   readonly onDelayed: (message: StoredMessage, deferred: readonly { rcptTo: string; failure: DeliveryFailure }[]) => Promise<void>;
+  /** Success DSNs (NOTIFY=SUCCESS); must durably enqueue before resolving. Not for null sender. */
+  readonly onRelayed?: ((message: StoredMessage, relayed: readonly RelayedRecipient[]) => Promise<void>) | undefined;
 }
 
 /**
@@ -38,7 +50,14 @@ export interface AttemptContext {
  * - 'store': found due by the poll.
  */
 export type AttemptSource =
-  | { readonly kind: 'memory'; readonly mailFrom: string; readonly rcptTo: readonly string[]; readonly message: Buffer; readonly acceptedAtMs: number }
+  | {
+      readonly kind: 'memory';
+      readonly mailFrom: string;
+      readonly rcptTo: readonly string[];
+      readonly message: Buffer;
+      readonly acceptedAtMs: number;
+      readonly params?: EnvelopeParams | undefined;
+    }
   | { readonly kind: 'notified'; readonly message: Buffer | undefined }
   | { readonly kind: 'store' };
 
@@ -50,7 +69,8 @@ export async function runAttempt(ctx: AttemptContext, id: string, source: Attemp
     const request = await prepare(ctx, id, source);
     if (!request) return 'skipped';
     const outcomes = await callDeliver(ctx, request);
-    if (source.kind === 'memory' && outcomes.every((o) => o.kind === 'delivered')) {
+    // A success DSN needs the stored copy (its headers), so that case takes the full path.
+    if (source.kind === 'memory' && outcomes.every((o) => o.kind === 'delivered') && !wantsSuccess(source.params?.recipients)) {
       await settleDelivered(ctx, id, source.acceptedAtMs, outcomes);
     } else {
       await settle(ctx, request, outcomes);
@@ -63,7 +83,7 @@ export async function runAttempt(ctx: AttemptContext, id: string, source: Attemp
 }
 
 async function prepare(ctx: AttemptContext, id: string, source: AttemptSource): Promise<DeliveryRequest | undefined> {
-  if (source.kind === 'memory') return { id, mailFrom: source.mailFrom, rcptTo: source.rcptTo, message: source.message };
+  if (source.kind === 'memory') return { id, mailFrom: source.mailFrom, rcptTo: source.rcptTo, message: source.message, params: source.params };
   const stored = await ctx.store.load(id);
   if (!stored || stored.held) return undefined;
   const nowMs = Date.now();
@@ -97,7 +117,24 @@ async function prepare(ctx: AttemptContext, id: string, source: AttemptSource): 
     ctx.logger.error({ queueId: id }, 'queued message has no body; it will expire');
     return undefined;
   }
-  return { id, mailFrom: stored.mailFrom, rcptTo, message };
+  return { id, mailFrom: stored.mailFrom, rcptTo, message, params: storedParams(stored) };
+}
+
+function wantsSuccess(recipients: ReadonlyMap<string, RecipientParams> | undefined): boolean {
+  if (recipients === undefined) return false;
+  for (const p of recipients.values()) if (notifies(p.notify, 'SUCCESS')) return true;
+  return false;
+}
+
+/** The RFC 3461 / RFC 6531 parameters as stored, in the form delivery takes. */
+function storedParams(stored: StoredMessage): EnvelopeParams | undefined {
+  const recipients = new Map<string, RecipientParams>();
+  for (const r of stored.recipients) {
+    if (r.notify !== undefined || r.orcpt !== undefined) recipients.set(r.rcptTo, { notify: r.notify, orcpt: r.orcpt });
+  }
+  const { ret, envId, smtputf8 } = stored;
+  if (recipients.size === 0 && ret === undefined && envId === undefined && smtputf8 !== true) return undefined;
+  return { ret, envId, smtputf8, recipients: recipients.size === 0 ? undefined : recipients };
 }
 
 async function callDeliver(ctx: AttemptContext, request: DeliveryRequest): Promise<RecipientOutcome[]> {
@@ -139,6 +176,7 @@ async function settle(ctx: AttemptContext, request: DeliveryRequest, outcomes: r
   if (results.length === 0) return;
   const updates = await notifyFailed(ctx, message, results, clock);
   const delayNotified = await notifyDelayed(ctx, message, results, clock);
+  await notifyRelayed(ctx, message, outcomes);
   await ctx.store.updateRecipients(message.id, updates, delayNotified ? { delayNotified: true } : undefined);
 }
 
@@ -225,5 +263,27 @@ async function notifyDelayed(ctx: AttemptContext, message: StoredMessage, result
   } catch (err) {
     ctx.logger.error({ err, queueId: message.id }, 'could not queue the delay notice; will try at the next attempt');
     return false;
+  }
+}
+
+/**
+ * RFC 3461 §6.2.1: NOTIFY=SUCCESS to a next hop that did not offer DSN gets a
+ * "relayed" DSN from us; a hop that offered DSN was given NOTIFY and reports
+ * the delivery itself, so we send none (two success notices for one delivery
+ * would be wrong). A notice that cannot be queued is logged, not retried: the
+ * message has been delivered and must not be sent again.
+ */
+async function notifyRelayed(ctx: AttemptContext, message: StoredMessage, outcomes: readonly RecipientOutcome[]): Promise<void> {
+  if (ctx.onRelayed === undefined || message.mailFrom === '') return;
+  const wanted = new Set(message.recipients.filter((r) => r.status === 'queued' && notifies(r.notify, 'SUCCESS')).map((r) => r.rcptTo));
+  const relayed: RelayedRecipient[] = [];
+  for (const o of outcomes) {
+    if (o.kind === 'delivered' && wanted.has(o.rcptTo) && o.dsnPassed !== true) relayed.push({ rcptTo: o.rcptTo, relay: o.relay, remoteReply: o.remoteReply });
+  }
+  if (relayed.length === 0) return;
+  try {
+    await ctx.onRelayed(message, relayed);
+  } catch (err) {
+    ctx.logger.error({ err, queueId: message.id }, 'could not queue the success notice (NOTIFY=SUCCESS)');
   }
 }

@@ -26,6 +26,18 @@ test('a valid row becomes a StoredMessage', () => {
   });
 });
 
+test('RFC 3461 RET, SMTPUTF8, NOTIFY and ORCPT columns are read; bad ones quarantine the row', () => {
+  const parsed = parseMessageRows({ ...row, dsn_ret: 'HDRS', smtputf8: 1 }, [{ ...rcpt, notify: 'SUCCESS,FAILURE', orcpt: 'rfc822;x@example.org' }]);
+  assert.ok(parsed.ok);
+  assert.equal(parsed.message.ret, 'HDRS');
+  assert.equal(parsed.message.smtputf8, true);
+  assert.equal(parsed.message.recipients[0]?.notify, 'SUCCESS,FAILURE');
+  assert.equal(parsed.message.recipients[0]?.orcpt, 'rfc822;x@example.org');
+  assert.deepEqual(parseMessageRows({ ...row, dsn_ret: 'ALL' }, [rcpt]), { ok: false, reason: 'bad dsn_ret' });
+  assert.deepEqual(parseMessageRows({ ...row, smtputf8: 2 }, [rcpt]), { ok: false, reason: 'bad smtputf8' });
+  assert.equal(parseMessageRows(row, [{ ...rcpt, notify: 1 }]).ok, false);
+});
+
 test('the null reverse-path is a valid sender', () => {
   assert.equal(parseMessageRows({ ...row, mail_from: '' }, [rcpt]).ok, true);
 });

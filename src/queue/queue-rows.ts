@@ -13,6 +13,9 @@ export interface MessageRow {
   readonly hold_reason: unknown;
   readonly delay_notified: unknown;
   readonly env_id: unknown;
+  // Optional: columns added later (queue-schema.ts upgradeSchema); absent reads as NULL / 0.
+  readonly dsn_ret?: unknown;
+  readonly smtputf8?: unknown;
 }
 
 export interface RecipientRow {
@@ -22,6 +25,8 @@ export interface RecipientRow {
   readonly next_attempt_at: unknown;
   readonly last_error: unknown;
   readonly last_status: unknown;
+  readonly notify?: unknown;
+  readonly orcpt?: unknown;
 }
 
 export type RowResult = { readonly ok: true; readonly message: StoredMessage } | { readonly ok: false; readonly reason: string };
@@ -46,6 +51,9 @@ function parseRecipient(row: RecipientRow): StoredRecipient | string {
   if (!isInt(row.attempts, 0)) return `recipient ${row.rcpt_to}: bad attempts`;
   if (!isInt(row.next_attempt_at, 0)) return `recipient ${row.rcpt_to}: bad next_attempt_at`;
   if (!optionalText(row.last_error) || !optionalText(row.last_status)) return `recipient ${row.rcpt_to}: bad last error`;
+  const notify = row.notify ?? null;
+  const orcpt = row.orcpt ?? null;
+  if (!optionalText(notify) || !optionalText(orcpt)) return `recipient ${row.rcpt_to}: bad NOTIFY or ORCPT`;
   return {
     rcptTo: row.rcpt_to,
     status: row.status as RecipientStatus,
@@ -53,6 +61,9 @@ function parseRecipient(row: RecipientRow): StoredRecipient | string {
     nextAttemptAtMs: row.next_attempt_at,
     lastError: row.last_error ?? undefined,
     lastStatus: row.last_status ?? undefined,
+    // Only when given: most mail has no DSN parameters.
+    ...(notify === null ? {} : { notify }),
+    ...(orcpt === null ? {} : { orcpt }),
   };
 }
 
@@ -63,6 +74,10 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
   if (!isInt(row.created_at, 0)) return { ok: false, reason: 'bad created_at' };
   if (!isFlag(row.held) || !isFlag(row.delay_notified)) return { ok: false, reason: 'bad flags' };
   if (!optionalText(row.env_id)) return { ok: false, reason: 'bad env_id' };
+  const ret = row.dsn_ret ?? null;
+  if (ret !== null && ret !== 'FULL' && ret !== 'HDRS') return { ok: false, reason: 'bad dsn_ret' };
+  const smtputf8 = row.smtputf8 ?? 0;
+  if (!isFlag(smtputf8)) return { ok: false, reason: 'bad smtputf8' };
   const holdReason = row.hold_reason;
   if (!optionalText(holdReason)) return { ok: false, reason: 'bad hold_reason' };
   if (recipientRows.length === 0) return { ok: false, reason: 'no recipients' };
@@ -83,6 +98,8 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
       holdReason: holdReason ?? undefined,
       delayNotified: row.delay_notified === 1,
       envId: row.env_id ?? undefined,
+      ...(ret === null ? {} : { ret }),
+      ...(smtputf8 === 1 ? { smtputf8: true } : {}),
       recipients,
     },
   };

@@ -25,7 +25,9 @@ CREATE TABLE IF NOT EXISTS messages (
   held           INTEGER NOT NULL DEFAULT 0,
   delay_notified INTEGER NOT NULL DEFAULT 0,
   env_id         TEXT,
-  hold_reason    TEXT
+  hold_reason    TEXT,
+  dsn_ret        TEXT,
+  smtputf8       INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS bodies (
   message_id TEXT PRIMARY KEY NOT NULL,
@@ -41,6 +43,8 @@ CREATE TABLE IF NOT EXISTS recipients (
   last_error      TEXT,
   last_status     TEXT,
   last_attempt_at INTEGER,
+  notify          TEXT,
+  orcpt           TEXT,
   PRIMARY KEY (message_id, rcpt_to)
 );
 CREATE INDEX IF NOT EXISTS recipients_due ON recipients (status, next_attempt_at);
@@ -70,6 +74,11 @@ function upgradeSchema(db: Database): void {
   const columns = new Set((db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name));
   // Why a message is held when the brake (not an admin) held it: "brake:<credential>".
   if (!columns.has('hold_reason')) db.exec('ALTER TABLE messages ADD COLUMN hold_reason TEXT');
+  // RFC 3461 RET ('FULL'|'HDRS') and RFC 6531 SMTPUTF8 of the transaction; NOTIFY and ORCPT per recipient.
+  if (!columns.has('dsn_ret')) db.exec('ALTER TABLE messages ADD COLUMN dsn_ret TEXT');
+  if (!columns.has('smtputf8')) db.exec('ALTER TABLE messages ADD COLUMN smtputf8 INTEGER NOT NULL DEFAULT 0');
+  const rcptColumns = new Set((db.prepare('PRAGMA table_info(recipients)').all() as { name: string }[]).map((c) => c.name));
+  if (!rcptColumns.has('notify')) db.exec('ALTER TABLE recipients ADD COLUMN notify TEXT; ALTER TABLE recipients ADD COLUMN orcpt TEXT');
 }
 
 export function configureReader(db: Database): void {

@@ -28,6 +28,9 @@ export interface StoredRecipient {
   readonly lastError: string | undefined;
   /** RFC 3463 status of the last failure, e.g. "4.4.1". */
   readonly lastStatus: string | undefined;
+  /** RFC 3461 NOTIFY ("NEVER" or e.g. "SUCCESS,FAILURE"), undefined for the default; ORCPT as "type;address". */
+  readonly notify?: string | undefined;
+  readonly orcpt?: string | undefined;
 }
 
 export interface StoredMessage {
@@ -40,6 +43,9 @@ export interface StoredMessage {
   readonly holdReason: string | undefined;
   readonly delayNotified: boolean;
   readonly envId: string | undefined;
+  /** RFC 3461 RET; RFC 6531: the client used SMTPUTF8 on MAIL. */
+  readonly ret?: 'FULL' | 'HDRS' | undefined;
+  readonly smtputf8?: boolean;
   readonly recipients: readonly StoredRecipient[];
 }
 

@@ -4,12 +4,21 @@
 // or that the CLI changed. The queue never imports delivery: it is given a
 // `deliver` function.
 import type { Logger } from 'pino';
+import type { EnvelopeParams } from '../core/envelope.js';
 import type { DeliveryFailure, RecipientOutcome } from '../core/outcome.js';
 import type { RetrySchedule } from '../core/retry.js';
 import type { QueueStore, StoredMessage } from './queue-store.js';
-import { runAttempt, type AttemptContext, type AttemptEnd, type AttemptSource, type DeliveryRequest, type FinalFailure } from './delivery-attempt.js';
+import {
+  runAttempt,
+  type AttemptContext,
+  type AttemptEnd,
+  type AttemptSource,
+  type DeliveryRequest,
+  type FinalFailure,
+  type RelayedRecipient,
+} from './delivery-attempt.js';
 
-export type { DeliveryRequest, FinalFailure } from './delivery-attempt.js';
+export type { DeliveryRequest, FinalFailure, RelayedRecipient } from './delivery-attempt.js';
 
 export interface SchedulerOptions {
   store: QueueStore;
@@ -22,6 +31,8 @@ export interface SchedulerOptions {
   onFailed: (message: StoredMessage, failed: readonly FinalFailure[]) => Promise<void>;
   /** Called once per message when it has been queued longer than schedule.delayNoticeAfterMs with recipients still deferred. Not for null sender. */
   onDelayed: (message: StoredMessage, deferred: readonly { rcptTo: string; failure: DeliveryFailure }[]) => Promise<void>;
+  /** RFC 3461 NOTIFY=SUCCESS delivered to a next hop without DSN: the "relayed" notice. Not for null sender. */
+  onRelayed?: (message: StoredMessage, relayed: readonly RelayedRecipient[]) => Promise<void>;
 }
 
 // Messages notified while every slot is busy wait in memory, their bodies
@@ -75,6 +86,7 @@ export class Scheduler {
       logger: options.logger,
       onFailed: options.onFailed,
       onDelayed: options.onDelayed,
+      onRelayed: options.onRelayed,
     };
   }
 
@@ -85,10 +97,10 @@ export class Scheduler {
   }
 
   /** Intake calls this right after enqueue: deliver at once, from the buffer in memory, without waiting for a poll. */
-  notifyNew(id: string, mailFrom: string, rcptTo: readonly string[], message: Buffer): void {
+  notifyNew(id: string, mailFrom: string, rcptTo: readonly string[], message: Buffer, params?: EnvelopeParams): void {
     if (this.state !== 'running' || this.inFlight.has(id)) return;
     if (this.hasFreeSlot()) {
-      this.launch(id, { kind: 'memory', mailFrom, rcptTo, message, acceptedAtMs: Date.now() });
+      this.launch(id, { kind: 'memory', mailFrom, rcptTo, message, acceptedAtMs: Date.now(), params });
       return;
     }
     if (this.waitingCount() >= MAX_WAITING) return; // stored; the poll finds it at its first retry time

@@ -42,8 +42,8 @@ const STATUSES: ReadonlySet<string> = new Set<RecipientStatus>(['queued', 'deliv
 // One statement per read (a message joined with its recipients): a single
 // statement reads one snapshot, so a concurrent removal can never show a
 // message without its recipients.
-const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held, m.hold_reason, m.delay_notified, m.env_id,
-    r.rcpt_to, r.status, r.attempts, r.next_attempt_at, r.last_error, r.last_status
+const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held, m.hold_reason, m.delay_notified, m.env_id, m.dsn_ret, m.smtputf8,
+    r.rcpt_to, r.status, r.attempts, r.next_attempt_at, r.last_error, r.last_status, r.notify, r.orcpt
   FROM messages m LEFT JOIN recipients r ON r.message_id = m.id`;
 
 type JoinedRow = MessageRow & RecipientRow;
@@ -138,11 +138,16 @@ class SqliteStore implements SqliteQueueStore {
         kind: 'enqueue',
         id,
         mailFrom: envelope.mailFrom,
-        envId: message.envId ?? null,
+        envId: message.envId ?? envelope.params?.envId ?? null,
         holdReason: message.holdReason ?? null,
+        ret: envelope.params?.ret ?? null,
+        smtputf8: envelope.params?.smtputf8 === true,
         createdAtMs: Date.now(),
         firstRetryAtMs: message.firstRetryAtMs,
-        recipients: envelope.rcptTo.map((rcptTo) => ({ rcptTo, domain: domainOf(rcptTo) })),
+        recipients: envelope.rcptTo.map((rcptTo) => {
+          const p = envelope.params?.recipients?.get(rcptTo);
+          return { rcptTo, domain: domainOf(rcptTo), notify: p?.notify ?? null, orcpt: p?.orcpt ?? null };
+        }),
         body,
       },
       body.buffer,

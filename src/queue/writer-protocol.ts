@@ -9,9 +9,13 @@ export interface EnqueueOp {
   readonly mailFrom: string;
   readonly envId: string | null;
   readonly holdReason: string | null;
+  /** RFC 3461 RET and RFC 6531 SMTPUTF8 of the transaction. */
+  readonly ret: 'FULL' | 'HDRS' | null;
+  readonly smtputf8: boolean;
   readonly createdAtMs: number;
   readonly firstRetryAtMs: number;
-  readonly recipients: readonly { readonly rcptTo: string; readonly domain: string }[];
+  /** NOTIFY and ORCPT: RFC 3461 parameters of the recipient, null when not given. */
+  readonly recipients: readonly { readonly rcptTo: string; readonly domain: string; readonly notify: string | null; readonly orcpt: string | null }[];
   readonly body: Uint8Array;
 }
 

@@ -5,7 +5,7 @@
 // force, the brake) is the sending policy's (policy/sending-policy.ts),
 // which the HTTP API asks too.
 import type { BlockList } from 'node:net';
-import type { Submitter } from '../core/envelope.js';
+import type { Envelope, EnvelopeParams, Submitter } from '../core/envelope.js';
 import { normalizeAddress } from '../core/address.js';
 import { mailboxProblem } from '../core/mailbox.js';
 import { formatReply, SmtpError, type SmtpReply } from '../core/smtp-reply.js';
@@ -204,11 +204,11 @@ export class SessionPolicy {
   }
 
   /** Hands the message to intake; the reply says whether it is stored. */
-  async deliverMessage(mailFrom: string, rcptTo: readonly string[], message: Buffer, facts: SessionFacts): Promise<SmtpReply> {
+  async deliverMessage(mailFrom: string, rcptTo: readonly string[], message: Buffer, facts: SessionFacts, params?: EnvelopeParams): Promise<SmtpReply> {
     const sender = facts.sender;
     const { sending, intake } = this.#options;
     try {
-      const envelope = { mailFrom: normalizeAddress(mailFrom), rcptTo: rcptTo.map(normalizeAddress) };
+      const envelope: Envelope = { mailFrom: normalizeAddress(mailFrom), rcptTo: rcptTo.map(normalizeAddress), params: normalizeParams(params) };
       const id = await intake.accept(
         sender === undefined
           ? { envelope, message, submitter: facts.submitter(), stamp: true }
@@ -233,4 +233,10 @@ export class SessionPolicy {
       return replies.localError;
     }
   }
+}
+
+/** RFC 3461/6531 parameters with their recipient keys written as the envelope's (domain lower-cased). */
+function normalizeParams(params: EnvelopeParams | undefined): EnvelopeParams | undefined {
+  if (params?.recipients === undefined) return params;
+  return { ...params, recipients: new Map([...params.recipients].map(([rcpt, p]) => [normalizeAddress(rcpt), p])) };
 }

@@ -18,11 +18,12 @@
 // the credentials are right, who may send and relay, and storing the message.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import type { Submitter } from '../core/envelope.js';
+import type { RecipientParams, Submitter } from '../core/envelope.js';
 import { wireReply, smtpReply, type SmtpReply } from '../core/smtp-reply.js';
 import { replies } from '../core/replies.js';
 import type { Logger } from '../log/logger.js';
 import { DataReader } from './data-reader.js';
+import { parseEnvId, parseRet, recipientParams } from './dsn-params.js';
 import { hasNonAscii, parsePathArgument, splitCommand } from './command-line.js';
 import { mailboxKey } from '../core/mailbox.js';
 import {
@@ -92,6 +93,11 @@ interface Transaction {
   readonly rcptTo: string[];
   /** MAIL FROM had SMTPUTF8 (RFC 6531 §3.4): UTF-8 addresses allowed. */
   readonly smtputf8: boolean;
+  /** RFC 3461 RET and ENVID from MAIL. */
+  readonly ret: 'FULL' | 'HDRS' | undefined;
+  readonly envId: string | undefined;
+  /** RFC 3461 NOTIFY/ORCPT per recipient (as written in RCPT), made at the first RCPT that has them. */
+  rcptParams: Map<string, RecipientParams> | undefined;
   /** Identity keys of rcptTo (made at the second recipient): one mailbox is delivered once. */
   keys: Set<string> | undefined;
   /** Recipients refused for being over a limit (452 4.5.3). */
@@ -431,8 +437,10 @@ export class SmtpSession {
     if (this.#helo === '') return this.#error(replies.sendHeloFirst);
     if (this.#transaction !== undefined) return this.#error(replies.nestedMail);
     const path = parsePathArgument(argument, 'FROM');
-    if (path === undefined) return this.#error(MAIL_KEYWORD.test(argument) ? replies.badSenderAddress(pathProblem(argument)) : replies.mailSyntax);
+    if (path === undefined) return this.#error(badPath(argument, MAIL_KEYWORD, replies.badSenderAddress, replies.mailSyntax));
     let smtputf8 = false;
+    let ret: 'FULL' | 'HDRS' | undefined;
+    let envId: string | undefined;
     for (const [key, value] of path.params) {
       if (key === 'SIZE') {
         if (value === true || !/^\d{1,15}$/.test(value)) return this.#error(replies.mailSyntax);
@@ -441,6 +449,15 @@ export class SmtpSession {
         if (value === true || !/^(7BIT|8BITMIME)$/i.test(value)) return this.#error(replies.badBodyType);
       } else if (key === 'SMTPUTF8' && value === true) {
         smtputf8 = true;
+      } else if (key === 'RET') {
+        // RFC 3461 §4.3, §4.4 (dsn-params.ts); a repeated keyword never gets here (badPath names it).
+        const parsed = parseRet(value);
+        if (!parsed.ok) return this.#error(parsed.reply);
+        ret = parsed.value;
+      } else if (key === 'ENVID') {
+        const parsed = parseEnvId(value);
+        if (!parsed.ok) return this.#error(parsed.reply);
+        envId = parsed.value;
       } else if (key === 'AUTH') {
         // RFC 4954 §5: the submitter's identity for a relayed message; we
         // keep the authenticated user ourselves, so it is accepted and unused.
@@ -452,7 +469,7 @@ export class SmtpSession {
     // Policy after syntax: a malformed command is told so, not that its sender is not allowed.
     const denied = this.#ctx.policy.checkSender(path.address, this.#facts);
     if (denied) return this.#error(denied);
-    this.#transaction = { mailFrom: path.address, rcptTo: [], smtputf8, keys: undefined, overshoot: 0 };
+    this.#transaction = { mailFrom: path.address, rcptTo: [], smtputf8, ret, envId, rcptParams: undefined, keys: undefined, overshoot: 0 };
     this.#reply(replies.senderOk);
   }
 
@@ -460,9 +477,11 @@ export class SmtpSession {
     const transaction = this.#transaction;
     if (transaction === undefined) return this.#error(replies.needMail);
     const path = parsePathArgument(argument, 'TO');
-    if (path === undefined) return this.#error(RCPT_KEYWORD.test(argument) ? replies.badRecipientAddress(pathProblem(argument)) : replies.rcptSyntax);
+    if (path === undefined) return this.#error(badPath(argument, RCPT_KEYWORD, replies.badRecipientAddress, replies.rcptSyntax));
     if (path.address === '') return this.#error(replies.badRecipientAddress('empty path'));
-    if (path.params.size > 0) return this.#error(replies.unsupportedParameter);
+    // RFC 3461 §4.1, §4.2: NOTIFY and ORCPT (dsn-params.ts); anything else is unsupported.
+    const dsn = path.params.size === 0 ? undefined : recipientParams(path.params);
+    if (dsn !== undefined && !dsn.ok) return this.#error(dsn.reply);
     if (!transaction.smtputf8 && hasNonAscii(path.address)) return this.#error(replies.utf8AddressNeedsSmtputf8);
     const { rcptTo } = transaction;
     if (rcptTo.length > 0) {
@@ -480,6 +499,7 @@ export class SmtpSession {
     }
     rcptTo.push(path.address);
     transaction.keys?.add(mailboxKey(path.address));
+    if (dsn?.value !== undefined) (transaction.rcptParams ??= new Map()).set(path.address, dsn.value);
     this.#reply(replies.recipientOk);
   }
 
@@ -550,7 +570,9 @@ export class SmtpSession {
     this.#busy = true;
     this.#storing = true;
     this.#flush();
-    this.#ctx.policy.deliverMessage(transaction.mailFrom, transaction.rcptTo, message, this.#facts).then((reply) => {
+    const { smtputf8, ret, envId, rcptParams } = transaction;
+    const params = smtputf8 || ret || envId !== undefined || rcptParams ? { smtputf8, ret, envId, recipients: rcptParams } : undefined;
+    this.#ctx.policy.deliverMessage(transaction.mailFrom, transaction.rcptTo, message, this.#facts, params).then((reply) => {
       this.#storing = false;
       if (this.#closed) return this.#onClosed(this); // the client left meanwhile (see #onClose)
       // Postfix's smtpd_hard_error_limit counts errors "without delivering mail": a delivered message starts over.
@@ -783,6 +805,19 @@ export class SmtpSession {
   }
 }
 
+/** Why a MAIL/RCPT argument did not parse: a repeated parameter (RFC 3461 §4), a bad path, or no "FROM:"/"TO:". */
+function badPath(argument: string, keyword: RegExp, badAddress: (problem: string) => SmtpReply, syntax: SmtpReply): SmtpReply {
+  if (!keyword.test(argument)) return syntax;
+  const seen = new Set<string>();
+  for (const param of argument.slice(argument.lastIndexOf('>') + 1).split(' ')) {
+    const key = param.split('=')[0]?.toUpperCase() ?? '';
+    if (key === '') continue;
+    if (seen.has(key)) return replies.repeatedParameter(key.slice(0, 20));
+    seen.add(key);
+  }
+  return badAddress(pathProblem(argument));
+}
+
 /** Why a path that follows "FROM:"/"TO:" could not be read (the address parser never saw it). */
 function pathProblem(argument: string): string {
   return (argument.match(/(?<!\\)"/g)?.length ?? 0) % 2 === 1 ? 'unbalanced quotes' : 'malformed path';
@@ -818,7 +853,7 @@ const ehloCache = new WeakMap<SessionContext, { plain: SmtpReply; secure: SmtpRe
 function ehloReplies(ctx: SessionContext): { plain: SmtpReply; secure: SmtpReply } {
   let cached = ehloCache.get(ctx);
   if (cached === undefined) {
-    const common = [ctx.hostname, 'PIPELINING', `SIZE ${ctx.maxMessageBytes}`, '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES'];
+    const common = [ctx.hostname, 'PIPELINING', `SIZE ${ctx.maxMessageBytes}`, '8BITMIME', 'SMTPUTF8', 'DSN', 'ENHANCEDSTATUSCODES'];
     cached = {
       // No BINARYMIME: intake canonicalises line endings, which would change a binary body.
       plain: smtpReply(250, undefined, [...common, 'CHUNKING', 'STARTTLS']),

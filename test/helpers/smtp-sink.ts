@@ -18,6 +18,10 @@ export interface ReceivedMail {
   connectionId: string;
   /** Address the client connected from. */
   remoteAddress: string;
+  /** ESMTP parameters of MAIL FROM (keys upper case; a keyword alone is true). */
+  mailParams: Record<string, string | true>;
+  /** ESMTP parameters of each accepted RCPT TO, by address. */
+  rcptParams: Record<string, Record<string, string | true>>;
 }
 
 /** e.g. {code: 451, message: '4.3.0 try later'}; the message goes on the wire as given. */
@@ -45,6 +49,10 @@ export interface SmtpSinkOptions {
   greeting?: SinkReply;
   /** Server name in the greeting and EHLO reply; default 'mx.test'. */
   name?: string;
+  /** Offer DSN (RFC 3461) in the EHLO reply (smtp-server hides it unless told). */
+  dsn?: boolean;
+  /** Leave SMTPUTF8 (RFC 6531) out of the EHLO reply. */
+  hideSMTPUTF8?: boolean;
   onMailFrom?: (address: string) => SinkReply | undefined;
   /** undefined = 250. */
   onRcptTo?: (address: string) => SinkReply | undefined;
@@ -116,6 +124,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     allowInsecureAuth: credentials === undefined,
     // close() should not wait smtp-server's default 30 s for idle pooled clients.
     closeTimeout: 200,
+    ...(options.dsn ? { hideDSN: false } : {}),
+    ...(options.hideSMTPUTF8 ? { hideSMTPUTF8: true } : {}),
     ...(greeting && greeting.code < 400 ? { banner: greeting.message } : {}),
     ...(credentials ? { key: credentials.key, cert: credentials.cert } : {}),
     ...(options.size !== undefined ? { size: options.size, rejectOversized: true } : {}),
@@ -169,6 +179,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           heloName: session.hostNameAppearsAs,
           connectionId: session.id,
           remoteAddress: session.remoteAddress,
+          mailParams: mailFrom && mailFrom.args ? { ...mailFrom.args } : {},
+          rcptParams: Object.fromEntries(session.envelope.rcptTo.map((r) => [r.address, r.args ? { ...r.args } : {}])),
         };
         let reply: SinkReply | undefined;
         try {

@@ -42,6 +42,7 @@ function brief(results: Map<string, RecipientResult> | undefined): [string, stri
     if (r.type === 'accepted') return [rcpt, r.type, '', r.reply.code];
     if (r.type === 'rejected') return [rcpt, r.type, r.stage, r.reply.code];
     if (r.type === 'interrupted') return [rcpt, r.type, 'stage' in r.failure ? r.failure.stage : '', r.failure.type];
+    if (r.type === 'no-smtputf8') return [rcpt, r.type, r.sender ? 'mail' : 'rcpt', '5.6.7'];
     return [rcpt, r.type, '', r.limit];
   });
 }
@@ -225,8 +226,43 @@ test('MAIL parameters: SIZE, BODY=8BITMIME and SMTPUTF8 only when offered and ne
 
   const bare = await startRawPeer(t, { host: '127.0.0.2', pipelining: true });
   const c2 = await connect(t, options(bare.port));
-  await c2.send(eight);
+  await c2.send(seven);
   assert.equal(bare.connections[0]?.commands[1], 'MAIL FROM:<from@hikyaku.test>');
+});
+
+test('SMTPUTF8 (RFC 6531 §3.5): UTF-8 addresses are not sent to a server without it; ASCII recipients still go', async (t) => {
+  const bare = await startRawPeer(t, { host: '127.0.0.2', pipelining: true });
+  const client = await connect(t, options(bare.port));
+  assert.deepEqual(brief(await client.send(tx(['ユーザー@例え.jp', 'plain@x.test']))), [
+    ['ユーザー@例え.jp', 'no-smtputf8', 'rcpt', '5.6.7'],
+    ['plain@x.test', 'accepted', '', 250],
+  ]);
+  assert.deepEqual(brief(await client.send(tx(['plain@x.test'], undefined, 'ユーザー@例え.jp'))), [['plain@x.test', 'no-smtputf8', 'mail', '5.6.7']]);
+  const commands = bare.connections.flatMap((c) => c.commands).filter((c) => /^(MAIL|RCPT)/.test(c));
+  assert.deepEqual(commands, ['MAIL FROM:<from@hikyaku.test>', 'RCPT TO:<plain@x.test>']);
+});
+
+test('DSN (RFC 3461): RET, ENVID, NOTIFY and ORCPT go to a server that offers DSN, xtext-encoded; nothing to one that does not', async (t) => {
+  const params = {
+    ret: 'HDRS' as const,
+    envId: 'id+1 x',
+    recipients: new Map([['a@x.test', { notify: 'SUCCESS,FAILURE', orcpt: 'rfc822;A=B@old.test' }]]),
+  };
+  const offering = await startRawPeer(t, { host: '127.0.0.2', pipelining: true, extensions: ['DSN'] });
+  const client = await connect(t, options(offering.port));
+  const results = await client.send({ ...tx(['a@x.test', 'taro..yamada@docomo.ne.jp']), params });
+  assert.equal(results?.get('a@x.test')?.type, 'accepted');
+  assert.deepEqual(results?.get('a@x.test'), { type: 'accepted', reply: { code: 250, enhanced: '2.0.0', text: 'queued' }, dsnPassed: true });
+  assert.deepEqual(offering.connections[0]?.commands.filter((c) => /^(MAIL|RCPT)/.test(c)), [
+    'MAIL FROM:<from@hikyaku.test> RET=HDRS ENVID=id+2B1+20x',
+    'RCPT TO:<a@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;A+3DB@old.test',
+    'RCPT TO:<"taro..yamada"@docomo.ne.jp> ORCPT=rfc822;taro..yamada@docomo.ne.jp',
+  ]);
+  const bare = await startRawPeer(t, { host: '127.0.0.2', pipelining: true });
+  const c2 = await connect(t, options(bare.port));
+  const plain = await c2.send({ ...tx(['a@x.test']), params });
+  assert.deepEqual(plain?.get('a@x.test'), { type: 'accepted', reply: { code: 250, enhanced: '2.0.0', text: 'queued' } });
+  assert.deepEqual(bare.connections[0]?.commands.filter((c) => /^(MAIL|RCPT)/.test(c)), ['MAIL FROM:<from@hikyaku.test>', 'RCPT TO:<a@x.test>']);
 });
 
 test('every recipient refused: DATA is refused and no message data is sent', async (t) => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -285,4 +285,37 @@ test('a second process (the CLI) reads and changes the queue while it is open', 
   assert.deepEqual(await store.readMessage(newId), Buffer.from('Subject: from the other process\r\n\r\nhello\r\n'));
   // And can still write after it.
   assert.equal(await store.release(toHold.id), true);
+});
+
+test('RFC 3461/6531 parameters are stored per message and recipient, also in a queue made before their columns', async (t) => {
+  const h = harness(t);
+  // The schema of the release before DSN support: no dsn_ret/smtputf8, no notify/orcpt.
+  mkdirSync(join(h.dataDir, 'queue'), { recursive: true });
+  const old = new Database(join(h.dataDir, 'queue', 'queue.db'));
+  old.exec(`CREATE TABLE messages (id TEXT PRIMARY KEY NOT NULL, mail_from TEXT NOT NULL, size INTEGER NOT NULL, created_at INTEGER NOT NULL,
+      held INTEGER NOT NULL DEFAULT 0, delay_notified INTEGER NOT NULL DEFAULT 0, env_id TEXT, hold_reason TEXT);
+    CREATE TABLE recipients (message_id TEXT NOT NULL, rcpt_to TEXT NOT NULL, domain TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+      next_attempt_at INTEGER NOT NULL, last_error TEXT, last_status TEXT, last_attempt_at INTEGER, PRIMARY KEY (message_id, rcpt_to));`);
+  old.close();
+  const store = await h.open();
+  const msg = newMessage({
+    envelope: {
+      mailFrom: 'alice@example.com',
+      rcptTo: ['bob@example.net', 'carol@example.org'],
+      params: { ret: 'FULL', envId: 'E1', smtputf8: true, recipients: new Map([['bob@example.net', { notify: 'SUCCESS,FAILURE', orcpt: 'rfc822;Bob@old.test' }]]) },
+    },
+  });
+  await store.enqueue(msg);
+  const loaded = await store.load(msg.id);
+  assert.ok(loaded);
+  assert.equal(loaded.ret, 'FULL');
+  assert.equal(loaded.smtputf8, true);
+  assert.equal(loaded.envId, 'E1');
+  assert.deepEqual(
+    loaded.recipients.map((r) => [r.rcptTo, r.notify, r.orcpt]),
+    [
+      ['bob@example.net', 'SUCCESS,FAILURE', 'rfc822;Bob@old.test'],
+      ['carol@example.org', undefined, undefined],
+    ],
+  );
 });

@@ -3,7 +3,7 @@
 // one WAL fsync (synchronous=FULL) covers every operation in it: group commit
 // without blocking the main thread's event loop on disk I/O.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSync, fsyncSync, closeSync } from 'node:fs';
+import { openSync, fsyncSync, closeSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { configureWriter } from './queue-schema.js';
@@ -20,6 +20,37 @@ function send(message: FromWriter): void {
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+// Below this much free space, an I/O error of SQLite counts as a full disk:
+// SQLite itself says SQLITE_FULL only when write() fails with ENOSPC, while a
+// file system that allocates late can report it at fsync (SQLITE_IOERR_FSYNC).
+const NEARLY_FULL_BYTES = 1024 * 1024;
+
+function diskNearlyFull(): boolean {
+  try {
+    const fs = statfsSync(dirname(data.dbPath));
+    return fs.bavail * fs.bsize < NEARLY_FULL_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+function failure(err: unknown): OpResult {
+  let code = errorCode(err);
+  if (code?.startsWith('SQLITE_IOERR') && diskNearlyFull()) code = 'SQLITE_FULL';
+  return { ok: false, message: err instanceof Error ? err.message : String(err), code };
+}
+
+// Fault injection for tests only (test/e2e/durability-writer.test.ts): an
+// uncaught exception in this thread after the Nth batch has committed (the
+// main thread never hears that it did) or before its COMMIT (rolled back).
+const FAULT = /^(after|before)-commit:(\d+)$/.exec(process.env['HIKYAKU_TEST_WRITER_FAULT'] ?? '');
+let batchesUntilFault = FAULT ? Number(FAULT[2]) : -1;
+class InjectedFault extends Error {}
+function injectFault(when: 'before' | 'after'): void {
+  if (!FAULT || FAULT[1] !== when || batchesUntilFault <= 0) return;
+  if (--batchesUntilFault === 0) throw new InjectedFault(`injected fault ${when} commit (HIKYAKU_TEST_WRITER_FAULT)`);
 }
 
 function fsyncDirectory(path: string): void {
@@ -39,7 +70,8 @@ try {
   // durable too (SQLite itself syncs the directory only for the WAL file).
   fsyncDirectory(dirname(data.dbPath));
 } catch (err) {
-  send({ type: 'openFailed', message: err instanceof Error ? err.message : String(err), code: errorCode(err) });
+  const failed = failure(err);
+  send({ type: 'openFailed', message: failed.ok ? '' : failed.message, code: failed.ok ? undefined : failed.code });
   process.exit(1);
 }
 
@@ -130,7 +162,7 @@ function applyBatch(ops: readonly WriteOp[]): OpResult[] {
     } catch (err) {
       db.exec('ROLLBACK TO op');
       db.exec('RELEASE op');
-      return { ok: false, message: err instanceof Error ? err.message : String(err), code: errorCode(err) };
+      return failure(err);
     }
   });
 }
@@ -142,19 +174,23 @@ function runBatch(batchId: number, ops: readonly WriteOp[]): void {
     // another process) instead of failing half-way on a lock upgrade.
     db.exec('BEGIN IMMEDIATE');
   } catch (err) {
-    const failed: OpResult = { ok: false, message: err instanceof Error ? err.message : String(err), code: errorCode(err) };
+    const failed = failure(err);
     send({ type: 'done', batchId, committed: false, results: ops.map(() => failed) });
     return;
   }
   try {
     results = applyBatch(ops);
+    injectFault('before');
     db.exec('COMMIT'); // synchronous=FULL: returns once the WAL is fsync'd
   } catch (err) {
+    if (err instanceof InjectedFault) throw err; // dies with its transaction open
+    // (A ROLLBACK that throws kills this thread too: the main thread restarts it.)
     if (db.inTransaction) db.exec('ROLLBACK');
-    const failed: OpResult = { ok: false, message: err instanceof Error ? err.message : String(err), code: errorCode(err) };
+    const failed = failure(err);
     send({ type: 'done', batchId, committed: false, results: ops.map(() => failed) });
     return;
   }
+  injectFault('after');
   send({ type: 'done', batchId, committed: true, results });
 }
 

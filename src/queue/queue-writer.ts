@@ -42,10 +42,13 @@ function failure(err: unknown): OpResult {
   return { ok: false, message: err instanceof Error ? err.message : String(err), code };
 }
 
-// Fault injection for tests only (test/e2e/durability-writer.test.ts): an
+// Fault injection for tests only (test/queue/writer-restart.test.ts): an
 // uncaught exception in this thread after the Nth batch has committed (the
-// main thread never hears that it did) or before its COMMIT (rolled back).
-const FAULT = /^(after|before)-commit:(\d+)$/.exec(process.env['HIKYAKU_TEST_WRITER_FAULT'] ?? '');
+// main thread never hears that it did), before its COMMIT (rolled back), or
+// at start-up ("open").
+const FAULT_SETTING = process.env['HIKYAKU_TEST_WRITER_FAULT'] ?? '';
+if (FAULT_SETTING === 'open') throw new Error('injected fault at open (HIKYAKU_TEST_WRITER_FAULT)');
+const FAULT = /^(after|before)-commit:(\d+)$/.exec(FAULT_SETTING);
 let batchesUntilFault = FAULT ? Number(FAULT[2]) : -1;
 class InjectedFault extends Error {}
 function injectFault(when: 'before' | 'after'): void {

@@ -199,6 +199,7 @@ export class WriterClient {
     if (this.downError) return Promise.reject(this.downError);
     return new Promise((resolve, reject) => {
       this.pending.push({ op, transfer, source, bytes: transfer?.byteLength ?? 0, sent: false, deaths: 0, resolve, reject });
+      this.restartTimer?.ref(); // someone waits for the restart now
       this.scheduleFlush();
     });
   }

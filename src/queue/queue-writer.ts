@@ -69,6 +69,16 @@ let db: Database.Database;
 try {
   db = new Database(data.dbPath);
   configureWriter(db, data.busyTimeoutMs);
+  // Checkpoint every 16 MiB of WAL instead of SQLite's 4 MiB. A checkpoint
+  // copies each page once, at its last version; messages are mostly deleted
+  // soon after they are stored, so their pages are reused and rewritten many
+  // times over between two checkpoints, and fewer checkpoints copy fewer
+  // pages (and fsync the database less often). Measured with
+  // bench/queue-write-micro.ts (100 KiB, 20 at a time, each then removed):
+  // 157 → 118 KiB written to the disk per message, ~1.5× the messages per
+  // second; 4 KiB unchanged within the noise. The WAL is still cut back to
+  // journal_size_limit (64 MiB) after a checkpoint.
+  db.pragma('wal_autocheckpoint = 4000');
   // The database file may just have been created: make its directory entry
   // durable too (SQLite itself syncs the directory only for the WAL file).
   fsyncDirectory(dirname(data.dbPath));

@@ -30,6 +30,8 @@ import { WriterClient, WriterError } from './writer-client.js';
 export interface SqliteQueueStore extends QueueStore {
   /** Transactions committed by this process (group commit makes this far smaller than the writes). */
   readonly commitCount: number;
+  /** Times the writer thread died and was started again. */
+  readonly writerRestarts: number;
 }
 
 export interface SqliteQueueStoreOptions {
@@ -69,13 +71,23 @@ export async function openSqliteQueueStore(options: SqliteQueueStoreOptions): Pr
   chmodSync(dir, 0o700); // mkdir's mode is filtered by the umask and ignored for existing dirs
   const dbPath = join(dir, 'queue.db');
   const logger = options.logger.child({ component: 'queue' });
-  const writer = await WriterClient.start({ dbPath, busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS }, (err) =>
-    logger.error({ err }, 'queue writer failed; queue writes are refused until restart'),
+  let stored: Database.Statement | undefined;
+  const writer = await WriterClient.start(
+    { dbPath, busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS },
+    {
+      logger,
+      // After the writer died holding an enqueue: did its transaction commit?
+      isStored: (id, createdAtMs, size) => {
+        const row = stored?.get(id) as { created_at: unknown; size: unknown } | undefined;
+        return row !== undefined && row.created_at === createdAtMs && row.size === size;
+      },
+    },
   );
   let reader: Database.Database;
   try {
     reader = new Database(dbPath, { readonly: true, fileMustExist: true });
     configureReader(reader);
+    stored = reader.prepare('SELECT created_at, size FROM messages WHERE id = ?');
   } catch (err) {
     await writer.close();
     throw err;
@@ -123,6 +135,10 @@ class SqliteStore implements SqliteQueueStore {
     return this.writer.commits;
   }
 
+  get writerRestarts(): number {
+    return this.writer.restarts;
+  }
+
   async enqueue(message: NewMessage): Promise<void> {
     const { id, envelope } = message;
     if (typeof id !== 'string' || id === '') throw new TypeError('enqueue: empty queue id');
@@ -151,6 +167,7 @@ class SqliteStore implements SqliteQueueStore {
         body,
       },
       body.buffer,
+      message.message, // copied again should the writer die holding this copy
     );
   }
 

@@ -22,6 +22,7 @@ import { ScramServer } from './sasl-scram.js';
 import { cramChallenge, parseCramResponse, verifyCram } from './sasl-cram.js';
 import type { SaslMechanism } from './sasl.js';
 import { tarpitDelayMs } from '../policy/tarpit.js';
+import { QueueWriteError } from '../queue/sqlite-queue-store.js';
 
 /** What SCRAM-SHA-256 and CRAM-MD5 need of the accounts (users/user-store.ts). */
 export interface SaslAccounts {
@@ -229,6 +230,8 @@ export class SessionPolicy {
         return err.reply;
       }
       // Nothing was acknowledged, so nothing is lost: the client retries.
+      // A full disk (452 4.3.1) or a dead queue writer is logged by the queue once per episode.
+      if (err instanceof QueueWriteError && err.reported) return err.storageFull ? replies.storageFull : replies.localError;
       this.#options.logger.error({ err, event: 'intake-failed', clientIp: facts.remoteAddress }, 'could not queue message');
       return replies.localError;
     }

@@ -156,7 +156,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     if (config.listeners.http.enabled) {
       const { host, port } = config.listeners.http;
       // JSON carries attachments in base64 (4/3 of their size) and some structure.
-      http = createHttpServer({ host, port, tlsConfig: config.tls, certificates, logger, bodyLimit: Math.ceil(config.limits.maxMessageBytes * 1.4) + 65_536 });
+      http = await createHttpServer({ host, port, tlsConfig: config.tls, certificates, logger, bodyLimit: Math.ceil(config.limits.maxMessageBytes * 1.4) + 65_536 });
       registerMessagesApi(http.app, {
         sending,
         intake,

@@ -169,34 +169,36 @@ export async function composeJson(input: JsonMessage): Promise<Composed> {
       recipients.push({ address: a.address, path: typeof input[field] === 'string' ? field : `${field}[${i}]` });
     });
   }
-  const headers: { key: string; value: string | { prepared: true; value: string } }[] = [
-    { key: 'From', value: { prepared: true, value: addressField(from, 'From') } },
-  ];
-  if (to.length > 0) headers.push({ key: 'To', value: { prepared: true, value: addressField(to, 'To') } });
-  if (cc.length > 0) headers.push({ key: 'Cc', value: { prepared: true, value: addressField(cc, 'Cc') } });
-  if (replyTo.length > 0) headers.push({ key: 'Reply-To', value: { prepared: true, value: addressField(replyTo, 'Reply-To') } });
-  for (const [key, value] of Object.entries(extra)) headers.push({ key, value });
+  // Written by hand (see the top of this file), placed before MailComposer's own fields.
+  const addressLines = [
+    `From: ${addressField(from, 'From')}`,
+    ...(to.length > 0 ? [`To: ${addressField(to, 'To')}`] : []),
+    ...(cc.length > 0 ? [`Cc: ${addressField(cc, 'Cc')}`] : []),
+    ...(replyTo.length > 0 ? [`Reply-To: ${addressField(replyTo, 'Reply-To')}`] : []),
+  ].join('\r\n');
   const composer = new MailComposer({
     subject: input.subject ?? '',
     ...(input.text === undefined ? {} : { text: input.text }),
     ...(input.html === undefined ? {} : { html: input.html }),
     attachments,
-    headers: headers as never,
+    headers: extra,
     // Date and Message-ID come from intake (submission-headers.ts), like every way in.
     disableFileAccess: true,
     disableUrlAccess: true,
   });
-  const node = composer.compile();
-  // MailComposer always adds these; intake writes its own when they are missing.
-  const message = await node.build();
-  return { mailFrom: sender.address, recipients, message: stripGenerated(message) };
+  const message = await composer.compile().build();
+  return { mailFrom: sender.address, recipients, message: withAddressFields(message, addressLines) };
 }
 
-/** Drops the Date and Message-ID MailComposer generated, so that intake stamps them as for every way in. */
-function stripGenerated(message: Buffer): Buffer {
+/**
+ * Puts our address fields first and drops the Date and Message-ID that
+ * MailComposer always generates, so that intake stamps them as for every way in.
+ */
+function withAddressFields(message: Buffer, addressLines: string): Buffer {
   const end = message.indexOf('\r\n\r\n');
   if (end < 0) return message;
   const head = message.subarray(0, end + 2).toString('latin1');
   const kept = head.replace(/^(?:Date|Message-ID):[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*/gim, '');
-  return Buffer.concat([Buffer.from(kept, 'latin1'), message.subarray(end + 2)]);
+  // The address fields are ASCII or RFC 2047 words (displayName); local parts may be UTF-8 (RFC 6532).
+  return Buffer.concat([Buffer.from(`${addressLines}\r\n`, 'utf8'), Buffer.from(kept, 'latin1'), message.subarray(end + 2)]);
 }

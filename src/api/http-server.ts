@@ -74,7 +74,7 @@ export function fieldProblem(error: AjvError, prefix = ''): FieldProblem {
   return { path, problem };
 }
 
-export function createHttpServer(options: HttpServerOptions): HttpServer {
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { logger } = options;
   const secure = !isLoopback(options.host);
   const app = Fastify({
@@ -93,7 +93,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     });
   }
 
-  void app.register(swagger, {
+  // Awaited: @fastify/swagger sees only the routes added after it is loaded.
+  await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
       info: {

@@ -255,6 +255,7 @@ export function registerMessagesApi(app: FastifyInstance, o: MessagesApiOptions)
     });
     if (problems.length > 0 || !from.ok) return { statusCode: 400, body: invalidRequest(problems) };
     if (message.length === 0) return { statusCode: 400, body: invalidRequest([{ path: 'body', problem: 'empty message' }]) };
+    if (message.length > o.maxMessageBytes) return fail(413, 'too-large', `message is ${message.length} bytes; at most ${o.maxMessageBytes}`);
     return { mailFrom: from.address, recipients, message, tag: query.tag, metadata: undefined };
   };
 

@@ -26,7 +26,7 @@ const text = {
 export async function runApiKeyCommand(args: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { label: { type: 'string' } }, allowPositionals: true });
   const [action, user, labelArg] = positionals;
-  const t = (key: keyof typeof text, label = ''): string => text[key][ctx.lang].replace('%l', label).replace('%u', user ?? '');
+  const t = (key: keyof typeof text, label = '', who = user ?? ''): string => text[key][ctx.lang].replace('%l', label).replace('%u', who);
   if (!['create', 'list', 'revoke'].includes(action ?? '') || (action !== 'list' && !user) || (action === 'revoke' && !labelArg)) {
     ctx.out(t('usage'));
     return 2;
@@ -37,7 +37,7 @@ export async function runApiKeyCommand(args: string[], ctx: CommandContext): Pro
       case 'create': {
         const label = values.label ?? labelArg ?? 'default';
         const { key, record } = store.create(user as string, label);
-        ctx.out(t('created', label).replace(user as string, record.user));
+        ctx.out(t('created', label, record.user));
         ctx.out(`  ${key}`);
         ctx.out(t('howto'));
         return 0;

@@ -8,6 +8,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { makeTestCertificate } from '../helpers/certs.js';
+import { createHttpServer } from '../../src/api/http-server.js';
+import { silentLogger } from '../../src/log/logger.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { runCli, startHikyaku, tempDir, writeConfigFile, type TestServer } from '../helpers/hikyaku.js';
@@ -336,4 +341,37 @@ test('apikey list and revoke: a revoked key gets 401', async () => {
   const revoke = await runCli(['apikey', 'revoke', USER, 'temporary', '--config', configFile]);
   assert.equal(revoke.code, 0, revoke.stderr + revoke.stdout);
   assert.equal((await api('GET', '/api/v1/messages', { key: extra })).status, 401);
+});
+
+test('bound to a non-loopback address, the HTTP server speaks only TLS, with the server certificate', async (t) => {
+  const material = await makeTestCertificate(['mail.hikyaku.test']);
+  const http = await createHttpServer({
+    host: '0.0.0.0',
+    port: 0,
+    tlsConfig: server.config.tls,
+    certificates: { current: () => ({ key: material.key, cert: material.cert }), onChange: () => undefined },
+    logger: silentLogger(),
+    bodyLimit: 1024,
+  });
+  t.after(() => http.close());
+  assert.equal(http.secure, true);
+  const port = await http.listen();
+  const answer = await new Promise<{ status: number; body: string; cert: string }>((resolve, reject) => {
+    const request = httpsRequest({ host: '127.0.0.1', port, path: '/api/v1/openapi.json', rejectUnauthorized: false }, (response) => {
+      let body = '';
+      const cert = String((response.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
+      response.on('data', (d: Buffer) => (body += d.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, cert }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+  assert.equal(answer.status, 200);
+  assert.equal(answer.cert, 'mail.hikyaku.test');
+  assert.match(answer.body, /"openapi":"3\./);
+  const plain = await fetch(`http://127.0.0.1:${port}/api/v1/openapi.json`).then(
+    (r) => r.status,
+    () => 'refused',
+  );
+  assert.notEqual(plain, 200, 'no plain HTTP');
 });

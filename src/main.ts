@@ -29,8 +29,7 @@ import type { RecipientOutcome } from './core/outcome.js';
 import { failureReplyText, remoteReplyText } from './queue/delivery-log.js';
 import { ApiKeyStore } from './users/api-keys.js';
 import { ApiStore, type RecipientEvent } from './api/api-store.js';
-import { createHttpServer, type HttpServer } from './api/http-server.js';
-import { registerMessagesApi } from './api/messages-api.js';
+import type { HttpServer } from './api/http-server.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -155,6 +154,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     listeners = await startListeners({ config, certificates, sending, saslAccounts: users, clientLimiter: counters.connections, intake, logger });
     if (config.listeners.http.enabled) {
       const { host, port } = config.listeners.http;
+      // Loaded only when served: every `hikyaku` command imports this module, and Fastify costs ~100 ms to load.
+      const [{ createHttpServer }, { registerMessagesApi }] = await Promise.all([import('./api/http-server.js'), import('./api/messages-api.js')]);
       // JSON carries attachments in base64 (4/3 of their size) and some structure.
       http = await createHttpServer({ host, port, tlsConfig: config.tls, certificates, logger, bodyLimit: Math.ceil(config.limits.maxMessageBytes * 1.4) + 65_536 });
       registerMessagesApi(http.app, {

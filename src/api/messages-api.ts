@@ -200,9 +200,8 @@ export function registerMessagesApi(app: FastifyInstance, o: MessagesApiOptions)
       .update(Buffer.isBuffer(request.body) ? request.body : JSON.stringify(request.body))
       .digest('hex');
     const slot = `${user}\0${key}`;
-    // The same key again while the first request is still being stored: wait for it.
-    const running = inFlight.get(slot);
-    if (running !== undefined) await running.catch(() => undefined);
+    // The same key again while an earlier request is still being stored: wait for it (and for any that took its turn).
+    for (let running = inFlight.get(slot); running !== undefined; running = inFlight.get(slot)) await running.catch(() => undefined);
     const stored = o.store.answerFor(user, key);
     if (stored !== undefined) {
       if (stored.fingerprint !== fingerprint) return fail(422, 'idempotency-key-reused', 'this Idempotency-Key was used for a different request in the last 24 hours');

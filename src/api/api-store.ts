@@ -42,6 +42,15 @@ CREATE TABLE IF NOT EXISTS api_recipients (
   updated_at_ms INTEGER NOT NULL,
   PRIMARY KEY (id, rcpt_to)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS api_attempts (  -- every delivery attempt and final verdict, with the remote reply
+  id            TEXT NOT NULL,
+  rcpt_to       TEXT NOT NULL,
+  at_ms         INTEGER NOT NULL,
+  status        TEXT NOT NULL,
+  reply         TEXT,
+  enhanced      TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS api_historyby_message ON api_attempts (id);
 CREATE TABLE IF NOT EXISTS idempotency (
   user          TEXT NOT NULL,
   key           TEXT NOT NULL,
@@ -70,8 +79,17 @@ export interface ApiMessageRecord {
   readonly recipients: readonly ApiRecipientRecord[];
 }
 
+export interface ApiAttemptRecord {
+  readonly atMs: number;
+  readonly status: RecipientState;
+  readonly reply: string | undefined;
+  readonly enhanced: string | undefined;
+}
+
 export interface ApiRecipientRecord {
   readonly rcptTo: string;
+  /** Every attempt (and the final verdict, e.g. expired), oldest first. */
+  readonly history: readonly ApiAttemptRecord[];
   readonly status: RecipientState;
   readonly attempts: number;
   readonly lastReply: string | undefined;
@@ -133,6 +151,8 @@ export class ApiStore {
       updateRecipient: db.prepare(
         'UPDATE api_recipients SET status = ?, attempts = attempts + ?, last_reply = COALESCE(?, last_reply), last_status = COALESCE(?, last_status), updated_at_ms = ? WHERE id = ? AND rcpt_to = ?',
       ),
+      insertAttempt: db.prepare('INSERT INTO api_attempts (id, rcpt_to, at_ms, status, reply, enhanced) VALUES (?, ?, ?, ?, ?, ?)'),
+      attempts: db.prepare('SELECT rcpt_to, at_ms, status, reply, enhanced FROM api_attempts WHERE id = ? ORDER BY rowid'),
       setStatus: db.prepare('UPDATE api_messages SET status = ?, updated_at_ms = ? WHERE id = ?'),
       unfinished: db.prepare("SELECT id FROM api_messages WHERE status IN ('queued', 'held', 'deferred')"),
       page: db.prepare(
@@ -167,6 +187,7 @@ export class ApiStore {
     const status = this.#db.transaction(() => {
       for (const e of events) {
         this.#s.updateRecipient.run(e.status, e.attempt ? 1 : 0, e.reply ?? null, e.enhanced ?? null, now, id, e.rcptTo);
+        this.#s.insertAttempt.run(id, e.rcptTo, now, e.status, e.reply ?? null, e.enhanced ?? null);
       }
       const states = (this.#s.recipients.all(id) as RecipientRow[]).map((r) => r.status as RecipientState);
       const overall = messageState(states);
@@ -211,8 +232,12 @@ export class ApiStore {
   }
 
   #toRecord(row: MessageRow): ApiMessageRecord {
+    const attempts = this.#s.attempts.all(row.id) as { rcpt_to: string; at_ms: number; status: string; reply: string | null; enhanced: string | null }[];
     const recipients = (this.#s.recipients.all(row.id) as RecipientRow[]).map((r) => ({
       rcptTo: r.rcpt_to,
+      history: attempts
+        .filter((a) => a.rcpt_to === r.rcpt_to)
+        .map((a) => ({ atMs: a.at_ms, status: a.status as RecipientState, reply: a.reply ?? undefined, enhanced: a.enhanced ?? undefined })),
       status: r.status as RecipientState,
       attempts: r.attempts,
       lastReply: r.last_reply ?? undefined,

@@ -108,6 +108,11 @@ export const statusSchema = {
           lastStatus: { type: 'string' },
           nextAttemptAt: { type: 'string' },
           updatedAt: { type: 'string' },
+          history: {
+            type: 'array',
+            description: 'every delivery attempt (and the final verdict), oldest first, with the remote reply',
+            items: { type: 'object', properties: { at: { type: 'string' }, status: { type: 'string' }, reply: { type: 'string' }, enhanced: { type: 'string' } } },
+          },
         },
       },
     },

@@ -413,6 +413,12 @@ function summary(r: ApiMessageRecord): Record<string, unknown> {
       ...(p.lastReply === undefined ? {} : { lastReply: p.lastReply }),
       ...(p.lastStatus === undefined ? {} : { lastStatus: p.lastStatus }),
       updatedAt: iso(p.updatedAtMs),
+      history: p.history.map((a) => ({
+        at: iso(a.atMs),
+        status: a.status,
+        ...(a.reply === undefined ? {} : { reply: a.reply }),
+        ...(a.enhanced === undefined ? {} : { enhanced: a.enhanced }),
+      })),
     })),
   };
 }

@@ -44,7 +44,8 @@ async function createKey(user: string, label: string): Promise<string> {
 }
 
 before(async () => {
-  mx = await startSmtpSink({ host: '127.0.0.2' });
+  // One mailbox that is always "full for now": its message stays deferred.
+  mx = await startSmtpSink({ host: '127.0.0.2', onRcptTo: (address) => (address.startsWith('later') ? { code: 452, message: '4.2.2 Mailbox full, try later' } : undefined) });
   dns = await startDnsServer({
     'example.net': { MX: [{ preference: 10, exchange: 'mx.example.net' }] },
     'mx.example.net': { A: ['127.0.0.2'] },
@@ -154,10 +155,12 @@ test('a JSON message with an attachment is delivered as MIME with a DKIM signatu
   assert.equal(accepted['credential'], 'api-key:wordpress-shop');
 
   const status = await statusUntil(id, 'delivered');
-  const recipients = status['recipients'] as { address: string; status: string; lastReply?: string }[];
+  const recipients = status['recipients'] as { address: string; status: string; lastReply?: string; history: { status: string; reply?: string }[] }[];
   assert.equal(recipients[0]?.address, 'customer@example.net');
   assert.equal(recipients[0]?.status, 'delivered');
   assert.match(recipients[0]?.lastReply ?? '', /^250 /, 'the remote reply');
+  assert.deepEqual(recipients[0]?.history.map((a) => a.status), ['delivered'], 'every attempt');
+  assert.match(recipients[0]?.history[0]?.reply ?? '', /^250 /);
   assert.equal(status['tag'], 'order-confirmation');
   assert.deepEqual(status['metadata'], { order: '42' });
 
@@ -316,6 +319,40 @@ test('batch: answers per message, one bad item does not stop the others', async 
   const tooMany = await api('POST', '/api/v1/messages/batch', { body: { messages: Array.from({ length: 501 }, () => ({ from: USER })) } });
   assert.equal(tooMany.status, 400);
   assert.deepEqual(fields(tooMany), ['messages']);
+});
+
+test('deferred messages: the status says so with the remote reply, and the listing pages through them', async () => {
+  const ids: string[] = [];
+  for (const n of [1, 2, 3]) {
+    const answer = await api('POST', '/api/v1/messages', { body: { from: USER, to: `later${n}@example.net`, subject: `later ${n}`, text: 'x' } });
+    assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    ids.push(answer.body['id'] as string);
+  }
+  for (const id of ids) {
+    const status = await statusUntil(id, 'deferred');
+    const [r] = status['recipients'] as { lastReply?: string; lastStatus?: string; nextAttemptAt?: string }[];
+    assert.match(r?.lastReply ?? '', /452 4\.2\.2 Mailbox full/);
+    assert.equal(r?.lastStatus, '4.2.2');
+  }
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 10; page++) {
+    const answer = await api('GET', `/api/v1/messages?status=deferred&limit=2&since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const messages = answer.body['messages'] as { id: string; status: string }[];
+    assert.ok(messages.length <= 2);
+    for (const m of messages) {
+      assert.equal(m.status, 'deferred');
+      seen.push(m.id);
+    }
+    cursor = answer.body['nextCursor'] as string | undefined;
+    if (cursor === undefined) break;
+  }
+  assert.deepEqual(seen.filter((id) => ids.includes(id)), ids, 'every deferred message once, oldest first');
+  const badStatus = await api('GET', '/api/v1/messages?status=lost');
+  assert.equal(badStatus.status, 400);
+  assert.deepEqual(fields(badStatus), ['query.status']);
+  assert.match(JSON.stringify(badStatus.body), /must be one of: queued, held, deferred/);
 });
 
 test('the OpenAPI document is served', async () => {

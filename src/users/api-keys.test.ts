@@ -35,7 +35,15 @@ test('create, find by the key only, list without secrets, revoke by label or id;
     assert.equal(keys.revoke('shop@example.com', b.record.id), true);
     assert.equal(keys.revoke('shop@example.com', 'cron'), false);
     assert.equal(keys.find(a.key), undefined);
-    // The accounts still open and work beside the new table.
+    // A removed user's keys die with it, also when the address is added again.
+    const c = keys.create('shop@example.com', 'again');
+    assert.ok(keys.find(c.key));
+    users.remove('shop@example.com');
+    assert.equal(keys.find(c.key), undefined);
+    await new Promise((r) => setTimeout(r, 5));
+    await users.add('shop@example.com', 'a long enough password');
+    assert.equal(keys.find(c.key), undefined, 'not revived by a new user of the same address');
+        // The accounts still open and work beside the new table.
     assert.equal(await users.authenticate('shop@example.com', 'a long enough password'), 'shop@example.com');
     keys.close();
     users.close();

@@ -79,7 +79,11 @@ export class ApiKeyStore {
     this.#lookupKey = hmacSha256(serverSecret, 'api-key-lookup');
     this.#statements = {
       insert: db.prepare('INSERT INTO api_keys (id, user, label, lookup_hash, created_at_ms) VALUES (?, ?, ?, ?, ?)'),
-      byHash: db.prepare('SELECT id, user, label, created_at_ms FROM api_keys WHERE lookup_hash = ?'),
+      // A key made before its user was (re)created belongs to a removed account: `user remove` then
+      // `user add` of the same address must not bring old keys back to life.
+      byHash: db.prepare(
+        'SELECT k.id, k.user, k.label, k.created_at_ms FROM api_keys k JOIN users u ON u.address = k.user WHERE k.lookup_hash = ? AND k.created_at_ms >= u.created_at_ms',
+      ),
       all: db.prepare('SELECT id, user, label, created_at_ms FROM api_keys ORDER BY user, label'),
       ofUser: db.prepare('SELECT id, user, label, created_at_ms FROM api_keys WHERE user = ? ORDER BY label'),
       revoke: db.prepare('DELETE FROM api_keys WHERE user = ? AND (label = ? OR id = ?)'),

@@ -274,6 +274,7 @@ function findSendingDomain(domains: DomainStore, fromDomain: string, logger: Log
 
 /** A delivery attempt's outcomes, for the API's status endpoint (only API messages are recorded). */
 function recordApiOutcomes(apiStore: ApiStore, id: string, outcomes: readonly RecipientOutcome[], logger: Logger): void {
+  if (!apiStore.tracks(id)) return; // SMTP mail: nothing to record, nothing to allocate
   recordApiEvents(
     apiStore,
     id,

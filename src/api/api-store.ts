@@ -180,6 +180,11 @@ export class ApiStore {
     this.#open.add(m.id);
   }
 
+  /** True for an API message still in the queue: the only ones whose outcomes are recorded. Costs a Set lookup. */
+  tracks(id: string): boolean {
+    return this.#open.has(id);
+  }
+
   /** Outcomes of a delivery attempt (or final verdicts) for any message; only API messages are recorded. */
   recordEvents(id: string, events: readonly RecipientEvent[]): void {
     if (!this.#open.has(id) || events.length === 0) return;

@@ -18,6 +18,7 @@ import { runQueueCommand } from './cli/queue-command.js';
 import { runDomainCommand } from './cli/domain-command.js';
 import { runDoctorCommand } from './cli/doctor-command.js';
 import { runSuppressionCommand } from './cli/suppression-command.js';
+import { runApiKeyCommand } from './cli/apikey-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -40,6 +41,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
                                    sending domains, DKIM keys and the DNS records to publish
   doctor [DOMAIN] [--json]         check SPF, DKIM, DMARC, PTR, TLS and more, live
   suppression list | add ADDRESS [--for 30d] | remove ADDRESS | purge   hard-bounced recipients, refused at RCPT
+  apikey create USER [--label NAME] | list [USER] | revoke USER LABEL|ID   keys for the HTTP API (shown once)
 
 Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
   ja: `Hikyaku (飛脚) — 送信メールサーバ
@@ -61,6 +63,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
                                    送信ドメイン、DKIM 鍵、公開すべき DNS レコード
   doctor [ドメイン] [--json]        SPF・DKIM・DMARC・PTR・TLS などを実際に確認します
   suppression list | add アドレス [--for 30d] | remove アドレス | purge   ハードバウンスした宛先 (送信抑止リスト)
+  apikey create ユーザー [--label 名前] | list [ユーザー] | revoke ユーザー ラベル|ID   HTTP API のキー (表示は一度だけ)
 
 設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
 };
@@ -123,6 +126,8 @@ async function main(argv: string[]): Promise<number> {
       return runDomainCommand(rest, ctx);
     case 'suppression':
       return runSuppressionCommand(rest, ctx);
+    case 'apikey':
+      return runApiKeyCommand(rest, ctx);
     case 'doctor':
       return runDoctorCommand(rest, { ...ctx, isTty: process.stdout.isTTY === true });
     default:

@@ -28,9 +28,16 @@ import { senderName, type Sender } from './policy/sender.js';
 import type { StoredMessage } from './queue/queue-store.js';
 import type { FinalFailure } from './queue/delivery-attempt.js';
 import { domainOf } from './core/address.js';
+import type { RecipientOutcome } from './core/outcome.js';
+import { failureReplyText, remoteReplyText } from './queue/delivery-log.js';
+import { ApiKeyStore } from './users/api-keys.js';
+import { ApiStore, type RecipientEvent } from './api/api-store.js';
+import type { HttpServer } from './api/http-server.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
+  /** The HTTP API's listener, when enabled. */
+  readonly http: { readonly host: string; readonly port: number } | undefined;
   stop(): Promise<void>;
 }
 
@@ -44,6 +51,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger });
   const domains = DomainStore.open(config.dataDir);
   const signer = dkimSigner(domains, logger);
+  // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
+  const apiKeys = ApiKeyStore.open(config.dataDir);
+  const apiStore = ApiStore.open(config.dataDir);
 
   // The scheduler and intake refer to each other (intake announces new
   // messages; the scheduler's bounces go back through intake).
@@ -122,7 +132,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   scheduler = new Scheduler({
     store,
-    deliver: (request) => deliverer.deliver(request),
+    deliver: async (request) => {
+      const outcomes = await deliverer.deliver(request);
+      recordApiOutcomes(apiStore, request.id, outcomes, logger);
+      return outcomes;
+    },
     schedule: config.queue.retry,
     maxConcurrentDeliveries: config.delivery.maxConcurrentDeliveries,
     pollIntervalMs: config.queue.pollIntervalMs,
@@ -130,16 +144,47 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onFailed: (message, failed) => {
       // First, and never throwing: a failure here must not make the scheduler retry the bounced recipients.
       recordHardBounces(message, failed);
+      recordApiEvents(apiStore, message.id, failed.map((f) => ({ rcptTo: f.rcptTo, status: f.kind, reply: failureReplyText(f.failure), enhanced: f.failure.status, attempt: false })), logger);
       return notifier.onFailed(message, failed);
     },
     onDelayed: (message, deferred) => notifier.onDelayed(message, deferred),
     onRelayed: (message, relayed) => notifier.onRelayed(message, relayed),
   });
 
-  let listeners: RunningListener[];
+  let listeners: RunningListener[] = [];
+  let http: HttpServer | undefined;
+  let httpPort = 0;
   try {
     listeners = await startListeners({ config, certificates, sending, saslAccounts: users, clientLimiter: counters.connections, intake, logger });
+    if (config.listeners.http.enabled) {
+      const { host, port } = config.listeners.http;
+      // Loaded only when served: every `hikyaku` command imports this module, and Fastify costs ~100 ms to load.
+      const [{ createHttpServer }, { registerMessagesApi }] = await Promise.all([import('./api/http-server.js'), import('./api/messages-api.js')]);
+      // JSON carries attachments in base64 (4/3 of their size) and some structure.
+      http = await createHttpServer({ host, port, tlsConfig: config.tls, certificates, logger, bodyLimit: Math.ceil(config.limits.maxMessageBytes * 1.4) + 65_536 });
+      registerMessagesApi(http.app, {
+        sending,
+        intake,
+        queue: store,
+        keys: apiKeys,
+        users,
+        store: apiStore,
+        logger,
+        maxMessageBytes: config.limits.maxMessageBytes,
+        maxRecipients: config.limits.maxRecipients,
+        secure: http.secure,
+      });
+      try {
+        httpPort = await http.listen();
+      } catch (err) {
+        throw new Error(`cannot listen for HTTP on ${host}:${port}: ${(err as Error).message}`, { cause: err });
+      }
+    }
   } catch (err) {
+    await http?.close().catch(() => undefined);
+    await Promise.all(listeners.map((l) => l.close()));
+    apiKeys.close();
+    apiStore.close();
     await store.close();
     users.close();
     suppression.close();
@@ -150,15 +195,27 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   scheduler.start();
   const keyActivation = config.domains.autoActivate ? startKeyActivation(config, domains, logger) : undefined;
+  // Idempotency-Key answers are kept 24 h.
+  const purgeTimer = setInterval(() => {
+    try {
+      apiStore.purge();
+    } catch (err) {
+      logger.warn({ err }, 'could not purge old Idempotency-Key answers');
+    }
+  }, 3_600_000);
+  purgeTimer.unref();
   logger.info({ hostname: config.hostname, dataDir: config.dataDir }, 'Hikyaku started');
 
   const running = scheduler;
+  const runningHttp = http;
   return {
     listeners,
+    http: runningHttp === undefined ? undefined : { host: config.listeners.http.host, port: httpPort },
     async stop() {
-      // Sessions first (they finish or get 421), so nothing new is accepted;
-      // then deliveries in flight; then the stores.
-      await Promise.all(listeners.map((l) => l.close()));
+      // Sessions and HTTP requests first (they finish or get 421), so nothing
+      // new is accepted; then deliveries in flight; then the stores.
+      clearInterval(purgeTimer);
+      await Promise.all([...listeners.map((l) => l.close()), runningHttp?.close()]);
       await keyActivation?.stop();
       await running.stop(30_000);
       // Deliveries that outlived that wait are cut short (bounded), then given
@@ -168,6 +225,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await running.stop(5_000);
       await store.close();
       users.close();
+      apiKeys.close();
+      apiStore.close();
       suppression.close();
       counters.close();
       certificates.close();
@@ -233,5 +292,29 @@ function findSendingDomain(domains: DomainStore, fromDomain: string, logger: Log
   } catch (err) {
     logger.error({ err, fromDomain }, 'cannot read sending domain: message not DKIM-signed');
     return undefined;
+  }
+}
+
+/** A delivery attempt's outcomes, for the API's status endpoint (only API messages are recorded). */
+function recordApiOutcomes(apiStore: ApiStore, id: string, outcomes: readonly RecipientOutcome[], logger: Logger): void {
+  if (!apiStore.tracks(id)) return; // SMTP mail: nothing to record, nothing to allocate
+  recordApiEvents(
+    apiStore,
+    id,
+    outcomes.map((o) =>
+      o.kind === 'delivered'
+        ? { rcptTo: o.rcptTo, status: 'delivered', reply: remoteReplyText(o.remoteReply), enhanced: o.remoteReply.enhanced, attempt: true }
+        : { rcptTo: o.rcptTo, status: o.kind, reply: failureReplyText(o.failure), enhanced: o.failure.status, attempt: true },
+    ),
+    logger,
+  );
+}
+
+/** Never throws: the status record must not disturb delivery. */
+function recordApiEvents(apiStore: ApiStore, id: string, events: readonly RecipientEvent[], logger: Logger): void {
+  try {
+    apiStore.recordEvents(id, events);
+  } catch (err) {
+    logger.error({ err, queueId: id }, 'could not record delivery outcomes for the API status');
   }
 }

@@ -34,6 +34,7 @@ listeners:
     port: 2525
     trustedNetworks: [10.0.0.0/8, 192.0.2.9]
     maySendAs: ['*@example.com', 'printer@example.net', '*']
+  http: { enabled: false, host: '::1', port: 8443 }
 tls:
   certFile: tls/cert.pem
   keyFile: tls/key.pem
@@ -103,6 +104,7 @@ test('a config file round trip: every setting read from YAML, written back and r
         trustedNetworks: ['10.0.0.0/8', '192.0.2.9/32'],
         maySendAs: ['*@example.com', 'printer@example.net', '*'],
       },
+      http: { enabled: false, host: '::1', port: 8443 },
     },
     tls: { certFile: join(dir, 'tls/cert.pem'), keyFile: join(dir, 'tls/key.pem'), minVersion: 'TLSv1.3' },
     limits: {

@@ -37,6 +37,7 @@ function expectedDefaults(baseDir: string): Config {
       submission: { enabled: true, host: '0.0.0.0', port: 587 },
       submissions: { enabled: true, host: '0.0.0.0', port: 465 },
       relay: { enabled: false, host: '0.0.0.0', port: 25, trustedNetworks: ['127.0.0.0/8', '::1/128'], maySendAs: [] },
+      http: { enabled: true, host: '127.0.0.1', port: 8025 },
     },
     tls: { certFile: undefined, keyFile: undefined, minVersion: 'TLSv1.2' },
     limits: {

@@ -97,6 +97,14 @@ export const sections: readonly SchemaSection[] = [
       ja: '25 番ポート: 信頼するネットワーク (同じホストのアプリなど) からのみ、認証なしで中継。',
     },
   },
+  {
+    key: 'listeners.http',
+    optional: false,
+    description: {
+      en: 'The HTTP API (POST /api/v1/messages, API keys from `hikyaku apikey create`). Plain HTTP on a loopback address; on any other address HTTPS with the server certificate (tls).',
+      ja: 'HTTP API (POST /api/v1/messages、API キーは `hikyaku apikey create` で作成)。ループバックアドレスでは HTTP、それ以外のアドレスではサーバー証明書 (tls) を使った HTTPS。',
+    },
+  },
   { key: 'tls', optional: false, description: { en: 'Server certificate for the listeners.', ja: '受付ポートで使うサーバー証明書。' } },
   { key: 'limits', optional: false, description: { en: 'Limits on what clients may send.', ja: 'クライアントから受け取るものの上限。' } },
   { key: 'delivery', optional: false, description: { en: 'Outbound delivery to other servers.', ja: '他のサーバーへの配送。' } },
@@ -205,6 +213,31 @@ export const entries: readonly SchemaEntry[] = [
       en: 'Address blocks allowed to relay through port 25 without authentication (Postfix: mynetworks). Never put public networks here: that makes an open relay.',
       ja: '25 番ポートで認証なしに中継を許すアドレス範囲 (Postfix の mynetworks)。公開ネットワークを入れるとオープンリレーになるので厳禁。',
     },
+  },
+  // The HTTP API: loopback by default, so that only this host's applications reach it until the admin opens it.
+  {
+    key: 'listeners.http.enabled',
+    target: 'listeners.http.enabled',
+    kind: booleanKind,
+    default: true,
+    description: { en: 'Serve the HTTP API.', ja: 'HTTP API を提供するか。' },
+  },
+  {
+    key: 'listeners.http.host',
+    target: 'listeners.http.host',
+    kind: hostKind,
+    default: '127.0.0.1',
+    description: {
+      en: 'Local address to listen on. A loopback address (127.0.0.1, ::1) serves plain HTTP; any other address serves HTTPS with the server certificate.',
+      ja: '待ち受けるローカルアドレス。ループバック (127.0.0.1、::1) では HTTP、それ以外ではサーバー証明書による HTTPS。',
+    },
+  },
+  {
+    key: 'listeners.http.port',
+    target: 'listeners.http.port',
+    kind: listenPort,
+    default: 8025,
+    description: { en: 'TCP port (0 = any free port, for tests).', ja: 'TCP ポート番号 (0 = 空いている任意のポート、テスト用)。' },
   },
   {
     key: 'tls.certFile',

@@ -28,6 +28,8 @@ export interface ListenersConfig {
   readonly submissions: ListenerConfig;
   /** Port 25: relay only for trusted networks, no AUTH needed from them. */
   readonly relay: RelayListenerConfig;
+  /** The HTTP API (and later the web console): TLS with the server certificate unless bound to loopback. */
+  readonly http: ListenerConfig;
 }
 
 export interface TlsConfig {

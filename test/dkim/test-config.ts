@@ -15,6 +15,7 @@ export function testConfig(dataDir: string, overrides: { hostname?: string; outb
       submission: { enabled: false, host: '127.0.0.1', port: 0 },
       submissions: { enabled: false, host: '127.0.0.1', port: 0 },
       relay: { enabled: false, host: '127.0.0.1', port: 0, trustedNetworks: [], maySendAs: [] },
+      http: { enabled: false, host: '127.0.0.1', port: 0 },
     },
     tls: { certFile: undefined, keyFile: undefined, minVersion: 'TLSv1.2' },
     limits: { ...defaults.limits, maxMessageBytes: 10_000_000, maxRecipients: 100, maxConnections: 10, socketTimeoutMs: 60_000 },

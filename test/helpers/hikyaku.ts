@@ -43,6 +43,7 @@ export function testRawConfig(env: TestEnvironment, dataDir: string, over: Raw =
       submissions: { host: '127.0.0.1', port: 0 },
       // The trusted test client may send as anyone: these tests are about delivery (test/e2e/hostile.test.ts checks the default).
       relay: { enabled: true, host: '127.0.0.1', port: 0, trustedNetworks: ['127.0.0.2/32'], maySendAs: ['*'] },
+      http: { host: '127.0.0.1', port: 0 },
     },
     // Every test client connects from loopback, far more often than a real one would;
     // the per-client limits and the tarpit have their own tests (test/e2e/hostile.test.ts).
@@ -64,7 +65,7 @@ export interface LogRecord {
 export interface TestServer {
   readonly config: Config;
   readonly dataDir: string;
-  readonly ports: { submission: number; submissions: number; relay: number };
+  readonly ports: { submission: number; submissions: number; relay: number; http: number };
   readonly logs: LogRecord[];
   addUser(address: string, password: string, settings?: UserSettingsChange): Promise<void>;
   /** Resolves with the first log record that matches (already logged or yet to come). */
@@ -104,7 +105,7 @@ export async function startHikyaku(env: TestEnvironment, over: Raw = {}, options
   return {
     config,
     dataDir,
-    ports: { submission: port('submission'), submissions: port('submissions'), relay: port('relay') },
+    ports: { submission: port('submission'), submissions: port('submissions'), relay: port('relay'), http: server.http?.port ?? 0 },
     logs,
     async addUser(address, password, settings) {
       const users = UserStore.open(dataDir);

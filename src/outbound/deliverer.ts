@@ -34,6 +34,8 @@ export interface DeliveryRequest {
   readonly mailFrom: string;
   readonly rcptTo: readonly string[];
   readonly message: Buffer;
+  /** Has octets over 127, as stored at intake; undefined: the client scans. */
+  readonly eightBit?: boolean | undefined;
 }
 
 export interface Deliverer {
@@ -58,7 +60,15 @@ type Route =
 
 type Decided = { readonly verdict: Verdict; readonly relay: RelayInfo | undefined };
 
-export function createDeliverer(config: DeliveryConfig, deps: { hostname: string; logger: Logger }): Deliverer {
+export function createDeliverer(
+  config: DeliveryConfig,
+  deps: {
+    hostname: string;
+    logger: Logger;
+    /** The 8BITMIME downgrade (smtp-client.ts), from main.ts: it re-signs with the domain's key. */
+    downgrade?: ((message: Buffer) => Promise<Buffer>) | undefined;
+  },
+): Deliverer {
   const log = deps.logger.child({ component: 'deliverer' });
   const resolver = createResolver({ servers: config.resolvers, timeoutMs: config.dnsTimeoutMs });
   const pool = new ConnectionPool<SmtpClient>({
@@ -150,6 +160,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
       localAddress: config.sourceAddress,
       connectTimeoutMs: config.connectTimeoutMs,
       commandTimeoutMs: config.commandTimeoutMs,
+      downgrade: deps.downgrade,
     };
     const client = await SmtpClient.connect(options);
     log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, tls: client.relay.tls, reused: false }, 'SMTP connection established');
@@ -177,7 +188,14 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
   }
 
   /** Try the candidates in order until every recipient of the group has a final verdict. */
-  async function attempt(route: Route, candidates: readonly Candidate[], rcpts: readonly string[], mailFrom: string, message: Buffer): Promise<Map<string, Decided>> {
+  async function attempt(
+    route: Route,
+    candidates: readonly Candidate[],
+    rcpts: readonly string[],
+    mailFrom: string,
+    message: Buffer,
+    eightBit: boolean | undefined,
+  ): Promise<Map<string, Decided>> {
     const decided = new Map<string, Decided>();
     const transport = transportFor(route);
     let ca: string | undefined;
@@ -211,7 +229,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
         const { client, key } = opened;
         let results: Map<string, RecipientResult> | undefined;
         try {
-          results = await client.send({ mailFrom, rcptTo: pending, message });
+          results = await client.send({ mailFrom, rcptTo: pending, message, eightBit });
         } finally {
           if (results === undefined) await pool.release(key, client);
         }
@@ -245,7 +263,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     return decided;
   }
 
-  async function deliverGroup(route: Route, rcpts: readonly string[], mailFrom: string, message: Buffer): Promise<Map<string, Decided>> {
+  async function deliverGroup(route: Route, rcpts: readonly string[], mailFrom: string, message: Buffer, eightBit: boolean | undefined): Promise<Map<string, Decided>> {
     const candidates = await candidatesFor(route);
     if (!Array.isArray(candidates)) {
       const verdict = candidates as Verdict;
@@ -258,7 +276,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
         const verdict = classifySessionFailure({ type: 'local', status: '4.3.2', message: 'delivery agent is shutting down' }, { remoteMta: undefined, lastHost: true });
         return new Map(rcpts.map((r) => [r, { verdict, relay: undefined }]));
       }
-      return await attempt(route, candidates, rcpts, mailFrom, message);
+      return await attempt(route, candidates, rcpts, mailFrom, message, eightBit);
     } finally {
       release();
     }
@@ -285,7 +303,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
       await Promise.all(
         [...groups.values()].map(async ({ route, rcpts }) => {
           try {
-            for (const [r, d] of await deliverGroup(route, rcpts, request.mailFrom, message)) decided.set(r, d);
+            for (const [r, d] of await deliverGroup(route, rcpts, request.mailFrom, message, request.eightBit)) decided.set(r, d);
           } catch (err) {
             log.error({ err, id: request.id, destination: route.destination }, 'unexpected error during delivery');
             const verdict = classifyUnexpected(err);

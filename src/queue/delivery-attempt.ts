@@ -14,6 +14,8 @@ export interface DeliveryRequest {
   readonly mailFrom: string;
   readonly rcptTo: readonly string[];
   readonly message: Buffer;
+  /** Has octets over 127 (stored at intake): BODY=8BITMIME, or the 7-bit downgrade. */
+  readonly eightBit: boolean;
 }
 
 export interface FinalFailure {
@@ -38,7 +40,14 @@ export interface AttemptContext {
  * - 'store': found due by the poll.
  */
 export type AttemptSource =
-  | { readonly kind: 'memory'; readonly mailFrom: string; readonly rcptTo: readonly string[]; readonly message: Buffer; readonly acceptedAtMs: number }
+  | {
+      readonly kind: 'memory';
+      readonly mailFrom: string;
+      readonly rcptTo: readonly string[];
+      readonly message: Buffer;
+      readonly eightBit: boolean;
+      readonly acceptedAtMs: number;
+    }
   | { readonly kind: 'notified'; readonly message: Buffer | undefined }
   | { readonly kind: 'store' };
 
@@ -63,7 +72,7 @@ export async function runAttempt(ctx: AttemptContext, id: string, source: Attemp
 }
 
 async function prepare(ctx: AttemptContext, id: string, source: AttemptSource): Promise<DeliveryRequest | undefined> {
-  if (source.kind === 'memory') return { id, mailFrom: source.mailFrom, rcptTo: source.rcptTo, message: source.message };
+  if (source.kind === 'memory') return { id, mailFrom: source.mailFrom, rcptTo: source.rcptTo, message: source.message, eightBit: source.eightBit };
   const stored = await ctx.store.load(id);
   if (!stored || stored.held) return undefined;
   const nowMs = Date.now();
@@ -97,7 +106,7 @@ async function prepare(ctx: AttemptContext, id: string, source: AttemptSource): 
     ctx.logger.error({ queueId: id }, 'queued message has no body; it will expire');
     return undefined;
   }
-  return { id, mailFrom: stored.mailFrom, rcptTo, message };
+  return { id, mailFrom: stored.mailFrom, rcptTo, message, eightBit: stored.eightBit };
 }
 
 async function callDeliver(ctx: AttemptContext, request: DeliveryRequest): Promise<RecipientOutcome[]> {

@@ -13,6 +13,8 @@ export interface MessageRow {
   readonly hold_reason: unknown;
   readonly delay_notified: unknown;
   readonly env_id: unknown;
+  /** Absent in rows read by an older query: counted as 8-bit. */
+  readonly eight_bit?: unknown;
 }
 
 export interface RecipientRow {
@@ -65,6 +67,8 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
   if (!optionalText(row.env_id)) return { ok: false, reason: 'bad env_id' };
   const holdReason = row.hold_reason;
   if (!optionalText(holdReason)) return { ok: false, reason: 'bad hold_reason' };
+  const eightBit = row.eight_bit ?? 1;
+  if (!isFlag(eightBit)) return { ok: false, reason: 'bad eight_bit' };
   if (recipientRows.length === 0) return { ok: false, reason: 'no recipients' };
   const recipients: StoredRecipient[] = [];
   for (const r of recipientRows) {
@@ -83,6 +87,7 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
       holdReason: holdReason ?? undefined,
       delayNotified: row.delay_notified === 1,
       envId: row.env_id ?? undefined,
+      eightBit: eightBit === 1,
       recipients,
     },
   };

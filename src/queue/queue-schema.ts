@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS messages (
   held           INTEGER NOT NULL DEFAULT 0,
   delay_notified INTEGER NOT NULL DEFAULT 0,
   env_id         TEXT,
-  hold_reason    TEXT
+  hold_reason    TEXT,
+  eight_bit      INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS bodies (
   message_id TEXT PRIMARY KEY NOT NULL,
@@ -70,6 +71,8 @@ function upgradeSchema(db: Database): void {
   const columns = new Set((db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name));
   // Why a message is held when the brake (not an admin) held it: "brake:<credential>".
   if (!columns.has('hold_reason')) db.exec('ALTER TABLE messages ADD COLUMN hold_reason TEXT');
+  // Has octets over 127 (scanned once at intake). Older rows count as 8-bit: the safe side.
+  if (!columns.has('eight_bit')) db.exec('ALTER TABLE messages ADD COLUMN eight_bit INTEGER NOT NULL DEFAULT 1');
 }
 
 export function configureReader(db: Database): void {

@@ -17,6 +17,8 @@ export interface NewMessage {
   readonly envId?: string | undefined;
   /** Store the message held (not delivered until released), with this reason. */
   readonly holdReason?: string | undefined;
+  /** The message has octets over 127 (intake scans it once); the store scans when not given. */
+  readonly eightBit?: boolean | undefined;
 }
 
 export interface StoredRecipient {
@@ -40,6 +42,8 @@ export interface StoredMessage {
   readonly holdReason: string | undefined;
   readonly delayNotified: boolean;
   readonly envId: string | undefined;
+  /** Has octets over 127: sent with BODY=8BITMIME, or made 7-bit for a next hop without 8BITMIME. */
+  readonly eightBit: boolean;
   readonly recipients: readonly StoredRecipient[];
 }
 

@@ -9,6 +9,7 @@ export interface EnqueueOp {
   readonly mailFrom: string;
   readonly envId: string | null;
   readonly holdReason: string | null;
+  readonly eightBit: boolean;
   readonly createdAtMs: number;
   readonly firstRetryAtMs: number;
   readonly recipients: readonly { readonly rcptTo: string; readonly domain: string }[];

@@ -21,33 +21,40 @@ const HEX = '0123456789ABCDEF';
 
 /** Quoted-printable (RFC 2045 §6.7) of `content`: CRLF in it are hard line breaks, every line ≤ 76 octets. */
 export function encodeQuotedPrintable(content: Buffer): Buffer {
-  const out: string[] = [];
-  let line = '';
   const len = content.length;
+  // Worst case: every octet escaped (3 each), plus a soft break (3) per 25 escapes.
+  const out = Buffer.allocUnsafe(len * 3 + Math.ceil(len / 25) * 3 + 8);
+  let w = 0;
+  let lineLength = 0;
   for (let i = 0; i < len; i++) {
     const b = content[i] as number;
     if (b === CR && content[i + 1] === LF) {
-      out.push(line, '\r\n');
-      line = '';
+      out[w++] = CR;
+      out[w++] = LF;
+      lineLength = 0;
       i++;
       continue;
     }
-    let token: string;
-    if ((b > SP && b < 0x7f && b !== EQ) || ((b === SP || b === TAB) && !endsLine(content, i + 1))) {
-      token = String.fromCharCode(b);
-    } else {
-      // Rule 3: a space or tab at the end of a line (or of the content) is encoded, so it survives.
-      token = '=' + HEX[b >> 4] + HEX[b & 15];
-    }
+    // Rule 3: a space or tab at the end of a line (or of the content) is encoded, so it survives.
+    const literal = (b > SP && b < 0x7f && b !== EQ) || ((b === SP || b === TAB) && !endsLine(content, i + 1));
+    const size = literal ? 1 : 3;
     // Keep room for the soft break's "=" (rule 5), never splitting an =XX.
-    if (line.length + token.length > QP_LINE - 1) {
-      out.push(line, '=\r\n');
-      line = '';
+    if (lineLength + size > QP_LINE - 1) {
+      out[w++] = EQ;
+      out[w++] = CR;
+      out[w++] = LF;
+      lineLength = 0;
     }
-    line += token;
+    if (literal) {
+      out[w++] = b;
+    } else {
+      out[w++] = EQ;
+      out[w++] = HEX.charCodeAt(b >> 4);
+      out[w++] = HEX.charCodeAt(b & 15);
+    }
+    lineLength += size;
   }
-  out.push(line);
-  return Buffer.from(out.join(''), 'latin1');
+  return out.subarray(0, w);
 }
 
 /** At offset `i`: the end of the content or a CRLF (what ends an encoded line). */

@@ -12,7 +12,6 @@ import type { DeliveryConfig, SmarthostConfig } from '../config/types.js';
 import { createResolver } from '../dns/resolver.js';
 import { lookupMx } from '../dns/mx-lookup.js';
 import { canonicalCandidates, type Candidate } from './candidates.js';
-import { toCrlf } from '../message/canonical.js';
 import {
   classifyBadAddress,
   classifyLookup,
@@ -288,7 +287,8 @@ export function createDeliverer(
     try {
       // A parsed address is quoted for the wire (wireMailbox); anything else goes out as is, so it must not break the path.
       if (!isRoutableAddress(request.mailFrom) && /[\r\n<>]/.test(request.mailFrom)) throw new Error(`invalid sender address ${JSON.stringify(request.mailFrom)}`);
-      const message = toCrlf(request.message);
+      // CRLF-canonical and clean since intake (message/hygiene.ts): not scanned again at each attempt.
+      const message = request.message;
       for (const rcpt of new Set(request.rcptTo)) {
         // Quoted local parts may hold spaces or "<>": wireMailbox quotes them on the wire.
         if (!isRoutableAddress(rcpt)) {

@@ -242,3 +242,15 @@ test('8BITMIME: the receiver that offers it gets 8-bit with BODY=8BITMIME; the o
   // The downgraded copy carries only the new signatures, not the intake ones that no longer match.
   assert.equal([...seven.raw.toString().matchAll(/^DKIM-Signature:/gim)].length, 2);
 });
+
+test('8BITMIME: a raw UTF-8 display name cannot be made 7-bit: deferred with 4.6.3 and the reason, nothing sent', async () => {
+  const before = sevenBitMx.messages.length;
+  const message = Buffer.from(
+    ['From: 山田商店 <app@shop.test>', 'To: <user@seven.test>', 'Subject: raw name', 'Content-Type: text/plain; charset=utf-8', '', 'こんにちは', ''].join('\r\n'),
+  );
+  assert.equal((await submitRaw('user@seven.test', message)).code, 250);
+  const line = await server.waitForLog((r) => r.event === 'delivery' && r['rcptTo'] === 'user@seven.test' && r['status'] === 'deferred');
+  assert.equal(line['dsn'], '4.6.3');
+  assert.match(String(line['reply']), /From header field has 8-bit characters/);
+  assert.equal(sevenBitMx.messages.length, before);
+});

@@ -202,8 +202,18 @@ test('seven-bit: multipart with 8bit declared on the container becomes 7bit ther
   assert.match(seven, /Content-Transfer-Encoding: quoted-printable\r\n\r\nUn caf=C3=A9, deux caf=C3=A9s, trois caf=C3=A9s au lait pour la table du fo=\r\nnd\.\r\n--b--\r\n$/);
 });
 
-test('seven-bit: an 8-bit address field cannot be converted', () => {
-  assert.throws(() => toSevenBit(crlf(['From: 山田 <a@example.com>', '', 'x', ''])), SevenBitConversionError);
+test('seven-bit: 8-bit display names become encoded-words; an 8-bit address or a raw 8-bit parameter cannot be converted', async () => {
+  const seven = toSevenBit(crlf(['From: 山田 太郎 <a@example.com>', 'To: "Smith, J." <j@example.net>, 佐藤 <s@example.net>', 'Cc: team: 鈴木 <k@example.net>;', '', 'x', '']));
+  assert.ok(isAscii(seven));
+  const parsed = await simpleParser(seven);
+  assert.deepEqual(parsed.from?.value, [{ name: '山田 太郎', address: 'a@example.com' }]);
+  const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
+  assert.deepEqual(to?.value, [
+    { name: 'Smith, J.', address: 'j@example.net' },
+    { name: '佐藤', address: 's@example.net' },
+  ]);
+  assert.throws(() => toSevenBit(crlf(['From: a@example.com', 'To: <やまだ@example.jp>', '', 'x', ''])), SevenBitConversionError);
+  assert.throws(() => toSevenBit(crlf(['From: a@example.com', 'Content-Type: text/plain; name="請求書.txt"', '', 'x', ''])), SevenBitConversionError);
 });
 
 test('withoutLeadingDkimSignatures removes only the signatures at the top', () => {

@@ -20,6 +20,7 @@
 // included) and non-ASCII unstructured fields are encoded with libmime
 // (encodeWords, RFC 2047).
 import libmime from 'libmime';
+import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { isAscii, isUtf8 } from 'node:buffer';
 import { smtpReply } from '../core/smtp-reply.js';
 import { SmtpError } from '../core/smtp-reply.js';
@@ -189,6 +190,36 @@ function isUnstructured(name: string): boolean {
   return name === 'subject' || name === 'comments' || name === 'content-description' || name === 'thread-topic' || name.startsWith('x-');
 }
 
+const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'resent-from', 'resent-sender', 'resent-to', 'resent-cc']);
+
+/**
+ * An address list with its 8-bit display names as RFC 2047 encoded-words
+ * (RFC 2047 §5 (3): allowed in a phrase). Undefined when an address itself
+ * is 8-bit (that needs SMTPUTF8, RFC 6531, not a MIME encoding).
+ */
+function encodeDisplayNames(value: string): string | undefined {
+  const phrase = (name: string): string =>
+    !isAscii(Buffer.from(name)) ? libmime.encodeWord(name, 'B', 52) : /^[\w !#$%&'*+\-/=?^`{|}~.]*$/.test(name) ? name : `"${name.replace(/(["\\])/g, '\\$1')}"`;
+  const mailbox = (a: { name: string; address?: string }): string | undefined => {
+    const address = a.address ?? '';
+    if (!isAscii(Buffer.from(address))) return undefined;
+    return a.name ? `${phrase(a.name)} <${address}>` : address;
+  };
+  const out: string[] = [];
+  for (const entry of addressparser(value)) {
+    if ('group' in entry && Array.isArray(entry.group)) {
+      const members = entry.group.map(mailbox);
+      if (members.some((m) => m === undefined)) return undefined;
+      out.push(`${phrase(entry.name)}: ${members.join(', ')};`);
+    } else {
+      const m = mailbox(entry as { name: string; address?: string });
+      if (m === undefined) return undefined;
+      out.push(m);
+    }
+  }
+  return out.join(', ');
+}
+
 function parseHeader(block: Buffer, mode: RewriteMode): ParsedHeader {
   if (block.indexOf(0) !== -1) throw new SmtpError(NUL_IN_HEADER);
   let changed = false;
@@ -263,10 +294,11 @@ function fixField(field: Field, mode: RewriteMode): Buffer | undefined {
   const utf8 = isUtf8(valueBytes);
   let value = valueBytes.toString(utf8 ? 'utf8' : 'latin1').replace(/\r\n/g, '').trim();
   if (eightBit) {
-    if (!isUnstructured(field.name) || !utf8) {
+    const encoded = !utf8 ? undefined : isUnstructured(field.name) ? libmime.encodeWords(value, 'B', 52) : ADDRESS_FIELDS.has(field.name) ? encodeDisplayNames(value) : undefined;
+    if (encoded === undefined) {
       throw new SevenBitConversionError(`the ${name} header field has 8-bit characters that cannot be MIME-encoded for a next hop without 8BITMIME`);
     }
-    value = libmime.encodeWords(value, 'B', 52);
+    value = encoded;
   }
   return Buffer.from(foldField(name, value).slice(0, -2), utf8 ? 'utf8' : 'latin1');
 }

@@ -1,9 +1,10 @@
 // The 8BITMIME downgrade (RFC 6152 §3): a message with 8-bit data, for a next
 // hop that did not advertise 8BITMIME, made 7-bit by re-encoding its 8-bit
 // parts (mime-rewrite.ts, the same code as intake's hygiene step) and
-// MIME-encoding 8-bit unstructured header fields (RFC 2047). An 8-bit field
-// that has no MIME encoding (an address, a raw 8-bit Content-Type
-// parameter, a field that is not UTF-8) throws SevenBitConversionError.
+// MIME-encoding 8-bit unstructured header fields and display names (RFC
+// 2047). An 8-bit field that has no MIME encoding (a UTF-8 address, a raw
+// 8-bit Content-Type parameter, a field that is not UTF-8) throws
+// SevenBitConversionError; the client defers (another MX may offer 8BITMIME).
 //
 // Messages stay 8-bit in the queue: converting every 8-bit message at intake
 // would make them larger for every next hop, and nearly every server offers

@@ -217,7 +217,7 @@ test('8BITMIME: the receiver that offers it gets 8-bit with BODY=8BITMIME; the o
   const subject = '配送のお知らせ';
   const build = (rcptTo: string): Buffer =>
     Buffer.from(
-      ['From: Shop <app@shop.test>', `To: <${rcptTo}>`, `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', text].join('\r\n'),
+      ['From: 山田商店 <app@shop.test>', `To: <${rcptTo}>`, `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', text].join('\r\n'),
     );
   assert.equal((await submitRaw('user@eight.test', build('user@eight.test'))).code, 250);
   assert.equal((await submitRaw('user@seven.test', build('user@seven.test'))).code, 250);
@@ -236,6 +236,8 @@ test('8BITMIME: the receiver that offers it gets 8-bit with BODY=8BITMIME; the o
   assert.equal(b.text, a.text);
   assert.equal(a.subject, subject);
   assert.equal(b.subject, subject);
+  assert.deepEqual(b.from?.value, [{ name: '山田商店', address: 'app@shop.test' }], 'raw UTF-8 display name sent as an encoded-word');
+  assert.deepEqual(a.from?.value, b.from?.value);
 
   const results = await pythonVerify([eight.raw, seven.raw], dnsPort);
   for (const r of results) assert.deepEqual(r.map((x) => x.ok), [true, true], JSON.stringify(results));
@@ -243,14 +245,14 @@ test('8BITMIME: the receiver that offers it gets 8-bit with BODY=8BITMIME; the o
   assert.equal([...seven.raw.toString().matchAll(/^DKIM-Signature:/gim)].length, 2);
 });
 
-test('8BITMIME: a raw UTF-8 display name cannot be made 7-bit: deferred with 4.6.3 and the reason, nothing sent', async () => {
+test('8BITMIME: a raw UTF-8 address in a header cannot be made 7-bit: deferred with 4.6.3 and the reason, nothing sent', async () => {
   const before = sevenBitMx.messages.length;
   const message = Buffer.from(
-    ['From: 山田商店 <app@shop.test>', 'To: <user@seven.test>', 'Subject: raw name', 'Content-Type: text/plain; charset=utf-8', '', 'こんにちは', ''].join('\r\n'),
+    ['From: <app@shop.test>', 'To: <やまだ@seven.test>', 'Subject: raw address', 'Content-Type: text/plain; charset=utf-8', '', 'こんにちは', ''].join('\r\n'),
   );
   assert.equal((await submitRaw('user@seven.test', message)).code, 250);
   const line = await server.waitForLog((r) => r.event === 'delivery' && r['rcptTo'] === 'user@seven.test' && r['status'] === 'deferred');
   assert.equal(line['dsn'], '4.6.3');
-  assert.match(String(line['reply']), /From header field has 8-bit characters/);
+  assert.match(String(line['reply']), /To header field has 8-bit characters/);
   assert.equal(sevenBitMx.messages.length, before);
 });

@@ -150,6 +150,14 @@ test('hygiene, nested multipart: only the dirty leaf is re-encoded; boundaries, 
   assert.deepEqual(parsed.attachments[0]?.content, Buffer.from(attachment, 'latin1'));
 });
 
+test('hygiene: a message without MIME-Version gets one when a Content-Transfer-Encoding is added', async () => {
+  const text = 'z'.repeat(2000) + '\r\n';
+  const cleaned = cleanMessage(Buffer.from(`From: a@example.com\r\nSubject: plain\r\n\r\n${text}`));
+  assertClean(cleaned);
+  assert.match(cleaned.toString(), /^From: a@example\.com\r\nSubject: plain\r\nContent-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1\.0\r\n\r\n/);
+  assert.equal((await simpleParser(cleaned)).text, text.replace('\r\n', '\n'));
+});
+
 test('hygiene: a base64 part written as one long line is re-wrapped', () => {
   const content = Buffer.alloc(3000, 7);
   const message = Buffer.concat([
@@ -186,6 +194,7 @@ test('seven-bit: 8-bit UTF-8 body → base64, Subject → RFC 2047, ASCII messag
 test('seven-bit: multipart with 8bit declared on the container becomes 7bit there', () => {
   const message = crlf([
     'From: a@example.com',
+    'MIME-Version: 1.0',
     'Content-Type: multipart/alternative; boundary=b',
     'Content-Transfer-Encoding: 8bit',
     '',
@@ -198,7 +207,7 @@ test('seven-bit: multipart with 8bit declared on the container becomes 7bit ther
     '',
   ]);
   const seven = toSevenBit(message).toString('latin1');
-  assert.match(seven, /^From: a@example\.com\r\nContent-Type: multipart\/alternative; boundary=b\r\nContent-Transfer-Encoding: 7bit\r\n\r\n--b\r\n/);
+  assert.match(seven, /^From: a@example\.com\r\nMIME-Version: 1\.0\r\nContent-Type: multipart\/alternative; boundary=b\r\nContent-Transfer-Encoding: 7bit\r\n\r\n--b\r\n/);
   assert.match(seven, /Content-Transfer-Encoding: quoted-printable\r\n\r\nUn caf=C3=A9, deux caf=C3=A9s, trois caf=C3=A9s au lait pour la table du fo=\r\nnd\.\r\n--b--\r\n$/);
 });
 

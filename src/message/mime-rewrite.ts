@@ -79,7 +79,7 @@ function needsRewrite(buf: Buffer, mode: RewriteMode): boolean {
  * except bare CRs inside bodies, which are content. Throws SmtpError
  * (NUL_IN_HEADER) or SevenBitConversionError.
  */
-export function rewriteEntity(entity: Buffer, mode: RewriteMode): Buffer | undefined {
+export function rewriteEntity(entity: Buffer, mode: RewriteMode, top = true): Buffer | undefined {
   if (!needsRewrite(entity, mode)) return undefined;
   const split = splitHeader(entity);
   const hasSeparator = split.header.length + split.body.length < entity.length;
@@ -99,14 +99,18 @@ export function rewriteEntity(entity: Buffer, mode: RewriteMode): Buffer | undef
     if (mode === 'seven-bit' && (cte === '8bit' || cte === 'binary')) newCte = '7bit';
   } else if ((type === 'message/rfc822' || type === 'message/global') && cte !== 'base64' && cte !== 'quoted-printable') {
     // RFC 2046 §5.2.1: an enclosed message is not encoded itself; its own parts are.
-    body = rewriteEntity(split.body, mode);
+    body = rewriteEntity(split.body, mode, true);
     if (mode === 'seven-bit' && (cte === '8bit' || cte === 'binary')) newCte = '7bit';
   } else if (needsRewrite(split.body, mode)) {
     const content = cte === 'base64' ? decodeBase64(split.body) : cte === 'quoted-printable' ? decodeQuotedPrintable(split.body) : split.body;
     newCte = chooseEncoding(content, type.startsWith('text/'));
     body = encodeAs(newCte as 'base64' | 'quoted-printable', content);
   }
-  if (newCte !== undefined) header.setTransferEncoding(newCte);
+  if (newCte !== undefined) {
+    header.setTransferEncoding(newCte);
+    // Without MIME-Version a reader may take the message as plain RFC 5322 text and show the encoding (RFC 2045 §4).
+    if (top && header.value('mime-version') === undefined) header.addField('MIME-Version: 1.0');
+  }
   if (!header.changed && body === undefined) return undefined;
   const parts: Buffer[] = [header.build()];
   if (hasSeparator) parts.push(CRLF);
@@ -143,7 +147,7 @@ function rewriteMultipart(body: Buffer, boundary: string, mode: RewriteMode): { 
     }
     const next = delimiters[i + 1];
     const part = body.subarray(d.to, next === undefined ? body.length : next.from);
-    const rewritten = rewriteEntity(part, mode);
+    const rewritten = rewriteEntity(part, mode, false);
     if (rewritten !== undefined) changed = true;
     out.push(rewritten ?? part);
   });
@@ -182,6 +186,7 @@ interface ParsedHeader {
   /** The unfolded value of the first field of that name. */
   value(name: string): string | undefined;
   setTransferEncoding(cte: string): void;
+  addField(line: string): void;
   build(): Buffer;
 }
 
@@ -266,6 +271,10 @@ function parseHeader(block: Buffer, mode: RewriteMode): ParsedHeader {
       for (let i = fields.length - 1; i > index; i--) if ((fields[i] as Field).name === 'content-transfer-encoding') fields.splice(i, 1);
       if (index === -1) fields.push({ name: 'content-transfer-encoding', raw });
       else (fields[index] as Field).raw = raw;
+      changed = true;
+    },
+    addField(line) {
+      fields.push({ name: line.slice(0, line.indexOf(':')).toLowerCase(), raw: Buffer.from(line, 'latin1') });
       changed = true;
     },
     build() {

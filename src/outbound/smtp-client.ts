@@ -55,7 +55,7 @@ export interface SmtpClientOptions {
   /**
    * Makes an 8-bit message 7-bit for a server without 8BITMIME (RFC 6152 §3),
    * re-signed; rejects with an Error whose message says why it cannot.
-   * Injected by main.ts (it needs the DKIM keys, a layer above us).
+   * Injected by main.ts, which owns the domain store and the DKIM signer: outbound/ knows nothing of keys.
    * Without it, an 8-bit message is sent as it is.
    */
   readonly downgrade?: ((message: Buffer) => Promise<Buffer>) | undefined;

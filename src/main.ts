@@ -16,7 +16,8 @@ import { DomainStore, type SendingDomain } from './domains/domain-store.js';
 import { KeyAutoActivation } from './domains/key-activation.js';
 import { createResolver } from './dns/resolver.js';
 import { checkKeysPublished } from './doctor/dkim-check.js';
-import { createDkimSigner } from './dkim/signer.js';
+import { createDkimSigner, headerFromDomain, type DkimSigner } from './dkim/signer.js';
+import { toSevenBit, withoutLeadingDkimSignatures } from './message/seven-bit.js';
 import { OncePer } from './log/once-per.js';
 import { loadOrCreateCramKey } from './users/cram-key.js';
 import { SuppressionStore } from './policy/suppression-store.js';
@@ -48,9 +49,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const suppression = SuppressionStore.open(config.dataDir);
   const counters = openPolicyCounters(config, (err) => logger.error({ err }, 'could not save the policy counters (quotas, brake); retrying'));
   const store = await openSqliteQueueStore({ dataDir: config.dataDir, logger });
-  const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger });
   const domains = DomainStore.open(config.dataDir);
-  const signer = dkimSigner(domains, logger);
+  const dkim = createDkimSigner(domains, logger);
+  const signer = dkimSigner(dkim, logger);
+  const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger, downgrade: sevenBitDowngrade(dkim) });
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
   const apiStore = ApiStore.open(config.dataDir);
@@ -65,7 +67,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     signer,
     sendingDomains: { find: (fromDomain) => findSendingDomain(domains, fromDomain, logger) },
-    onStored: (id, envelope, message) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message, envelope.params),
+    onStored: (id, envelope, message, eightBit) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message, envelope.params, eightBit),
     maxReceivedHeaders: config.limits.maxReceivedHeaders,
   });
   const sending = new SendingPolicy({
@@ -252,8 +254,7 @@ function startKeyActivation(config: Config, domains: DomainStore, logger: Logger
   return activation;
 }
 
-function dkimSigner(domains: DomainStore, logger: Logger): MessageSigner<SendingDomain> {
-  const dkim = createDkimSigner(domains, logger);
+function dkimSigner(dkim: DkimSigner, logger: Logger): MessageSigner<SendingDomain> {
   // Once per From domain per 10 minutes; every accepted line says dkim: none anyway.
   const unsignedWarning = new OncePer(10 * 60_000);
   return {
@@ -267,6 +268,25 @@ function dkimSigner(domains: DomainStore, logger: Logger): MessageSigner<Sending
       }
       return { message: signed, signedFor: domain };
     },
+  };
+}
+
+/**
+ * The 8BITMIME downgrade the deliverer calls for a next hop without 8BITMIME
+ * (rare: nearly every server offers it, so nothing is cached). The body
+ * changes, so the signatures intake added would fail: they are removed and
+ * the message signed again with the same domain's key. A message intake did
+ * not sign is converted and left unsigned. Throws SevenBitConversionError.
+ */
+function sevenBitDowngrade(dkim: DkimSigner): (message: Buffer) => Promise<Buffer> {
+  return async (message) => {
+    const converted = toSevenBit(message);
+    if (converted === message) return message;
+    const { message: unsigned, removed } = withoutLeadingDkimSignatures(converted);
+    if (removed === 0) return converted;
+    const fromDomain = headerFromDomain(unsigned);
+    if (fromDomain === undefined) return unsigned;
+    return (await dkim.sign(unsigned, fromDomain)).signed;
   };
 }
 

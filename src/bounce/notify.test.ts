@@ -19,6 +19,7 @@ const message: StoredMessage = {
   holdReason: undefined,
   delayNotified: false,
   envId: undefined,
+  eightBit: false,
   recipients: [recipient('default@x.test'), recipient('never@x.test', 'NEVER'), recipient('delay@x.test', 'DELAY'), recipient('success@x.test', 'SUCCESS')],
 };
 

@@ -7,7 +7,9 @@ import type { RetrySchedule } from '../core/retry.js';
 import { newQueueId } from '../core/queue-id.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import type { Logger } from '../log/logger.js';
+import { isAscii } from 'node:buffer';
 import { prepareIntakeMessage, type SubmittedHeaders } from '../message/intake-message.js';
+import { cleanMessage } from '../message/hygiene.js';
 import { SmtpError, type SmtpReply } from '../core/smtp-reply.js';
 import { replies } from '../core/replies.js';
 import { domainOf } from '../core/address.js';
@@ -28,7 +30,7 @@ export interface SendingDomains<D extends ReturnPathDomain = ReturnPathDomain> {
 }
 
 /** Hands a freshly stored message to the scheduler for an immediate first attempt. */
-export type NewMessageListener = (id: string, envelope: Envelope, message: Buffer) => void;
+export type NewMessageListener = (id: string, envelope: Envelope, message: Buffer, eightBit: boolean) => void;
 
 export interface IntakeOptions<D extends ReturnPathDomain = ReturnPathDomain> {
   readonly hostname: string;
@@ -77,7 +79,9 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
     const stamp = request.stamp
       ? { hostname, queueId: id, nowMs, submitter: request.submitter, rcptTo: request.envelope.rcptTo }
       : undefined;
-    const prepared = prepareIntakeMessage(request.message, stamp);
+    // Long lines, bare CR and NUL re-encoded before anything reads or signs the
+    // message (message/hygiene.ts); a NUL in the header is refused (554 5.6.0).
+    const prepared = prepareIntakeMessage(cleanMessage(request.message), stamp);
     if (prepared.headers.receivedCount > this.#options.maxReceivedHeaders) {
       throw new SmtpError(replies.mailLoop(this.#options.maxReceivedHeaders));
     }
@@ -97,10 +101,14 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
     if (signer && fromDomain) {
       ({ message, signedFor } = await signer.sign(message, fromDomain, sending));
     }
+    // Scanned once here, stored with the message: delivery reads the flag
+    // (BODY=8BITMIME, or the 7-bit downgrade) instead of scanning at every attempt.
+    const eightBit = !isAscii(message);
     await store.enqueue({
       id,
       envelope,
       message,
+      eightBit,
       // The first attempt is made at once from memory; should the process die
       // during it, the stored retry time keeps a restart from hammering.
       firstRetryAtMs: nowMs + schedule.initialDelayMs,
@@ -124,7 +132,7 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
       },
       'message accepted',
     );
-    if (request.holdReason === undefined) onStored(id, envelope, message);
+    if (request.holdReason === undefined) onStored(id, envelope, message, eightBit);
     return id;
   }
 }

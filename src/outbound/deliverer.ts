@@ -13,7 +13,6 @@ import type { DeliveryConfig, SmarthostConfig } from '../config/types.js';
 import { createResolver } from '../dns/resolver.js';
 import { lookupMx } from '../dns/mx-lookup.js';
 import { canonicalCandidates, type Candidate } from './candidates.js';
-import { toCrlf } from '../message/canonical.js';
 import {
   classifyBadAddress,
   classifyLookup,
@@ -37,6 +36,8 @@ export interface DeliveryRequest {
   readonly message: Buffer;
   /** RFC 3461 / RFC 6531 parameters (smtp-client.ts passes them on where the server takes them). */
   readonly params?: EnvelopeParams | undefined;
+  /** Has octets over 127, as stored at intake; undefined: the client scans. */
+  readonly eightBit?: boolean | undefined;
 }
 
 export interface Deliverer {
@@ -61,7 +62,15 @@ type Route =
 
 type Decided = { readonly verdict: Verdict; readonly relay: RelayInfo | undefined };
 
-export function createDeliverer(config: DeliveryConfig, deps: { hostname: string; logger: Logger }): Deliverer {
+export function createDeliverer(
+  config: DeliveryConfig,
+  deps: {
+    hostname: string;
+    logger: Logger;
+    /** The 8BITMIME downgrade (smtp-client.ts), from main.ts: it re-signs with the domain's key. */
+    downgrade?: ((message: Buffer) => Promise<Buffer>) | undefined;
+  },
+): Deliverer {
   const log = deps.logger.child({ component: 'deliverer' });
   const resolver = createResolver({ servers: config.resolvers, timeoutMs: config.dnsTimeoutMs });
   const pool = new ConnectionPool<SmtpClient>({
@@ -153,6 +162,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
       localAddress: config.sourceAddress,
       connectTimeoutMs: config.connectTimeoutMs,
       commandTimeoutMs: config.commandTimeoutMs,
+      downgrade: deps.downgrade,
     };
     const client = await SmtpClient.connect(options);
     log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, tls: client.relay.tls, reused: false }, 'SMTP connection established');
@@ -187,6 +197,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     mailFrom: string,
     message: Buffer,
     params: EnvelopeParams | undefined,
+    eightBit: boolean | undefined,
   ): Promise<Map<string, Decided>> {
     const decided = new Map<string, Decided>();
     const transport = transportFor(route);
@@ -221,7 +232,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
         const { client, key } = opened;
         let results: Map<string, RecipientResult> | undefined;
         try {
-          results = await client.send({ mailFrom, rcptTo: pending, message, params });
+          results = await client.send({ mailFrom, rcptTo: pending, message, params, eightBit });
         } finally {
           if (results === undefined) await pool.release(key, client);
         }
@@ -255,7 +266,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     return decided;
   }
 
-  async function deliverGroup(route: Route, rcpts: readonly string[], mailFrom: string, message: Buffer, params: EnvelopeParams | undefined): Promise<Map<string, Decided>> {
+  async function deliverGroup(route: Route, rcpts: readonly string[], mailFrom: string, message: Buffer, params: EnvelopeParams | undefined, eightBit: boolean | undefined): Promise<Map<string, Decided>> {
     const candidates = await candidatesFor(route);
     if (!Array.isArray(candidates)) {
       const verdict = candidates as Verdict;
@@ -268,7 +279,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
         const verdict = classifySessionFailure({ type: 'local', status: '4.3.2', message: 'delivery agent is shutting down' }, { remoteMta: undefined, lastHost: true });
         return new Map(rcpts.map((r) => [r, { verdict, relay: undefined }]));
       }
-      return await attempt(route, candidates, rcpts, mailFrom, message, params);
+      return await attempt(route, candidates, rcpts, mailFrom, message, params, eightBit);
     } finally {
       release();
     }
@@ -280,7 +291,8 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
     try {
       // A parsed address is quoted for the wire (wireMailbox); anything else goes out as is, so it must not break the path.
       if (!isRoutableAddress(request.mailFrom) && /[\r\n<>]/.test(request.mailFrom)) throw new Error(`invalid sender address ${JSON.stringify(request.mailFrom)}`);
-      const message = toCrlf(request.message);
+      // CRLF-canonical and clean since intake (message/hygiene.ts): not scanned again at each attempt.
+      const message = request.message;
       for (const rcpt of new Set(request.rcptTo)) {
         // Quoted local parts may hold spaces or "<>": wireMailbox quotes them on the wire.
         if (!isRoutableAddress(rcpt)) {
@@ -295,7 +307,7 @@ export function createDeliverer(config: DeliveryConfig, deps: { hostname: string
       await Promise.all(
         [...groups.values()].map(async ({ route, rcpts }) => {
           try {
-            for (const [r, d] of await deliverGroup(route, rcpts, request.mailFrom, message, request.params)) decided.set(r, d);
+            for (const [r, d] of await deliverGroup(route, rcpts, request.mailFrom, message, request.params, request.eightBit)) decided.set(r, d);
           } catch (err) {
             log.error({ err, id: request.id, destination: route.destination }, 'unexpected error during delivery');
             const verdict = classifyUnexpected(err);

@@ -56,6 +56,13 @@ export interface SmtpClientOptions {
   readonly localAddress: string | undefined;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
+  /**
+   * Makes an 8-bit message 7-bit for a server without 8BITMIME (RFC 6152 §3),
+   * re-signed; rejects with an Error whose message says why it cannot.
+   * Injected by main.ts, which owns the domain store and the DKIM signer: outbound/ knows nothing of keys.
+   * Without it, an 8-bit message is sent as it is.
+   */
+  readonly downgrade?: ((message: Buffer) => Promise<Buffer>) | undefined;
 }
 
 export interface Transaction {
@@ -67,6 +74,11 @@ export interface Transaction {
   readonly message: Buffer;
   /** RFC 3461 (RET, ENVID, NOTIFY, ORCPT) and RFC 6531 (SMTPUTF8) parameters of the message. */
   readonly params?: EnvelopeParams | undefined;
+  /**
+   * Has octets over 127: stored at intake, so the deliverer does not scan the
+   * message at each attempt. Undefined (callers that do not know): scanned here.
+   */
+  readonly eightBit?: boolean | undefined;
 }
 
 /** Thrown by `SmtpClient.connect` only. */
@@ -181,8 +193,20 @@ export class SmtpClient {
    * meanwhile), nothing was sent: the result is undefined, the connection is
    * closed, and the caller should use another one.
    */
-  async send(tx: Transaction): Promise<Map<string, RecipientResult> | undefined> {
+  async send(original: Transaction): Promise<Map<string, RecipientResult> | undefined> {
     const results = new Map<string, RecipientResult>();
+    let tx = original.eightBit === undefined ? { ...original, eightBit: !isAscii(original.message) } : original;
+    if (tx.eightBit && !this.ext.eightBitMime && this.options.downgrade !== undefined) {
+      // RFC 6152 §3: no 8-bit data to a server that did not offer 8BITMIME.
+      try {
+        tx = { ...tx, message: await this.options.downgrade(tx.message), eightBit: false };
+      } catch (err) {
+        // Deferred, not bounced: another MX, or this one later, may offer 8BITMIME.
+        const failure: SessionFailure = { type: 'local', status: '4.6.3', message: `conversion to 7 bits required but not possible: ${(err as Error).message}` };
+        for (const rcpt of tx.rcptTo) results.set(rcpt, { type: 'interrupted', failure });
+        return results;
+      }
+    }
     const reused = this.uses++ > 0;
     const limit = this.maxMessageSize;
     if (limit !== undefined && tx.message.length > limit) {
@@ -373,7 +397,7 @@ export class SmtpClient {
     // RFC 1870 §3: announce the size so the server can refuse before DATA.
     if (this.ext.size) cmd += ` SIZE=${tx.message.length}`;
     // RFC 6152: declare 8-bit content when the server supports it.
-    if (this.ext.eightBitMime && !isAscii(tx.message)) cmd += ' BODY=8BITMIME';
+    if (this.ext.eightBitMime && tx.eightBit) cmd += ' BODY=8BITMIME';
     // RFC 6531 §3.4: an internationalised address needs SMTPUTF8 when the server offers it; a
     // client's SMTPUTF8 (UTF-8 header fields, RFC 6532) is passed on too.
     if (this.ext.smtpUtf8 && (tx.params?.smtputf8 === true || NON_ASCII.test(tx.mailFrom) || tx.rcptTo.some((r) => NON_ASCII.test(r)))) cmd += ' SMTPUTF8';

@@ -17,6 +17,8 @@ export interface DeliveryRequest {
   readonly message: Buffer;
   /** RFC 3461 / RFC 6531 parameters, passed on to a next hop that offers DSN / SMTPUTF8. */
   readonly params?: EnvelopeParams | undefined;
+  /** Has octets over 127 (stored at intake): BODY=8BITMIME, or the 7-bit downgrade. */
+  readonly eightBit: boolean;
 }
 
 /** A recipient whose NOTIFY asked for SUCCESS and whose next hop did not take DSN over: a "relayed" DSN is due (RFC 3461 §6.2.1). */
@@ -57,6 +59,7 @@ export type AttemptSource =
       readonly message: Buffer;
       readonly acceptedAtMs: number;
       readonly params?: EnvelopeParams | undefined;
+      readonly eightBit: boolean;
     }
   | { readonly kind: 'notified'; readonly message: Buffer | undefined }
   | { readonly kind: 'store' };
@@ -83,7 +86,7 @@ export async function runAttempt(ctx: AttemptContext, id: string, source: Attemp
 }
 
 async function prepare(ctx: AttemptContext, id: string, source: AttemptSource): Promise<DeliveryRequest | undefined> {
-  if (source.kind === 'memory') return { id, mailFrom: source.mailFrom, rcptTo: source.rcptTo, message: source.message, params: source.params };
+  if (source.kind === 'memory') return { id, mailFrom: source.mailFrom, rcptTo: source.rcptTo, message: source.message, params: source.params, eightBit: source.eightBit };
   const stored = await ctx.store.load(id);
   if (!stored || stored.held) return undefined;
   const nowMs = Date.now();
@@ -117,7 +120,7 @@ async function prepare(ctx: AttemptContext, id: string, source: AttemptSource): 
     ctx.logger.error({ queueId: id }, 'queued message has no body; it will expire');
     return undefined;
   }
-  return { id, mailFrom: stored.mailFrom, rcptTo, message, params: storedParams(stored) };
+  return { id, mailFrom: stored.mailFrom, rcptTo, message, params: storedParams(stored), eightBit: stored.eightBit };
 }
 
 function wantsSuccess(recipients: ReadonlyMap<string, RecipientParams> | undefined): boolean {

@@ -18,6 +18,7 @@ test('a valid row becomes a StoredMessage', () => {
       holdReason: undefined,
       delayNotified: true,
       envId: undefined,
+      eightBit: true,
       recipients: [
         { rcptTo: 'b@example.net', status: 'queued', attempts: 1, nextAttemptAtMs: 2000, lastError: undefined, lastStatus: undefined },
         { rcptTo: 'c@example.net', status: 'bounced', attempts: 1, nextAttemptAtMs: 2000, lastError: 'x', lastStatus: '5.1.1' },

@@ -16,6 +16,8 @@ export interface MessageRow {
   // Optional: columns added later (queue-schema.ts upgradeSchema); absent reads as NULL / 0.
   readonly dsn_ret?: unknown;
   readonly smtputf8?: unknown;
+  /** Absent in rows read by an older query: counted as 8-bit. */
+  readonly eight_bit?: unknown;
 }
 
 export interface RecipientRow {
@@ -80,6 +82,8 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
   if (!isFlag(smtputf8)) return { ok: false, reason: 'bad smtputf8' };
   const holdReason = row.hold_reason;
   if (!optionalText(holdReason)) return { ok: false, reason: 'bad hold_reason' };
+  const eightBit = row.eight_bit ?? 1;
+  if (!isFlag(eightBit)) return { ok: false, reason: 'bad eight_bit' };
   if (recipientRows.length === 0) return { ok: false, reason: 'no recipients' };
   const recipients: StoredRecipient[] = [];
   for (const r of recipientRows) {
@@ -100,6 +104,7 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
       envId: row.env_id ?? undefined,
       ...(ret === null ? {} : { ret }),
       ...(smtputf8 === 1 ? { smtputf8: true } : {}),
+      eightBit: eightBit === 1,
       recipients,
     },
   };

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS messages (
   env_id         TEXT,
   hold_reason    TEXT,
   dsn_ret        TEXT,
-  smtputf8       INTEGER NOT NULL DEFAULT 0
+  smtputf8       INTEGER NOT NULL DEFAULT 0,
+  eight_bit      INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS bodies (
   message_id TEXT PRIMARY KEY NOT NULL,
@@ -79,6 +80,8 @@ function upgradeSchema(db: Database): void {
   if (!columns.has('smtputf8')) db.exec('ALTER TABLE messages ADD COLUMN smtputf8 INTEGER NOT NULL DEFAULT 0');
   const rcptColumns = new Set((db.prepare('PRAGMA table_info(recipients)').all() as { name: string }[]).map((c) => c.name));
   if (!rcptColumns.has('notify')) db.exec('ALTER TABLE recipients ADD COLUMN notify TEXT; ALTER TABLE recipients ADD COLUMN orcpt TEXT');
+  // Has octets over 127 (scanned once at intake). Older rows count as 8-bit: the safe side.
+  if (!columns.has('eight_bit')) db.exec('ALTER TABLE messages ADD COLUMN eight_bit INTEGER NOT NULL DEFAULT 1');
 }
 
 export function configureReader(db: Database): void {

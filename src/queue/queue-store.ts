@@ -17,6 +17,8 @@ export interface NewMessage {
   readonly envId?: string | undefined;
   /** Store the message held (not delivered until released), with this reason. */
   readonly holdReason?: string | undefined;
+  /** The message has octets over 127 (intake scans it once); the store scans when not given. */
+  readonly eightBit?: boolean | undefined;
 }
 
 export interface StoredRecipient {
@@ -46,6 +48,8 @@ export interface StoredMessage {
   /** RFC 3461 RET; RFC 6531: the client used SMTPUTF8 on MAIL. */
   readonly ret?: 'FULL' | 'HDRS' | undefined;
   readonly smtputf8?: boolean;
+  /** Has octets over 127: sent with BODY=8BITMIME, or made 7-bit for a next hop without 8BITMIME. */
+  readonly eightBit: boolean;
   readonly recipients: readonly StoredRecipient[];
 }
 

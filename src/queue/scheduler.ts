@@ -3,6 +3,7 @@
 // no disk read), and polls the store for messages whose retry time has come
 // or that the CLI changed. The queue never imports delivery: it is given a
 // `deliver` function.
+import { isAscii } from 'node:buffer';
 import type { Logger } from 'pino';
 import type { EnvelopeParams } from '../core/envelope.js';
 import type { DeliveryFailure, RecipientOutcome } from '../core/outcome.js';
@@ -97,10 +98,10 @@ export class Scheduler {
   }
 
   /** Intake calls this right after enqueue: deliver at once, from the buffer in memory, without waiting for a poll. */
-  notifyNew(id: string, mailFrom: string, rcptTo: readonly string[], message: Buffer, params?: EnvelopeParams): void {
+  notifyNew(id: string, mailFrom: string, rcptTo: readonly string[], message: Buffer, params?: EnvelopeParams, eightBit = !isAscii(message)): void {
     if (this.state !== 'running' || this.inFlight.has(id)) return;
     if (this.hasFreeSlot()) {
-      this.launch(id, { kind: 'memory', mailFrom, rcptTo, message, acceptedAtMs: Date.now(), params });
+      this.launch(id, { kind: 'memory', mailFrom, rcptTo, message, eightBit, acceptedAtMs: Date.now(), params });
       return;
     }
     if (this.waitingCount() >= MAX_WAITING) return; // stored; the poll finds it at its first retry time

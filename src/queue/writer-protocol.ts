@@ -12,6 +12,7 @@ export interface EnqueueOp {
   /** RFC 3461 RET and RFC 6531 SMTPUTF8 of the transaction. */
   readonly ret: 'FULL' | 'HDRS' | null;
   readonly smtputf8: boolean;
+  readonly eightBit: boolean;
   readonly createdAtMs: number;
   readonly firstRetryAtMs: number;
   /** NOTIFY and ORCPT: RFC 3461 parameters of the recipient, null when not given. */

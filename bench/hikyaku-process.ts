@@ -51,7 +51,7 @@ export class HikyakuProcess {
       // A fully qualified hostname, so that Hikyaku does not warn about the machine's.
       `# Written by bench/self-bench for one scenario.\nhostname: hikyaku.bench.example\ndataDir: ${JSON.stringify(dataDir)}\n` +
         // The load client sends From: <sender@bench.example> from loopback: see bench/shared-bench-start.sh.
-        `listeners:\n  relay:\n    maySendAs: ['*@bench.example']\n` +
+        `listeners:\n  relay:\n    maySendAs: ['*@bench.example']\n  http:\n    enabled: false\n` +
         `limits:\n  maxConnections: ${options.maxConnections}\n  maxConnectionsPerClient: ${options.maxConnections}\n  connectionRatePerClient: 100000000\n`,
     );
     if (options.dkimDomain !== undefined) {

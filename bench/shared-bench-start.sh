@@ -22,6 +22,9 @@ listeners:
     # The harness sends From: sender@bench.example from 127.0.0.1; a trusted
     # client may only use a From of a registered sending domain or of this list.
     maySendAs: ['*@bench.example']
+  # The harness measures SMTP; off, so that two builds can run side by side.
+  http:
+    enabled: false
 limits:
   maxConnections: ${HIKYAKU_MAX_CONNECTIONS:-2500}
   # One load client on loopback opens thousands of connections a minute and

@@ -38,7 +38,8 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   user unflag ADDRESS [--app-password LABEL]   lift the compromised-account brake, send the held mail
   queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID
   domain add NAME [--ed25519] | list | show NAME | remove NAME | rotate-key NAME
-                                   sending domains, DKIM keys and the DNS records to publish
+        | activate-key NAME [SELECTOR] [--force] | retire-key NAME SELECTOR [--force]
+                                   sending domains, DKIM keys (pending → active → retiring) and the DNS records to publish
   doctor [DOMAIN] [--json]         check SPF, DKIM, DMARC, PTR, TLS and more, live
   suppression list | add ADDRESS [--for 30d] | remove ADDRESS | purge   hard-bounced recipients, refused at RCPT
   apikey create USER [--label NAME] | list [USER] | revoke USER LABEL|ID   keys for the HTTP API (shown once)
@@ -60,7 +61,8 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   user unflag アドレス [--app-password ラベル]   乗っ取り対策ブレーキを解除し、保留中のメールを送信
   queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID
   domain add ドメイン [--ed25519] | list | show ドメイン | remove ドメイン | rotate-key ドメイン
-                                   送信ドメイン、DKIM 鍵、公開すべき DNS レコード
+        | activate-key ドメイン [セレクタ] [--force] | retire-key ドメイン セレクタ [--force]
+                                   送信ドメイン、DKIM 鍵 (有効化待ち → 使用中 → 退役中)、公開すべき DNS レコード
   doctor [ドメイン] [--json]        SPF・DKIM・DMARC・PTR・TLS などを実際に確認します
   suppression list | add アドレス [--for 30d] | remove アドレス | purge   ハードバウンスした宛先 (送信抑止リスト)
   apikey create ユーザー [--label 名前] | list [ユーザー] | revoke ユーザー ラベル|ID   HTTP API のキー (表示は一度だけ)

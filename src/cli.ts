@@ -36,7 +36,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   user set ADDRESS [--may-send-as PATTERN]… [--sender-check on|off] [--messages-per-hour N] …
   user app-password add ADDRESS --label LABEL [--network CIDR]… | list ADDRESS | revoke ADDRESS LABEL
   user unflag ADDRESS [--app-password LABEL]   lift the compromised-account brake, send the held mail
-  queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID
   domain add NAME [--ed25519] | list | show NAME | remove NAME | rotate-key NAME
         | activate-key NAME [SELECTOR] [--force] | retire-key NAME SELECTOR [--force]
                                    sending domains, DKIM keys (pending → active → retiring) and the DNS records to publish
@@ -59,7 +59,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   user set アドレス [--may-send-as パターン]… [--sender-check on|off] [--messages-per-hour N] …
   user app-password add アドレス --label ラベル [--network CIDR]… | list アドレス | revoke アドレス ラベル
   user unflag アドレス [--app-password ラベル]   乗っ取り対策ブレーキを解除し、保留中のメールを送信
-  queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID
   domain add ドメイン [--ed25519] | list | show ドメイン | remove ドメイン | rotate-key ドメイン
         | activate-key ドメイン [セレクタ] [--force] | retire-key ドメイン セレクタ [--force]
                                    送信ドメイン、DKIM 鍵 (有効化待ち → 使用中 → 退役中)、公開すべき DNS レコード

@@ -2,6 +2,7 @@
 // on the queue. Works while the server runs: both open the same store, and
 // the server's scheduler picks up changes at its next poll.
 import { parseArgs } from 'node:util';
+import { mailboxKey, mailboxProblem } from '../core/mailbox.js';
 import { silentLogger } from '../log/logger.js';
 import { openSqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { QueueStore, StoredMessage } from '../queue/queue-store.js';
@@ -9,9 +10,10 @@ import type { CommandContext } from './user-command.js';
 
 const text = {
   usage: {
-    en: 'usage: hikyaku queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID',
-    ja: '使い方: hikyaku queue list [--json] | show ID | retry ID|--all | hold ID | release ID | delete ID',
+    en: 'usage: hikyaku queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID',
+    ja: '使い方: hikyaku queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID',
   },
+  badAddress: { en: '--to %s: not an address', ja: '--to %s: アドレスではありません' },
   empty: { en: 'The queue is empty.', ja: 'キューは空です。' },
   missing: { en: 'No message %s in the queue (see: hikyaku queue list)', ja: 'キューにメッセージ %s はありません (hikyaku queue list で確認できます)' },
   retried: { en: '%s message(s) will be retried now.', ja: '%s 件のメッセージをすぐに再送します。' },
@@ -24,7 +26,7 @@ const text = {
 export async function runQueueCommand(args: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { all: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { all: { type: 'boolean' }, json: { type: 'boolean' }, to: { type: 'string' } },
     allowPositionals: true,
   });
   const [action, id] = positionals;
@@ -36,8 +38,17 @@ export async function runQueueCommand(args: string[], ctx: CommandContext): Prom
       return found ? 0 : 1;
     };
     switch (action) {
-      case 'list':
-        return await list(store, ctx, values.json === true, t);
+      case 'list': {
+        const to = values.to;
+        if (to !== undefined) {
+          const problem = mailboxProblem(to);
+          if (problem !== undefined) {
+            ctx.out(`${t('badAddress', to)} (${problem})`);
+            return 2;
+          }
+        }
+        return await list(store, ctx, values.json === true, to, t);
+      }
       case 'show':
         if (!id) break;
         return await show(store, id, ctx, t);
@@ -68,8 +79,12 @@ export async function runQueueCommand(args: string[], ctx: CommandContext): Prom
   }
 }
 
-async function list(store: QueueStore, ctx: CommandContext, json: boolean, t: (k: keyof typeof text, a?: string) => string): Promise<number> {
-  const messages = await store.list();
+async function list(store: QueueStore, ctx: CommandContext, json: boolean, to: string | undefined, t: (k: keyof typeof text, a?: string) => string): Promise<number> {
+  const all = await store.list();
+  // One mailbox, one identity (core/mailbox.ts): "taro..yamada"@docomo.ne.jp
+  // finds taro..yamada@DOCOMO.ne.jp as stored, and the other way round.
+  const key = to === undefined ? undefined : mailboxKey(to);
+  const messages = key === undefined ? all : all.filter((m) => m.recipients.some((r) => mailboxKey(r.rcptTo) === key));
   if (json) {
     ctx.out(JSON.stringify(messages.map(summary), null, 2));
     return 0;

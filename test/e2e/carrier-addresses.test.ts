@@ -9,7 +9,9 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { SmtpDialog, type Reply } from '../helpers/smtp-dialog.js';
-import { startHikyaku, type TestServer } from '../helpers/hikyaku.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, startHikyaku, type TestServer } from '../helpers/hikyaku.js';
 import { parseDsn } from '../helpers/dsn-parse.js';
 import { startRawPeer, type RawPeer } from '../outbound/raw-smtp-peer.js';
 
@@ -22,7 +24,8 @@ async function setUp(t: TestContext): Promise<{ server: TestServer; mx: RawPeer 
   const mx = await startRawPeer(t, {
     host: '127.0.0.2',
     pipelining: true,
-    answer: (command) => (command.startsWith('RCPT TO:<"gone..user"@') ? '550 5.1.1 Unknown user' : undefined),
+    answer: (command) =>
+      command.startsWith('RCPT TO:<"gone..user"@') ? '550 5.1.1 Unknown user' : command.startsWith('RCPT TO:<"slow..user"@') ? '451 4.3.0 Try again later' : undefined,
   });
   const dns = await startDnsServer({
     'docomo.ne.jp': { MX: [{ preference: 10, exchange: 'mfsmax.docomo.ne.jp' }] },
@@ -143,5 +146,24 @@ test('legacy carrier addresses through submission, delivery and bounce', async (
     assert.ok(dsn.text.includes('携帯電話会社で新しいメールアドレスを登録'), dsn.text);
     assert.match(dsn.text, /breaks the mail standard \(RFC 5321\)/);
     assert.match(dsn.text, /register a new\s+address with their mobile carrier/);
+  });
+
+  await t.test('queue list --to finds a queued message by either form of the address', async () => {
+    const id = await submit(server, ['slow..user@docomo.ne.jp'], 'deferred');
+    await until('the 451 at the MX', () => commands(mx).includes('RCPT TO:<"slow..user"@docomo.ne.jp>'));
+    await server.waitForLog((r) => r['event'] === 'delivery' && r['queueId'] === id && r['status'] === 'deferred');
+    const configFile = join(server.dataDir, 'cli.yaml');
+    writeFileSync(configFile, `dataDir: ${JSON.stringify(server.dataDir)}\n`);
+    const ids = async (to: string): Promise<string[]> => {
+      const run = await runCli(['queue', 'list', '--json', '--to', to, '--config', configFile]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      return (JSON.parse(run.stdout) as { id: string }[]).map((m) => m.id);
+    };
+    assert.deepEqual(await ids('"slow..user"@docomo.ne.jp'), [id]);
+    assert.deepEqual(await ids('slow..user@DOCOMO.ne.jp'), [id]);
+    assert.deepEqual(await ids('slow.user@docomo.ne.jp'), []);
+    const bad = await runCli(['queue', 'list', '--to', 'x@@docomo.ne.jp', '--config', configFile]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stdout, /--to x@@docomo\.ne\.jp: not an address/);
   });
 });

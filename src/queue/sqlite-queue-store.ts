@@ -43,7 +43,7 @@ export interface OutboxRow {
 export interface WebhookOutbox {
   /** Rows due now that are first in line for their message and endpoint (a later event waits for the earlier one), oldest first. */
   due(nowMs: number, limit: number): OutboxRow[];
-  /** Earliest next attempt among the rows; undefined when none. */
+  /** Earliest next attempt among the rows first in line; undefined when none. */
   nextDueAtMs(): number | undefined;
   count(): number;
   done(seqs: readonly number[]): Promise<void>;
@@ -177,7 +177,12 @@ class SqliteStore implements SqliteQueueStore {
              AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.message_id = e.message_id AND p.endpoint = e.endpoint AND p.seq < e.seq)
            ORDER BY e.seq LIMIT ?`,
         ),
-        next: reader.prepare('SELECT min(next_attempt_at) FROM webhook_events').pluck(),
+        next: reader
+          .prepare(
+            `SELECT min(e.next_attempt_at) FROM webhook_events e
+             WHERE NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.message_id = e.message_id AND p.endpoint = e.endpoint AND p.seq < e.seq)`,
+          )
+          .pluck(),
         count: reader.prepare('SELECT count(*) FROM webhook_events').pluck(),
       });
     const writer = this.writer;

@@ -125,16 +125,23 @@ export class WebhookDispatcher {
         for (const row of this.#o.outbox.due(nowMs, free + this.#inFlight.size)) {
           if (this.#inFlight.size >= this.#o.concurrency) break;
           if (this.#inFlight.has(row.seq)) continue;
-          const task = this.#send(row).finally(() => {
-            this.#inFlight.delete(row.seq);
-            this.#count = undefined;
-            this.#arm(0); // the next in line for this message, or a free slot
-          });
+          const task = this.#send(row)
+            .catch((err: unknown) => {
+              if (this.#state === 'running') this.#o.logger.error({ err, eventId: row.eventId }, 'could not send a webhook event');
+            })
+            .finally(() => {
+              this.#inFlight.delete(row.seq);
+              this.#count = undefined;
+              this.#arm(0); // the next in line for this message, or a free slot
+            });
           this.#inFlight.set(row.seq, task);
         }
       }
+      // A first-in-line row due already is in flight or waits for a free slot:
+      // its completion pumps again. Otherwise wake up for the next retry.
       const next = this.#o.outbox.nextDueAtMs();
-      this.#arm(next === undefined ? this.#o.pollIntervalMs : Math.min(this.#o.pollIntervalMs, Math.max(0, next - Date.now())));
+      const wait = next === undefined || next <= Date.now() ? this.#o.pollIntervalMs : Math.min(this.#o.pollIntervalMs, next - Date.now());
+      this.#arm(wait);
     } catch (err) {
       this.#o.logger.error({ err }, 'could not read the webhook outbox');
       this.#arm(this.#o.pollIntervalMs);
@@ -189,7 +196,17 @@ export class WebhookDispatcher {
     }
   }
 
+  /** The stored payload, with the API message's tag and metadata (never failing: without them if they cannot be read). */
   #body(row: OutboxRow): string {
+    try {
+      return this.#labelled(row);
+    } catch (err) {
+      this.#o.logger.warn({ err, queueId: row.messageId }, 'could not read the tag and metadata of an API message; event sent without them');
+      return row.payload;
+    }
+  }
+
+  #labelled(row: OutboxRow): string {
     const labels = this.#o.labels?.(row.messageId);
     if (labels === undefined || (labels.tag === undefined && labels.metadata === undefined)) return row.payload;
     const payload = JSON.parse(row.payload) as Record<string, unknown>;

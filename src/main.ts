@@ -34,11 +34,15 @@ import { failureReplyText, remoteReplyText } from './queue/delivery-log.js';
 import { ApiKeyStore } from './users/api-keys.js';
 import { ApiStore, type RecipientEvent } from './api/api-store.js';
 import type { HttpServer } from './api/http-server.js';
+import { WebhookEvents, withWebhookEvents } from './webhooks/events.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
   /** The HTTP API's listener, when enabled. */
   readonly http: { readonly host: string; readonly port: number } | undefined;
+  /** The webhook dispatcher, when webhooks are configured (its pendingCount() is the backlog). */
+  readonly webhooks: { pendingCount(): number } | undefined;
   stop(): Promise<void>;
 }
 
@@ -56,13 +60,28 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
   const apiStore = ApiStore.open(config.dataDir);
+  // Webhooks: events are written into the queue database with the change that
+  // causes them (src/webhooks/events.ts); without webhooks nothing is wrapped.
+  const webhookEvents = config.webhooks.length > 0 ? new WebhookEvents(config.webhooks) : undefined;
+  const dispatcher =
+    webhookEvents === undefined
+      ? undefined
+      : new WebhookDispatcher({
+          outbox: store.webhookOutbox,
+          webhooks: config.webhooks,
+          logger: logger.child({ component: 'webhooks' }),
+          labels: (id) => apiStore.labelsOf(id),
+          // Tests only (test/e2e/webhooks.test.ts): a shorter first retry delay than 1 s.
+          ...(process.env['HIKYAKU_TEST_WEBHOOK_RETRY_MS'] ? { baseDelayMs: Number(process.env['HIKYAKU_TEST_WEBHOOK_RETRY_MS']) } : {}),
+        });
+  const queue = webhookEvents === undefined || dispatcher === undefined ? store : withWebhookEvents(store, webhookEvents, () => dispatcher.wake());
 
   // The scheduler and intake refer to each other (intake announces new
   // messages; the scheduler's bounces go back through intake).
   let scheduler: Scheduler | undefined;
   const intake = new Intake({
     hostname: config.hostname,
-    store,
+    store: queue,
     schedule: config.queue.retry,
     logger,
     signer,
@@ -133,10 +152,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     maxLifetimeMs: config.queue.retry.maxLifetimeMs,
   });
   scheduler = new Scheduler({
-    store,
+    store: queue,
     deliver: async (request) => {
       const outcomes = await deliverer.deliver(request);
       recordApiOutcomes(apiStore, request.id, outcomes, logger);
+      webhookEvents?.noteOutcomes(request.id, request.mailFrom, outcomes);
       return outcomes;
     },
     schedule: config.queue.retry,
@@ -196,6 +216,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw err;
   }
   scheduler.start();
+  await dispatcher?.start().catch((err: unknown) => logger.error({ err }, 'could not start the webhook dispatcher'));
   const keyActivation = config.domains.autoActivate ? startKeyActivation(config, domains, logger) : undefined;
   // Idempotency-Key answers are kept 24 h.
   const purgeTimer = setInterval(() => {
@@ -213,6 +234,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   return {
     listeners,
     http: runningHttp === undefined ? undefined : { host: config.listeners.http.host, port: httpPort },
+    webhooks: dispatcher,
     async stop() {
       // Sessions and HTTP requests first (they finish or get 421), so nothing
       // new is accepted; then deliveries in flight; then the stores.
@@ -225,6 +247,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // lost here means a second delivery after the restart.
       await deliverer.close();
       await running.stop(5_000);
+      // Events not yet taken stay in the outbox for the next start.
+      await dispatcher?.stop();
       await store.close();
       users.close();
       apiKeys.close();

@@ -147,6 +147,7 @@ export class ApiStore {
       ),
       insertRecipient: db.prepare('INSERT OR IGNORE INTO api_recipients (id, rcpt_to, status, updated_at_ms) VALUES (?, ?, ?, ?)'),
       message: db.prepare('SELECT * FROM api_messages WHERE id = ?'),
+      labels: db.prepare('SELECT tag, metadata FROM api_messages WHERE id = ?'),
       recipients: db.prepare('SELECT rcpt_to, status, attempts, last_reply, last_status, updated_at_ms FROM api_recipients WHERE id = ? ORDER BY rowid'),
       updateRecipient: db.prepare(
         'UPDATE api_recipients SET status = ?, attempts = attempts + ?, last_reply = COALESCE(?, last_reply), last_status = COALESCE(?, last_status), updated_at_ms = ? WHERE id = ? AND rcpt_to = ?',
@@ -200,6 +201,13 @@ export class ApiStore {
       return overall;
     })();
     if (status !== 'queued' && status !== 'deferred') this.#open.delete(id);
+  }
+
+  /** Tag and metadata of an API message (for its webhook events); undefined for other mail. */
+  labelsOf(id: string): { tag: string | undefined; metadata: Record<string, string> | undefined } | undefined {
+    const row = this.#s.labels.get(id) as { tag: string | null; metadata: string | null } | undefined;
+    if (row === undefined) return undefined;
+    return { tag: row.tag ?? undefined, metadata: row.metadata === null ? undefined : (JSON.parse(row.metadata) as Record<string, string>) };
   }
 
   /** The message if it was submitted by this user through the API. */

@@ -78,6 +78,8 @@ queue:
 log: { level: debug, file: logs/hikyaku.log }
 domains: { rotationOverlap: 3d }
 doctor: { blocklists: [zen.spamhaus.org] }
+webhooks:
+  - { url: 'https://app.example.org/events', events: [delivered, bounced], secret: 0123456789abcdef }
 `;
 
 test('a config file round trip: every setting read from YAML, written back and read again', async (t) => {
@@ -164,6 +166,7 @@ test('a config file round trip: every setting read from YAML, written back and r
     log: { level: 'debug', file: join(dir, 'logs/hikyaku.log') },
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'] },
+    webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

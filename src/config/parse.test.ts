@@ -88,6 +88,7 @@ function expectedDefaults(baseDir: string): Config {
     log: { level: 'info', file: undefined },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] },
+    webhooks: [],
   };
 }
 
@@ -191,7 +192,7 @@ test('unknown keys are errors, with a suggestion when one is close', () => {
     }),
   );
   assert.deepEqual([...problems].sort(), [
-    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, auth, quotas, brake, suppression)',
+    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, auth, quotas, brake, suppression, webhooks)',
     'connectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.conectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.connectTimeoutMs: unknown key (did you mean "delivery.connectTimeout"?)',
@@ -289,4 +290,19 @@ test('defaultConfigYaml parses back into the defaults', () => {
   assert.match(defaultConfigYaml, /^# hostname: mail\.example\.com$/m);
   assert.match(defaultConfigYaml, /^ {2}# smarthost:$/m);
   assert.match(defaultConfigYaml, /^ {4}# host: smtp\.relay\.example\.net$/m);
+});
+
+test('webhooks: each item is checked, with English and Japanese problems', () => {
+  const good = parseConfig({ webhooks: [{ url: 'https://app.example.com/h', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }] });
+  assert.deepEqual(good.webhooks, [{ url: 'https://app.example.com/h', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }]);
+  try {
+    parseConfig({ webhooks: [{ url: 'ftp://x', events: ['sent'], secret: 'short' }] });
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems.length, 3);
+    assert.match(err.problems[0] ?? '', /^webhooks\[0\]\.url: .*http:\/\/ or https:\/\/ .* \/ .*URL を指定/);
+    assert.match(err.problems[1] ?? '', /^webhooks\[0\]\.events\[0\]: "sent" is not allowed/);
+    assert.match(err.problems[2] ?? '', /^webhooks\[0\]\.secret: too short: 5 characters .*16 文字以上/);
+  }
 });

@@ -556,7 +556,64 @@ export const entries: readonly SchemaEntry[] = [
     description: { en: 'DNS blocklists to check the outbound addresses against.', ja: '送信元アドレスを照合する DNS ブロックリスト。' },
   },
   ...policyEntries,
+  // ---- webhooks (src/webhooks/): a list of mappings, checked item by item.
+  {
+    key: 'webhooks',
+    target: 'webhooks',
+    kind: listKind(webhookKind()),
+    default: [],
+    secret: true,
+    example: [{ url: 'https://app.example.com/hikyaku-events', events: ['delivered', 'bounced'], secret: 'a-long-random-string-of-32-chars' }],
+    description: {
+      en: 'HTTP endpoints that are POSTed delivery events as signed JSON, each a mapping: url (http or https), events (list of accepted, delivered, deferred, bounced, expired), secret (at least 16 characters, the HMAC-SHA256 key of the Hikyaku-Signature header). See README "Webhooks".',
+      ja: '配送イベントを署名付き JSON で POST する HTTP の宛先。各項目は url (http または https)、events (accepted・delivered・deferred・bounced・expired のリスト)、secret (16 文字以上。Hikyaku-Signature ヘッダーの HMAC-SHA256 の鍵) を持つマッピング。README の「Webhooks」を参照。',
+    },
+  },
 ];
+
+/** One webhook: {url, events, secret}; problems in English and Japanese. */
+function webhookKind(): Kind {
+  const EVENTS = ['accepted', 'delivered', 'deferred', 'bounced', 'expired'];
+  const problem = (at: string, en: string, ja: string): { at: string; message: string } => ({ at, message: `${en} / ${ja}` });
+  return {
+    type: { en: 'webhook {url, events, secret}', ja: 'webhook {url, events, secret}' },
+    parse: (raw) => {
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        return { ok: false, problems: [problem('', 'not a mapping (allowed: url, events, secret)', 'マッピングではありません (url, events, secret を指定)')] };
+      }
+      const item = raw as Record<string, unknown>;
+      const problems: { at: string; message: string }[] = [];
+      for (const key of Object.keys(item)) {
+        if (!['url', 'events', 'secret'].includes(key)) problems.push(problem(`.${key}`, 'unknown key (allowed: url, events, secret)', '未知のキーです (url, events, secret のみ)'));
+      }
+      const { url, events, secret } = item;
+      let parsedUrl: URL | undefined;
+      try {
+        parsedUrl = typeof url === 'string' ? new URL(url) : undefined;
+      } catch {
+        parsedUrl = undefined;
+      }
+      if (parsedUrl === undefined || (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') || parsedUrl.hostname === '') {
+        problems.push(problem('.url', `${url === undefined ? 'missing' : `${JSON.stringify(url)} is not allowed`} (allowed: an http:// or https:// URL)`, `${url === undefined ? 'ありません' : `${JSON.stringify(url)} は使えません`} (http:// または https:// の URL を指定)`));
+      }
+      if (!Array.isArray(events) || events.length === 0) {
+        problems.push(problem('.events', `${events === undefined ? 'missing' : 'not a non-empty list'} (allowed: a list of ${EVENTS.join(', ')})`, `${events === undefined ? 'ありません' : '空でないリストではありません'} (${EVENTS.join('、')} のリストを指定)`));
+      } else {
+        events.forEach((e: unknown, i) => {
+          if (typeof e !== 'string' || !EVENTS.includes(e)) problems.push(problem(`.events[${i}]`, `${JSON.stringify(e)} is not allowed (allowed: ${EVENTS.join(', ')})`, `${JSON.stringify(e)} は使えません (${EVENTS.join('、')} のいずれか)`));
+        });
+      }
+      if (typeof secret !== 'string' || secret.length < 16) {
+        const en = typeof secret === 'string' ? `too short: ${secret.length} characters (allowed: at least 16)` : `${secret === undefined ? 'missing' : 'not a string'} (allowed: a string of at least 16 characters)`;
+        const ja = typeof secret === 'string' ? `短すぎます: ${secret.length} 文字 (16 文字以上必要)` : `${secret === undefined ? 'ありません' : '文字列ではありません'} (16 文字以上の文字列を指定)`;
+        problems.push(problem('.secret', en, ja));
+      }
+      if (problems.length > 0) return { ok: false, problems };
+      return { ok: true, value: { url: parsedUrl!.href, events: [...new Set(events as string[])], secret: secret as string } };
+    },
+    format: (value) => value,
+  };
+}
 
 /** Input of the cross-field rules, by YAML key. */
 export interface CrossCheckInput {

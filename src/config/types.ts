@@ -170,6 +170,17 @@ export interface DoctorConfig {
   readonly blocklists: readonly string[];
 }
 
+/** The events a webhook can ask for (src/webhooks/). */
+export type WebhookEventType = 'accepted' | 'delivered' | 'deferred' | 'bounced' | 'expired';
+
+/** One HTTP endpoint that is POSTed the delivery events it asks for, signed with its secret. */
+export interface WebhookConfig {
+  readonly url: string;
+  readonly events: readonly WebhookEventType[];
+  /** HMAC-SHA256 key of the Hikyaku-Signature header (at least 16 characters). */
+  readonly secret: string;
+}
+
 export interface Config {
   /** Our name: EHLO/greeting, Received headers, Message-ID, DSN Reporting-MTA. */
   readonly hostname: string;
@@ -191,4 +202,6 @@ export interface Config {
   readonly log: LogConfig;
   readonly domains: DomainsConfig;
   readonly doctor: DoctorConfig;
+  /** Delivery event webhooks; empty = none (and no cost). */
+  readonly webhooks: readonly WebhookConfig[];
 }

@@ -49,6 +49,20 @@ CREATE TABLE IF NOT EXISTS recipients (
   PRIMARY KEY (message_id, rcpt_to)
 );
 CREATE INDEX IF NOT EXISTS recipients_due ON recipients (status, next_attempt_at);
+-- The webhook outbox (src/webhooks/): one row per event and endpoint, written
+-- in the same transaction as the queue change that caused it, deleted once
+-- the endpoint answered 2xx. Empty, and never touched, without webhooks.
+CREATE TABLE IF NOT EXISTS webhook_events (
+  seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id        TEXT NOT NULL,
+  endpoint        TEXT NOT NULL,
+  message_id      TEXT NOT NULL,
+  payload         TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  UNIQUE (event_id, endpoint)
+);
+CREATE INDEX IF NOT EXISTS webhook_events_order ON webhook_events (message_id, endpoint, seq);
 `;
 
 /** How long a connection waits for another process's lock (the CLI) before SQLITE_BUSY. */

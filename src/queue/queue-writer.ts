@@ -7,7 +7,7 @@ import { openSync, fsyncSync, closeSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { configureWriter } from './queue-schema.js';
-import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
+import type { FromWriter, OpResult, OutboxEvent, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('queue-writer must run as a worker thread');
@@ -118,7 +118,16 @@ const sql = {
   countRetryAll: db.prepare("SELECT count(DISTINCT message_id) FROM recipients WHERE status = 'queued'").pluck(),
   retryOne: db.prepare("UPDATE recipients SET next_attempt_at = ? WHERE message_id = ? AND +status = 'queued'"),
   retryAll: db.prepare("UPDATE recipients SET next_attempt_at = ? WHERE status = 'queued'"),
+  insertEvent: db.prepare('INSERT OR IGNORE INTO webhook_events (event_id, endpoint, message_id, payload, next_attempt_at) VALUES (?, ?, ?, ?, ?)'),
+  deleteEvent: db.prepare('DELETE FROM webhook_events WHERE seq = ?'),
+  retryEvent: db.prepare('UPDATE webhook_events SET attempts = ?, next_attempt_at = ? WHERE seq = ?'),
+  keepEndpoints: db.prepare('DELETE FROM webhook_events WHERE endpoint NOT IN (SELECT value FROM json_each(?))'),
 };
+
+function insertEvents(messageId: string, events: readonly OutboxEvent[] | undefined): void {
+  if (events === undefined) return;
+  for (const e of events) sql.insertEvent.run(e.eventId, e.endpoint, messageId, e.payload, e.nextAttemptAtMs);
+}
 
 function removeMessage(id: string): boolean {
   sql.deleteRecipients.run(id);
@@ -133,6 +142,7 @@ function apply(op: WriteOp): boolean | number | null {
       sql.insertMessage.run(op.id, op.mailFrom, body.length, op.createdAtMs, op.holdReason === null ? 0 : 1, op.envId, op.holdReason, op.ret, op.smtputf8 ? 1 : 0, op.eightBit ? 1 : 0);
       sql.insertBody.run(op.id, body);
       for (const r of op.recipients) sql.insertRecipient.run(op.id, r.rcptTo, r.domain, op.firstRetryAtMs, op.createdAtMs, r.notify, r.orcpt);
+      insertEvents(op.id, op.events);
       return null;
     }
     case 'updateRecipients': {
@@ -140,6 +150,7 @@ function apply(op: WriteOp): boolean | number | null {
         sql.updateRecipient.run(u.status, u.nextAttemptAtMs, u.lastError, u.lastStatus, u.attempts, op.nowMs, u.attempts, op.id, u.rcptTo);
       }
       if (op.delayNotified) sql.setDelayNotified.run(op.id);
+      insertEvents(op.id, op.events);
       if (sql.countQueued.get(op.id) === 0) removeMessage(op.id);
       return null;
     }
@@ -160,6 +171,14 @@ function apply(op: WriteOp): boolean | number | null {
     }
     case 'remove':
       return removeMessage(op.id);
+    case 'webhookDone':
+      for (const seq of op.seqs) sql.deleteEvent.run(seq);
+      return null;
+    case 'webhookRetry':
+      sql.retryEvent.run(op.attempts, op.nextAttemptAtMs, op.seq);
+      return null;
+    case 'webhookKeepOnly':
+      return sql.keepEndpoints.run(JSON.stringify(op.endpoints)).changes;
   }
 }
 
@@ -190,8 +209,12 @@ function applyBatch(ops: readonly WriteOp[]): OpResult[] {
 // fsync. It halves the fsyncs per message, and an enqueue no longer waits
 // behind the removal of the message before it: one serial session sends
 // measurably faster (bench/RESULTS.md).
+// A webhook row marked done is the same: lost only by a power loss, and then
+// the event is sent again (receivers drop repeats by event id).
 function onlyDeliveries(ops: readonly WriteOp[]): boolean {
-  return ops.every((op) => op.kind === 'updateRecipients' && !op.delayNotified && op.updates.every((u) => u.status === 'delivered'));
+  return ops.every(
+    (op) => op.kind === 'webhookDone' || (op.kind === 'updateRecipients' && !op.delayNotified && op.updates.every((u) => u.status === 'delivered')),
+  );
 }
 
 let lazySync = false;

@@ -27,8 +27,39 @@ import type { NewMessage, QueueStore, RecipientStatus, RecipientUpdate, StoredMe
 import { configureReader, WRITER_BUSY_TIMEOUT_MS } from './queue-schema.js';
 import { parseMessageRows, type MessageRow, type RecipientRow } from './queue-rows.js';
 import { WriterClient, WriterError } from './writer-client.js';
+import type { OutboxEvent } from './writer-protocol.js';
+
+/** A pending row of the webhook outbox (queue-schema.ts). */
+export interface OutboxRow {
+  readonly seq: number;
+  readonly eventId: string;
+  readonly endpoint: string;
+  readonly messageId: string;
+  readonly payload: string;
+  readonly attempts: number;
+}
+
+/** The webhook outbox in the queue database, for src/webhooks/ (reads here, writes through the writer). */
+export interface WebhookOutbox {
+  /** Rows due now that are first in line for their message and endpoint (a later event waits for the earlier one), oldest first. */
+  due(nowMs: number, limit: number): OutboxRow[];
+  /** Earliest next attempt among the rows first in line; undefined when none. */
+  nextDueAtMs(): number | undefined;
+  count(): number;
+  done(seqs: readonly number[]): Promise<void>;
+  retry(seq: number, attempts: number, nextAttemptAtMs: number): Promise<void>;
+  /** Drop the rows of endpoints no longer configured; how many. */
+  keepOnly(endpoints: readonly string[]): Promise<number>;
+}
 
 export interface SqliteQueueStore extends QueueStore {
+  /**
+   * QueueStore.enqueue / updateRecipients with webhook events written in the
+   * same transaction (no event without its queue change, nor the reverse).
+   */
+  enqueue(message: NewMessage, events?: readonly OutboxEvent[]): Promise<void>;
+  updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean; events?: readonly OutboxEvent[] }): Promise<void>;
+  readonly webhookOutbox: WebhookOutbox;
   /** Transactions committed by this process (group commit makes this far smaller than the writes). */
   readonly commitCount: number;
   /** Times the writer thread died and was started again. */
@@ -130,6 +161,49 @@ class SqliteStore implements SqliteQueueStore {
       body: reader.prepare('SELECT body FROM bodies WHERE message_id = ?').pluck(),
       all: reader.prepare(`${JOINED} ORDER BY m.created_at, m.id, r.rowid`),
     };
+    this.webhookOutbox = this.outbox(reader);
+  }
+
+  readonly webhookOutbox: WebhookOutbox;
+
+  private outbox(reader: Database.Database): WebhookOutbox {
+    // Prepared on first use: without webhooks these statements never exist.
+    let s: { due: Database.Statement; next: Database.Statement; count: Database.Statement } | undefined;
+    const sql = () =>
+      (s ??= {
+        due: reader.prepare(
+          `SELECT e.seq, e.event_id AS eventId, e.endpoint, e.message_id AS messageId, e.payload, e.attempts FROM webhook_events e
+           WHERE e.next_attempt_at <= ?
+             AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.message_id = e.message_id AND p.endpoint = e.endpoint AND p.seq < e.seq)
+           ORDER BY e.seq LIMIT ?`,
+        ),
+        next: reader
+          .prepare(
+            `SELECT min(e.next_attempt_at) FROM webhook_events e
+             WHERE NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.message_id = e.message_id AND p.endpoint = e.endpoint AND p.seq < e.seq)`,
+          )
+          .pluck(),
+        count: reader.prepare('SELECT count(*) FROM webhook_events').pluck(),
+      });
+    const writer = this.writer;
+    return {
+      due: (nowMs, limit) => sql().due.all(Math.trunc(nowMs), Math.max(0, Math.trunc(limit))) as OutboxRow[],
+      nextDueAtMs: () => {
+        const next = sql().next.get() as unknown;
+        return typeof next === 'number' ? next : undefined;
+      },
+      count: () => sql().count.get() as number,
+      done: async (seqs) => {
+        if (seqs.length > 0) await writer.submit({ kind: 'webhookDone', seqs: [...seqs] });
+      },
+      retry: async (seq, attempts, nextAttemptAtMs) => {
+        await writer.submit({ kind: 'webhookRetry', seq, attempts, nextAttemptAtMs: Math.trunc(nextAttemptAtMs) });
+      },
+      keepOnly: async (endpoints) => {
+        const n = await writer.submit({ kind: 'webhookKeepOnly', endpoints: [...endpoints] });
+        return typeof n === 'number' ? n : 0;
+      },
+    };
   }
 
   get commitCount(): number {
@@ -140,7 +214,7 @@ class SqliteStore implements SqliteQueueStore {
     return this.writer.restarts;
   }
 
-  async enqueue(message: NewMessage): Promise<void> {
+  async enqueue(message: NewMessage, events?: readonly OutboxEvent[]): Promise<void> {
     const { id, envelope } = message;
     if (typeof id !== 'string' || id === '') throw new TypeError('enqueue: empty queue id');
     if (envelope.rcptTo.length === 0) throw new TypeError('enqueue: no recipients');
@@ -167,6 +241,7 @@ class SqliteStore implements SqliteQueueStore {
           return { rcptTo, domain: domainOf(rcptTo), notify: p?.notify ?? null, orcpt: p?.orcpt ?? null };
         }),
         body,
+        ...(events === undefined || events.length === 0 ? {} : { events }),
       },
       body.buffer,
       message.message, // copied again should the writer die holding this copy
@@ -198,7 +273,7 @@ class SqliteStore implements SqliteQueueStore {
     return body;
   }
 
-  async updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean }): Promise<void> {
+  async updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean; events?: readonly OutboxEvent[] }): Promise<void> {
     for (const u of updates) {
       if (!STATUSES.has(u.status)) throw new TypeError(`updateRecipients: bad status ${String(u.status)}`);
       if (!Number.isSafeInteger(u.attempts) || u.attempts < 0) throw new TypeError('updateRecipients: bad attempts');
@@ -217,6 +292,7 @@ class SqliteStore implements SqliteQueueStore {
         lastError: u.lastError ?? null,
         lastStatus: u.lastStatus ?? null,
       })),
+      ...(options?.events === undefined || options.events.length === 0 ? {} : { events: options.events }),
     });
   }
 
@@ -283,3 +359,4 @@ class SqliteStore implements SqliteQueueStore {
 }
 
 export { WriterError as QueueWriteError };
+export type { OutboxEvent };

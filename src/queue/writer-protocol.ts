@@ -18,6 +18,16 @@ export interface EnqueueOp {
   /** NOTIFY and ORCPT: RFC 3461 parameters of the recipient, null when not given. */
   readonly recipients: readonly { readonly rcptTo: string; readonly domain: string; readonly notify: string | null; readonly orcpt: string | null }[];
   readonly body: Uint8Array;
+  /** Webhook events caused by this enqueue (accepted), written in its transaction; absent without webhooks. */
+  readonly events?: readonly OutboxEvent[];
+}
+
+/** One row of the webhook outbox: an event for one endpoint. Inserted once (a resent op changes nothing). */
+export interface OutboxEvent {
+  readonly eventId: string;
+  readonly endpoint: string;
+  readonly payload: string;
+  readonly nextAttemptAtMs: number;
 }
 
 export interface UpdateRecipientsOp {
@@ -33,7 +43,15 @@ export interface UpdateRecipientsOp {
     readonly lastError: string | null;
     readonly lastStatus: string | null;
   }[];
+  /** Webhook events caused by these outcomes, written in the same transaction; absent without webhooks. */
+  readonly events?: readonly OutboxEvent[];
 }
+
+/** Webhook outbox: rows answered 2xx (deleted), one to retry later, rows of endpoints no longer configured. */
+export type WebhookOp =
+  | { readonly kind: 'webhookDone'; readonly seqs: readonly number[] }
+  | { readonly kind: 'webhookRetry'; readonly seq: number; readonly attempts: number; readonly nextAttemptAtMs: number }
+  | { readonly kind: 'webhookKeepOnly'; readonly endpoints: readonly string[] };
 
 export interface HoldOp {
   readonly kind: 'hold' | 'release';
@@ -57,9 +75,9 @@ export interface RemoveOp {
   readonly id: string;
 }
 
-export type WriteOp = EnqueueOp | UpdateRecipientsOp | HoldOp | ReleaseHeldOp | RetryNowOp | RemoveOp;
+export type WriteOp = EnqueueOp | UpdateRecipientsOp | HoldOp | ReleaseHeldOp | RetryNowOp | RemoveOp | WebhookOp;
 
-/** Result of one operation: hold/release/remove give a boolean, retryNow and releaseHeld a count, the others nothing. */
+/** Result of one operation: hold/release/remove give a boolean, retryNow, releaseHeld and webhookKeepOnly a count, the others nothing. */
 export type OpResult =
   | { readonly ok: true; readonly value: boolean | number | null }
   | { readonly ok: false; readonly message: string; readonly code: string | undefined };

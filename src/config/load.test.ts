@@ -164,6 +164,7 @@ test('a config file round trip: every setting read from YAML, written back and r
     log: { level: 'debug', file: join(dir, 'logs/hikyaku.log') },
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'] },
+    metrics: { enabled: true, token: undefined },
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

@@ -88,6 +88,7 @@ function expectedDefaults(baseDir: string): Config {
     log: { level: 'info', file: undefined },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] },
+    metrics: { enabled: true, token: undefined },
   };
 }
 
@@ -191,7 +192,7 @@ test('unknown keys are errors, with a suggestion when one is close', () => {
     }),
   );
   assert.deepEqual([...problems].sort(), [
-    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, auth, quotas, brake, suppression)',
+    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, auth, quotas, brake, suppression)',
     'connectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.conectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.connectTimeoutMs: unknown key (did you mean "delivery.connectTimeout"?)',

@@ -170,6 +170,13 @@ export interface DoctorConfig {
   readonly blocklists: readonly string[];
 }
 
+export interface MetricsConfig {
+  /** Serve GET /metrics on the HTTP listener. */
+  readonly enabled: boolean;
+  /** Bearer token required to scrape; undefined = none. */
+  readonly token: string | undefined;
+}
+
 export interface Config {
   /** Our name: EHLO/greeting, Received headers, Message-ID, DSN Reporting-MTA. */
   readonly hostname: string;
@@ -191,4 +198,5 @@ export interface Config {
   readonly log: LogConfig;
   readonly domains: DomainsConfig;
   readonly doctor: DoctorConfig;
+  readonly metrics: MetricsConfig;
 }

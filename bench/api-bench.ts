@@ -10,7 +10,7 @@
 // processes, GET /metrics off and on, interleaved: the cost of counting.
 //
 //   node dist/bench/api-bench.js [--messages N] [--sessions S] [--size BYTES]
-//        [--reuse M] [--reps R] [--metrics off|on|both] [--timeout SEC]
+//        [--reuse M] [--reps R] [--metrics off|on|both] [--ways smtp,api] [--timeout SEC]
 //
 // HIKYAKU_BENCH_CPU_PROF=DIR: Hikyaku under node --cpu-prof (one profile per server).
 import { Agent, request } from 'node:http';
@@ -32,6 +32,7 @@ interface Options {
   readonly reps: number;
   readonly metrics: readonly boolean[];
   readonly timeoutMs: number;
+  readonly ways: readonly ('smtp' | 'api')[];
 }
 
 interface Run {
@@ -57,6 +58,7 @@ function parse(argv: readonly string[]): Options {
       reps: { type: 'string' },
       metrics: { type: 'string' },
       timeout: { type: 'string' },
+      ways: { type: 'string' },
     },
   });
   const int = (text: string | undefined, fallback: number): number => {
@@ -74,6 +76,10 @@ function parse(argv: readonly string[]): Options {
     reps: int(values.reps, 3),
     metrics: m === 'both' ? [false, true] : [m === 'on'],
     timeoutMs: int(values.timeout, 180) * 1000,
+    ways: (values.ways ?? 'smtp,api').split(',').map((w) => {
+      if (w !== 'smtp' && w !== 'api') throw new Error('--ways: smtp, api or both (smtp,api)');
+      return w;
+    }),
   };
 }
 
@@ -220,14 +226,14 @@ async function main(): Promise<number> {
       servers.push({ metrics, hikyaku, sink, httpPort });
       // Warm-up: JIT, SQLite pages, the outbound pool, Fastify's serializers.
       const warmup = Math.min(1_000, Math.ceil(options.messages / 5));
-      for (const way of ['smtp', 'api'] as const) {
+      for (const way of options.ways) {
         const w = await measure(way, 0, hikyaku, sink, httpPort, metrics, options, warmup);
         for (const e of w.errors) process.stderr.write(`api-bench: warm-up ${way}: ${e}\n`);
       }
     }
     for (let rep = 1; rep <= options.reps; rep++) {
       for (const s of servers) {
-        for (const way of ['smtp', 'api'] as const) {
+        for (const way of options.ways) {
           const r = await measure(way, rep, s.hikyaku, s.sink, s.httpPort, s.metrics, options);
           runs.push(r);
           process.stderr.write(

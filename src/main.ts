@@ -64,7 +64,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger, downgrade: sevenBitDowngrade(dkim) });
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
-  const apiStore = ApiStore.open(config.dataDir);
+  const apiStore = ApiStore.open(config.dataDir, (err) => logger.error({ err }, 'could not record an API message, outcome or Idempotency-Key answer'));
   // Prometheus metrics, served on the HTTP listener: without it nothing is counted (no hooks, no cost).
   let metrics: Metrics | undefined;
   let queueGauges: QueueGauges | undefined;

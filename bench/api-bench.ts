@@ -44,6 +44,8 @@ interface Run {
   /** Server CPU (all threads) from the run's start until the sink counted every accepted message, per message: accept + delivery. */
   readonly cpuMsPerMsg: number;
   readonly mainCpuMsPerMsg: number;
+  /** The load client's CPU (this process) per message: it shares the cores with the server. */
+  readonly clientCpuMsPerMsg: number;
   readonly errors: readonly string[];
 }
 
@@ -167,6 +169,7 @@ async function measure(
   sink.reset();
   const cpu0 = cpuSeconds(hikyaku.pid);
   const main0 = mainThreadCpuSeconds(hikyaku.pid);
+  const client0 = process.cpuUsage();
   let accepted: number;
   let startMs: number;
   let lastMs: number;
@@ -189,6 +192,7 @@ async function measure(
     ({ accepted, startMs, lastMs } = r);
     errors.push(...r.errors);
   }
+  const client = process.cpuUsage(client0);
   const delivered = await sink.waitFor(accepted, options.timeoutMs);
   if (!delivered.reached) errors.push(`sink counted ${delivered.count} of ${accepted}`);
   const perMsg = (seconds: number): number => (seconds * 1000) / Math.max(1, accepted);
@@ -200,6 +204,7 @@ async function measure(
     acceptPerSec: accepted / ((lastMs - startMs) / 1000),
     cpuMsPerMsg: perMsg(cpuSeconds(hikyaku.pid) - cpu0),
     mainCpuMsPerMsg: perMsg(mainThreadCpuSeconds(hikyaku.pid) - main0),
+    clientCpuMsPerMsg: perMsg((client.user + client.system) / 1e6),
     errors,
   };
 }
@@ -237,7 +242,7 @@ async function main(): Promise<number> {
           const r = await measure(way, rep, s.hikyaku, s.sink, s.httpPort, s.metrics, options);
           runs.push(r);
           process.stderr.write(
-            `api-bench: rep ${rep} metrics ${s.metrics ? 'on ' : 'off'} ${way}: ${Math.round(r.acceptPerSec)} msg/s accepted, ${r.cpuMsPerMsg.toFixed(3)} ms CPU/msg (main ${r.mainCpuMsPerMsg.toFixed(3)})\n`,
+            `api-bench: rep ${rep} metrics ${s.metrics ? 'on ' : 'off'} ${way}: ${Math.round(r.acceptPerSec)} msg/s accepted, ${r.cpuMsPerMsg.toFixed(3)} ms CPU/msg (main ${r.mainCpuMsPerMsg.toFixed(3)}; client ${r.clientCpuMsPerMsg.toFixed(3)})\n`,
           );
           for (const e of r.errors) process.stderr.write(`api-bench:   ${e}\n`);
         }
@@ -253,8 +258,8 @@ async function main(): Promise<number> {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Linux ${release()}, Node ${process.version}`;
   const out: string[] = [];
   out.push(`\n## HTTP API vs SMTP (${new Date(began).toISOString()}; ${machine}; ${options.messages} messages of ${options.size} B, ${options.sessions} connections, SMTP ${options.reuse} msg/session; medians of ${options.reps} reps (min–max))\n`);
-  out.push('| metrics | way | accept msg/s | API/SMTP ratio (per rep) | CPU ms/msg (all threads) | of which main thread |');
-  out.push('|---|---|---:|---:|---:|---:|');
+  out.push('| metrics | way | accept msg/s | API/SMTP ratio (per rep) | server CPU ms/msg (all threads) | of which main thread | load client CPU ms/msg |');
+  out.push('|---|---|---:|---:|---:|---:|---:|');
   const fmt = (values: number[], digits: number): string => {
     const [lo, hi] = minMax(values);
     return options.reps > 1 ? `${median(values).toFixed(digits)} (${lo.toFixed(digits)}–${hi.toFixed(digits)})` : median(values).toFixed(digits);
@@ -269,7 +274,7 @@ async function main(): Promise<number> {
     for (const way of ['smtp', 'api'] as const) {
       const mine = runs.filter((r) => r.metrics === metrics && r.way === way);
       out.push(
-        `| ${metrics ? 'on' : 'off'} | ${way === 'smtp' ? 'SMTP (relay)' : 'HTTP API (JSON)'} | ${fmt(mine.map((r) => r.acceptPerSec), 0)} | ${way === 'api' ? `${fmt(ratios, 2)}×` : ''} | ${fmt(mine.map((r) => r.cpuMsPerMsg), 3)} | ${fmt(mine.map((r) => r.mainCpuMsPerMsg), 3)} |`,
+        `| ${metrics ? 'on' : 'off'} | ${way === 'smtp' ? 'SMTP (relay)' : 'HTTP API (JSON)'} | ${fmt(mine.map((r) => r.acceptPerSec), 0)} | ${way === 'api' ? `${fmt(ratios, 2)}×` : ''} | ${fmt(mine.map((r) => r.cpuMsPerMsg), 3)} | ${fmt(mine.map((r) => r.mainCpuMsPerMsg), 3)} | ${fmt(mine.map((r) => r.clientCpuMsPerMsg), 3)} |`,
       );
     }
   }

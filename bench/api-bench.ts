@@ -1,16 +1,23 @@
 // The HTTP API against SMTP (issue 9, speed): one Hikyaku process serving
-// both, relaying to the count sink. Per rep, in turn: N SMTP messages from S
-// parallel sessions to the relay listener (one session per message by
-// default, as smtp-source and self-bench's "hikyaku" scenario), then N JSON
-// messages of the same body size POSTed to /api/v1/messages over S
-// keep-alive connections. Each figure is from one run; the ratio is API/SMTP
-// within a rep, so a noisy machine hurts both alike.
+// both, relaying to the count sink. Per rep, in turn, N messages each way
+// from S parallel clients:
+// - smtp: to the relay listener, plain text, no AUTH (a trusted network),
+//   one session per message by default, as smtp-source and self-bench's
+//   "hikyaku" scenario: SMTP at its cheapest;
+// - smtp-tls: to the submissions listener (TLS from the first byte, the
+//   generated RSA certificate) with AUTH PLAIN, one session per message: how
+//   an application that opens a connection per mail submits;
+// - api: JSON messages of the same body size POSTed to /api/v1/messages
+//   over S keep-alive connections.
+// Each figure is from one run; the ratios are API/SMTP within a rep, so a
+// noisy machine hurts both alike.
 //
 // With `--metrics both` (the default) the whole thing runs on two Hikyaku
 // processes, GET /metrics off and on, interleaved: the cost of counting.
 //
 //   node dist/bench/api-bench.js [--messages N] [--sessions S] [--size BYTES]
-//        [--reuse M] [--reps R] [--metrics off|on|both] [--ways smtp,api] [--timeout SEC]
+//        [--reuse M] [--reps R] [--metrics off|on|both] [--ways smtp,smtp-tls,api]
+//        [--tls-messages N] [--timeout SEC]
 //
 // HIKYAKU_BENCH_CPU_PROF=DIR: Hikyaku under node --cpu-prof (one profile per server).
 import { Agent, request } from 'node:http';
@@ -18,7 +25,7 @@ import { createServer } from 'node:net';
 import { cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { installCleanup } from './children.js';
-import { API_USER, HikyakuProcess } from './hikyaku-process.js';
+import { API_PASSWORD, API_USER, HikyakuProcess } from './hikyaku-process.js';
 import { runLoad, RECIPIENT } from './load-client.js';
 import { cpuSeconds, mainThreadCpuSeconds } from './proc-stats.js';
 import { SinkProcess } from './sink-process.js';
@@ -32,11 +39,17 @@ interface Options {
   readonly reps: number;
   readonly metrics: readonly boolean[];
   readonly timeoutMs: number;
-  readonly ways: readonly ('smtp' | 'api')[];
+  readonly ways: readonly Way[];
+  /** Messages per run for smtp-tls: each session's AUTH verifies a scrypt password hash (~0.1 s of CPU), so far fewer. */
+  readonly tlsMessages: number;
 }
 
+type Way = 'smtp' | 'smtp-tls' | 'api';
+const WAYS: readonly Way[] = ['smtp', 'smtp-tls', 'api'];
+const WAY_NAMES: Record<Way, string> = { smtp: 'SMTP relay (plain, no AUTH)', 'smtp-tls': 'SMTP submissions (TLS + AUTH)', api: 'HTTP API (JSON, keep-alive)' };
+
 interface Run {
-  readonly way: 'smtp' | 'api';
+  readonly way: Way;
   readonly metrics: boolean;
   readonly rep: number;
   readonly accepted: number;
@@ -61,6 +74,7 @@ function parse(argv: readonly string[]): Options {
       metrics: { type: 'string' },
       timeout: { type: 'string' },
       ways: { type: 'string' },
+      'tls-messages': { type: 'string' },
     },
   });
   const int = (text: string | undefined, fallback: number): number => {
@@ -78,9 +92,10 @@ function parse(argv: readonly string[]): Options {
     reps: int(values.reps, 3),
     metrics: m === 'both' ? [false, true] : [m === 'on'],
     timeoutMs: int(values.timeout, 180) * 1000,
-    ways: (values.ways ?? 'smtp,api').split(',').map((w) => {
-      if (w !== 'smtp' && w !== 'api') throw new Error('--ways: smtp, api or both (smtp,api)');
-      return w;
+    tlsMessages: int(values['tls-messages'], 200),
+    ways: (values.ways ?? WAYS.join(',')).split(',').map((w) => {
+      if (!(WAYS as readonly string[]).includes(w)) throw new Error(`--ways: a list of ${WAYS.join(', ')}`);
+      return w as Way;
     }),
   };
 }
@@ -157,7 +172,7 @@ async function runApi(port: number, key: string, options: Options): Promise<{ ac
 }
 
 async function measure(
-  way: 'smtp' | 'api',
+  way: Way,
   rep: number,
   hikyaku: HikyakuProcess,
   sink: SinkProcess,
@@ -174,10 +189,11 @@ async function measure(
   let startMs: number;
   let lastMs: number;
   const errors: string[] = [];
-  if (way === 'smtp') {
+  if (way !== 'api') {
     const r = await runLoad({
       host: '127.0.0.1',
-      port: hikyaku.port,
+      port: way === 'smtp' ? hikyaku.port : (hikyaku.submissionsPort as number),
+      submission: way === 'smtp' ? undefined : { login: API_USER, password: API_PASSWORD },
       messages: count,
       sessions: options.sessions,
       messageBytes: options.size,
@@ -232,14 +248,14 @@ async function main(): Promise<number> {
       // Warm-up: JIT, SQLite pages, the outbound pool, Fastify's serializers.
       const warmup = Math.min(1_000, Math.ceil(options.messages / 5));
       for (const way of options.ways) {
-        const w = await measure(way, 0, hikyaku, sink, httpPort, metrics, options, warmup);
+        const w = await measure(way, 0, hikyaku, sink, httpPort, metrics, options, way === 'smtp-tls' ? 20 : warmup);
         for (const e of w.errors) process.stderr.write(`api-bench: warm-up ${way}: ${e}\n`);
       }
     }
     for (let rep = 1; rep <= options.reps; rep++) {
       for (const s of servers) {
         for (const way of options.ways) {
-          const r = await measure(way, rep, s.hikyaku, s.sink, s.httpPort, s.metrics, options);
+          const r = await measure(way, rep, s.hikyaku, s.sink, s.httpPort, s.metrics, options, way === 'smtp-tls' ? Math.min(options.messages, options.tlsMessages) : options.messages);
           runs.push(r);
           process.stderr.write(
             `api-bench: rep ${rep} metrics ${s.metrics ? 'on ' : 'off'} ${way}: ${Math.round(r.acceptPerSec)} msg/s accepted, ${r.cpuMsPerMsg.toFixed(3)} ms CPU/msg (main ${r.mainCpuMsPerMsg.toFixed(3)}; client ${r.clientCpuMsPerMsg.toFixed(3)})\n`,
@@ -257,36 +273,37 @@ async function main(): Promise<number> {
 
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Linux ${release()}, Node ${process.version}`;
   const out: string[] = [];
-  out.push(`\n## HTTP API vs SMTP (${new Date(began).toISOString()}; ${machine}; ${options.messages} messages of ${options.size} B, ${options.sessions} connections, SMTP ${options.reuse} msg/session; medians of ${options.reps} reps (min–max))\n`);
-  out.push('| metrics | way | accept msg/s | API/SMTP ratio (per rep) | server CPU ms/msg (all threads) | of which main thread | load client CPU ms/msg |');
+  out.push(`\n## HTTP API vs SMTP (${new Date(began).toISOString()}; ${machine}; ${options.messages} messages of ${options.size} B per run (smtp-tls: ${Math.min(options.messages, options.tlsMessages)}), ${options.sessions} connections, SMTP ${options.reuse} msg/session; medians of ${options.reps} reps (min–max))\n`);
+  out.push('| metrics | way | accept msg/s | API ÷ this (per rep) | server CPU ms/msg (all threads) | of which main thread | load client CPU ms/msg |');
   out.push('|---|---|---:|---:|---:|---:|---:|');
   const fmt = (values: number[], digits: number): string => {
     const [lo, hi] = minMax(values);
     return options.reps > 1 ? `${median(values).toFixed(digits)} (${lo.toFixed(digits)}–${hi.toFixed(digits)})` : median(values).toFixed(digits);
   };
+  const find = (metrics: boolean, rep: number, way: Way): Run | undefined => runs.find((r) => r.metrics === metrics && r.rep === rep && r.way === way);
   for (const metrics of options.metrics) {
-    const ratios: number[] = [];
-    for (let rep = 1; rep <= options.reps; rep++) {
-      const smtp = runs.find((r) => r.metrics === metrics && r.rep === rep && r.way === 'smtp');
-      const api = runs.find((r) => r.metrics === metrics && r.rep === rep && r.way === 'api');
-      if (smtp && api) ratios.push(api.acceptPerSec / smtp.acceptPerSec);
-    }
-    for (const way of ['smtp', 'api'] as const) {
+    for (const way of options.ways) {
       const mine = runs.filter((r) => r.metrics === metrics && r.way === way);
+      const ratios: number[] = [];
+      for (let rep = 1; rep <= options.reps; rep++) {
+        const api = find(metrics, rep, 'api');
+        const other = find(metrics, rep, way);
+        if (api && other && way !== 'api') ratios.push(api.acceptPerSec / other.acceptPerSec);
+      }
       out.push(
-        `| ${metrics ? 'on' : 'off'} | ${way === 'smtp' ? 'SMTP (relay)' : 'HTTP API (JSON)'} | ${fmt(mine.map((r) => r.acceptPerSec), 0)} | ${way === 'api' ? `${fmt(ratios, 2)}×` : ''} | ${fmt(mine.map((r) => r.cpuMsPerMsg), 3)} | ${fmt(mine.map((r) => r.mainCpuMsPerMsg), 3)} | ${fmt(mine.map((r) => r.clientCpuMsPerMsg), 3)} |`,
+        `| ${metrics ? 'on' : 'off'} | ${WAY_NAMES[way]} | ${fmt(mine.map((r) => r.acceptPerSec), 0)} | ${ratios.length > 0 ? `${fmt(ratios, 2)}×` : ''} | ${fmt(mine.map((r) => r.cpuMsPerMsg), 3)} | ${fmt(mine.map((r) => r.mainCpuMsPerMsg), 3)} | ${fmt(mine.map((r) => r.clientCpuMsPerMsg), 3)} |`,
       );
     }
   }
   if (options.metrics.length === 2) {
-    for (const way of ['smtp', 'api'] as const) {
+    for (const way of options.ways) {
       const ratios: number[] = [];
       for (let rep = 1; rep <= options.reps; rep++) {
-        const off = runs.find((r) => !r.metrics && r.rep === rep && r.way === way);
-        const on = runs.find((r) => r.metrics && r.rep === rep && r.way === way);
+        const off = find(false, rep, way);
+        const on = find(true, rep, way);
         if (off && on) ratios.push(on.acceptPerSec / off.acceptPerSec);
       }
-      out.push(`\nMetrics on/off accept-rate ratio, ${way}: ${fmt(ratios, 3)}`);
+      out.push(`\nMetrics on ÷ off, accept rate, ${way}: ${fmt(ratios, 3)}`);
     }
   }
   const failed = runs.filter((r) => r.errors.length > 0).length;

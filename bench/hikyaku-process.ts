@@ -27,13 +27,17 @@ export interface HikyakuOptions {
    * Serve the HTTP API on this loopback port (default: the HTTP listener
    * off), with or without GET /metrics. A user `API_USER` (no quotas) and an
    * API key for it are made before the start (`hikyaku user add`, `hikyaku
-   * apikey create`); the brake is off, as a benchmark is one sudden burst.
+   * apikey create`); the brake is off, as a benchmark is one sudden burst,
+   * and so are the brute-force limits (AUTH checks still under way count as
+   * failures, and 20 parallel sessions of one user from one address would
+   * trip them).
    */
   readonly http?: { readonly port: number; readonly metrics: boolean } | undefined;
 }
 
-/** The API's user in the benchmark: the load client's sender address. */
+/** The API's user in the benchmark (the load client's sender address), also for SMTP AUTH. */
 export const API_USER = 'sender@bench.example';
+export const API_PASSWORD = 'bench password 4711';
 
 /** The tail of what the server wrote to stderr (warnings, errors). */
 interface StderrTail {
@@ -48,6 +52,8 @@ export class HikyakuProcess {
     readonly port: number,
     /** The API key (options.http), else undefined. */
     readonly apiKey: string | undefined,
+    /** The submissions listener (port 465 style) when options.http, for SMTP with TLS and AUTH. */
+    readonly submissionsPort: number | undefined,
   ) {}
 
   get pid(): number {
@@ -66,7 +72,7 @@ export class HikyakuProcess {
         `listeners:\n  relay:\n    maySendAs: ['*@bench.example']\n` +
         (options.http === undefined ? `  http:\n    enabled: false\n` : `  http:\n    enabled: true\n    host: 127.0.0.1\n    port: ${options.http.port}\n`) +
         `limits:\n  maxConnections: ${options.maxConnections}\n  maxConnectionsPerClient: ${options.maxConnections}\n  connectionRatePerClient: 100000000\n` +
-        (options.http === undefined ? '' : `metrics:\n  enabled: ${options.http.metrics}\nbrake:\n  enabled: false\nquotas:\n  user:\n    messagesPerHour: 0\n    messagesPerDay: 0\n`),
+        (options.http === undefined ? '' : `metrics:\n  enabled: ${options.http.metrics}\nbrake:\n  enabled: false\nauth:\n  maxFailuresPerClient: 1000000\n  maxFailuresPerLogin: 1000000\nquotas:\n  user:\n    messagesPerHour: 0\n    messagesPerDay: 0\n`),
     );
     if (options.dkimDomain !== undefined) {
       await run(process.execPath, [CLI_PATH, 'domain', 'add', options.dkimDomain, '--config', configFile, '--lang', 'en'], { timeout: 60_000 });
@@ -90,7 +96,7 @@ export class HikyakuProcess {
       '--submission-listen',
       'off',
       '--submissions-listen',
-      'off',
+      options.http === undefined ? 'off' : '127.0.0.1:0',
       '--relayhost',
       `127.0.0.1:${options.sinkPort}`,
     ];
@@ -104,7 +110,8 @@ export class HikyakuProcess {
     try {
       const port = await listeningPort(child, () => tail.text, options.startTimeoutMs);
       await waitForGreeting(port, options.startTimeoutMs);
-      return new HikyakuProcess(child, tail, dataDir, port, apiKey);
+      const submissions = /submissions listening on [^\s]+:(\d+)/.exec(tail.text)?.[1];
+      return new HikyakuProcess(child, tail, dataDir, port, apiKey, submissions === undefined ? undefined : Number(submissions));
     } catch (err) {
       await stopChild(child, 3_000);
       removeFolder(dataDir);
@@ -134,7 +141,7 @@ async function createApiUser(configFile: string): Promise<string> {
       { timeout: 60_000 },
       (err) => (err ? reject(err) : resolve()),
     );
-    child.stdin?.end('bench password, not used\n');
+    child.stdin?.end(`${API_PASSWORD}\n`);
   });
   const { stdout } = await run(process.execPath, [CLI_PATH, 'apikey', 'create', API_USER, '--label', 'bench', ...common], { timeout: 60_000 });
   const key = /^\s+(hk_[a-z2-7]+)$/m.exec(stdout)?.[1];

@@ -159,20 +159,23 @@ export class Metrics {
         },
       });
     }
-    const webhooks = options.webhooks;
-    if (webhooks !== undefined) {
-      new Gauge({
-        name: 'hikyaku_webhook_backlog',
-        help: 'Webhook events waiting to be sent.',
-        registers,
-        collect() {
-          this.set(webhooks.pendingCount());
-        },
-      });
-    }
+    if (options.webhooks !== undefined) this.webhookBacklog(options.webhooks);
     // Zero series from the start, so that rate() and alerts see the first increase.
     for (const via of ['submission', 'submissions', 'relay', 'api', 'bounce']) this.#acceptedChild(via);
     for (const outcome of ['delivered', 'deferred', 'bounced', 'expired']) this.#outcomeChild(outcome);
+  }
+
+  /** Registers the hikyaku_webhook_backlog gauge (once), read from `source` at each scrape. */
+  webhookBacklog(source: BacklogSource): void {
+    if (this.registry.getSingleMetric('hikyaku_webhook_backlog') !== undefined) throw new Error('a webhook backlog source is registered already');
+    new Gauge({
+      name: 'hikyaku_webhook_backlog',
+      help: 'Webhook events waiting to be sent.',
+      registers: [this.registry],
+      collect() {
+        this.set(source.pendingCount());
+      },
+    });
   }
 
   /** A message was stored, by its way in (the Submitter's `via`). */

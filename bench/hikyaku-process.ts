@@ -23,7 +23,21 @@ export interface HikyakuOptions {
   /** Extra node flags for the server, e.g. --cpu-prof. */
   readonly nodeArgs: readonly string[];
   readonly startTimeoutMs: number;
+  /**
+   * Serve the HTTP API on this loopback port (default: the HTTP listener
+   * off), with or without GET /metrics. A user `API_USER` (no quotas) and an
+   * API key for it are made before the start (`hikyaku user add`, `hikyaku
+   * apikey create`); the brake is off, as a benchmark is one sudden burst,
+   * and so are the brute-force limits (AUTH checks still under way count as
+   * failures, and 20 parallel sessions of one user from one address would
+   * trip them).
+   */
+  readonly http?: { readonly port: number; readonly metrics: boolean } | undefined;
 }
+
+/** The API's user in the benchmark (the load client's sender address), also for SMTP AUTH. */
+export const API_USER = 'sender@bench.example';
+export const API_PASSWORD = 'bench password 4711';
 
 /** The tail of what the server wrote to stderr (warnings, errors). */
 interface StderrTail {
@@ -36,6 +50,10 @@ export class HikyakuProcess {
     private readonly stderrTail: StderrTail,
     readonly dataDir: string,
     readonly port: number,
+    /** The API key (options.http), else undefined. */
+    readonly apiKey: string | undefined,
+    /** The submissions listener (port 465 style) when options.http, for SMTP with TLS and AUTH. */
+    readonly submissionsPort: number | undefined,
   ) {}
 
   get pid(): number {
@@ -51,12 +69,16 @@ export class HikyakuProcess {
       // A fully qualified hostname, so that Hikyaku does not warn about the machine's.
       `# Written by bench/self-bench for one scenario.\nhostname: hikyaku.bench.example\ndataDir: ${JSON.stringify(dataDir)}\n` +
         // The load client sends From: <sender@bench.example> from loopback: see bench/shared-bench-start.sh.
-        `listeners:\n  relay:\n    maySendAs: ['*@bench.example']\n  http:\n    enabled: false\n` +
-        `limits:\n  maxConnections: ${options.maxConnections}\n  maxConnectionsPerClient: ${options.maxConnections}\n  connectionRatePerClient: 100000000\n`,
+        `listeners:\n  relay:\n    maySendAs: ['*@bench.example']\n` +
+        (options.http === undefined ? `  http:\n    enabled: false\n` : `  http:\n    enabled: true\n    host: 127.0.0.1\n    port: ${options.http.port}\n`) +
+        `limits:\n  maxConnections: ${options.maxConnections}\n  maxConnectionsPerClient: ${options.maxConnections}\n  connectionRatePerClient: 100000000\n` +
+        (options.http === undefined ? '' : `metrics:\n  enabled: ${options.http.metrics}\nbrake:\n  enabled: false\nauth:\n  maxFailuresPerClient: 1000000\n  maxFailuresPerLogin: 1000000\nquotas:\n  user:\n    messagesPerHour: 0\n    messagesPerDay: 0\n`),
     );
     if (options.dkimDomain !== undefined) {
       await run(process.execPath, [CLI_PATH, 'domain', 'add', options.dkimDomain, '--config', configFile, '--lang', 'en'], { timeout: 60_000 });
     }
+    let apiKey: string | undefined;
+    if (options.http !== undefined) apiKey = await createApiUser(configFile);
     // Logs (JSON lines at info level) go to /dev/null: writing them is part of
     // the cost, as Postfix's logging is part of Postfix's.
     const devNull = openSync('/dev/null', 'w');
@@ -74,7 +96,7 @@ export class HikyakuProcess {
       '--submission-listen',
       'off',
       '--submissions-listen',
-      'off',
+      options.http === undefined ? 'off' : '127.0.0.1:0',
       '--relayhost',
       `127.0.0.1:${options.sinkPort}`,
     ];
@@ -88,7 +110,8 @@ export class HikyakuProcess {
     try {
       const port = await listeningPort(child, () => tail.text, options.startTimeoutMs);
       await waitForGreeting(port, options.startTimeoutMs);
-      return new HikyakuProcess(child, tail, dataDir, port);
+      const submissions = /submissions listening on [^\s]+:(\d+)/.exec(tail.text)?.[1];
+      return new HikyakuProcess(child, tail, dataDir, port, apiKey, submissions === undefined ? undefined : Number(submissions));
     } catch (err) {
       await stopChild(child, 3_000);
       removeFolder(dataDir);
@@ -106,6 +129,24 @@ export class HikyakuProcess {
     await stopChild(this.child, 15_000);
     removeFolder(this.dataDir);
   }
+}
+
+/** `hikyaku user add API_USER` (quotas off in the config), then `hikyaku apikey create`: the key. */
+async function createApiUser(configFile: string): Promise<string> {
+  const common = ['--config', configFile, '--lang', 'en'];
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [CLI_PATH, 'user', 'add', API_USER, '--password-stdin', ...common],
+      { timeout: 60_000 },
+      (err) => (err ? reject(err) : resolve()),
+    );
+    child.stdin?.end(`${API_PASSWORD}\n`);
+  });
+  const { stdout } = await run(process.execPath, [CLI_PATH, 'apikey', 'create', API_USER, '--label', 'bench', ...common], { timeout: 60_000 });
+  const key = /^\s+(hk_[a-z2-7]+)$/m.exec(stdout)?.[1];
+  if (key === undefined) throw new Error(`no API key in: ${stdout}`);
+  return key;
 }
 
 /** `hikyaku start` prints "hikyaku: relay listening on HOST:PORT" on stderr. */

@@ -18,6 +18,8 @@ export interface LoadOptions {
   readonly replyTimeoutMs: number;
   /** No new session starts after this long; the messages left count as refused. */
   readonly timeLimitMs: number;
+  /** Port 465 style TLS and AUTH PLAIN after EHLO, as an application submitting by SMTP (api-bench). */
+  readonly submission?: { readonly login: string; readonly password: string } | undefined;
 }
 
 export interface LoadResult {
@@ -106,9 +108,13 @@ async function runSession(options: LoadOptions, body: Buffer, count: number, rec
   let sent = 0;
   let conn: SmtpConnection | undefined;
   try {
-    conn = await SmtpConnection.open(options.host, options.port, options.replyTimeoutMs);
+    conn = await SmtpConnection.open(options.host, options.port, options.replyTimeoutMs, options.submission !== undefined);
     expectClass(await conn.reply(), 2, 'greeting');
     await conn.command('EHLO client.bench.example', 2);
+    if (options.submission !== undefined) {
+      const { login, password } = options.submission;
+      await conn.command(`AUTH PLAIN ${Buffer.from(`\0${login}\0${password}`).toString('base64')}`, 2);
+    }
     for (; sent < count; sent++) await sendMessage(conn, body, recorder);
     await conn.command('QUIT', 2);
     recorder.sessionMs.push(performance.now() - t0);

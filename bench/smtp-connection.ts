@@ -2,6 +2,7 @@
 // a time (no pipelining, no TLS, no AUTH), so that every timing is the
 // server's reply to one command, as with Postfix's smtp-source.
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 export interface Reply {
   readonly code: number;
@@ -36,14 +37,15 @@ export class SmtpConnection {
     });
   }
 
-  static open(host: string, port: number, timeoutMs: number): Promise<SmtpConnection> {
+  /** `implicitTls`: port 465 style, TLS from the first byte (api-bench's SMTP-with-TLS way; certificate not checked). */
+  static open(host: string, port: number, timeoutMs: number, implicitTls = false): Promise<SmtpConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const socket = implicitTls ? tlsConnect({ host, port, rejectUnauthorized: false }) : connect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connect timeout to ${host}:${port}`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(implicitTls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new SmtpConnection(socket, timeoutMs));

@@ -9,7 +9,7 @@ import { UserStore } from './users/user-store.js';
 import { openSqliteQueueStore } from './queue/sqlite-queue-store.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createDeliverer } from './outbound/deliverer.js';
-import { Intake, type MessageSigner } from './intake/intake.js';
+import { Intake, type IntakeOptions, type IntakeRequest, type MessageSigner } from './intake/intake.js';
 import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
 import { DomainStore, type SendingDomain } from './domains/domain-store.js';
@@ -36,9 +36,13 @@ import { ApiStore, type RecipientEvent } from './api/api-store.js';
 import type { HttpServer } from './api/http-server.js';
 import { WebhookEvents, withWebhookEvents } from './webhooks/events.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import type { BacklogSource, Metrics } from './metrics/metrics.js';
+import type { QueueGauges } from './metrics/queue-gauges.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
+  /** The Prometheus metrics, when served (listeners.http and metrics enabled). */
+  readonly metrics: Metrics | undefined;
   /** The HTTP API's listener, when enabled. */
   readonly http: { readonly host: string; readonly port: number } | undefined;
   /** The webhook dispatcher, when webhooks are configured (its pendingCount() is the backlog). */
@@ -46,7 +50,12 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export interface ServerExtras {
+  /** The webhook outbox's backlog, for the hikyaku_webhook_backlog gauge. */
+  readonly webhookBacklog?: BacklogSource | undefined;
+}
+
+export async function startServer(config: Config, logger: Logger, extras: ServerExtras = {}): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const certificates = await openCertificates(config.tls, { hostname: config.hostname, dataDir: config.dataDir, logger });
   const users = UserStore.open(config.dataDir, { cramKey: config.auth.cramMd5 ? loadOrCreateCramKey(config.dataDir) : undefined });
@@ -59,7 +68,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger, downgrade: sevenBitDowngrade(dkim) });
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
-  const apiStore = ApiStore.open(config.dataDir);
+  const apiStore = ApiStore.open(config.dataDir, (err) => logger.error({ err }, 'could not record an API message, outcome or Idempotency-Key answer'));
   // Webhooks: events are written into the queue database with the change that
   // causes them (src/webhooks/events.ts); without webhooks nothing is wrapped.
   const webhookEvents = config.webhooks.length > 0 ? new WebhookEvents(config.webhooks) : undefined;
@@ -75,11 +84,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           ...(process.env['HIKYAKU_TEST_WEBHOOK_RETRY_MS'] ? { baseDelayMs: Number(process.env['HIKYAKU_TEST_WEBHOOK_RETRY_MS']) } : {}),
         });
   const queue = webhookEvents === undefined || dispatcher === undefined ? store : withWebhookEvents(store, webhookEvents, () => dispatcher.wake());
+  // Prometheus metrics, served on the HTTP listener: without it nothing is counted (no hooks, no cost).
+  let metrics: Metrics | undefined;
+  let queueGauges: QueueGauges | undefined;
+  if (config.listeners.http.enabled && config.metrics.enabled) {
+    const [{ Metrics: MetricsClass }, { openQueueGauges }] = await Promise.all([import('./metrics/metrics.js'), import('./metrics/queue-gauges.js')]);
+    queueGauges = openQueueGauges(config.dataDir);
+    metrics = new MetricsClass({ queue: queueGauges, webhooks: extras.webhookBacklog ?? dispatcher });
+  }
+  const counted = metrics;
 
   // The scheduler and intake refer to each other (intake announces new
   // messages; the scheduler's bounces go back through intake).
   let scheduler: Scheduler | undefined;
-  const intake = new Intake({
+  const intake = newIntake(counted, {
     hostname: config.hostname,
     store: queue,
     schedule: config.queue.retry,
@@ -171,19 +189,37 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
     onDelayed: (message, deferred) => notifier.onDelayed(message, deferred),
     onRelayed: (message, relayed) => notifier.onRelayed(message, relayed),
+    onAttempt: counted === undefined ? undefined : (status, delayMs) => counted.attempt(status, delayMs),
   });
 
   let listeners: RunningListener[] = [];
   let http: HttpServer | undefined;
   let httpPort = 0;
   try {
-    listeners = await startListeners({ config, certificates, sending, saslAccounts: users, clientLimiter: counters.connections, intake, logger });
+    listeners = await startListeners({
+      config,
+      certificates,
+      sending,
+      saslAccounts: users,
+      clientLimiter: counters.connections,
+      intake,
+      logger,
+      sessionObserver: counted === undefined ? undefined : (kind) => counted.smtpSessions(kind),
+    });
     if (config.listeners.http.enabled) {
       const { host, port } = config.listeners.http;
       // Loaded only when served: every `hikyaku` command imports this module, and Fastify costs ~100 ms to load.
       const [{ createHttpServer }, { registerMessagesApi }] = await Promise.all([import('./api/http-server.js'), import('./api/messages-api.js')]);
       // JSON carries attachments in base64 (4/3 of their size) and some structure.
-      http = await createHttpServer({ host, port, tlsConfig: config.tls, certificates, logger, bodyLimit: Math.ceil(config.limits.maxMessageBytes * 1.4) + 65_536 });
+      http = await createHttpServer({
+        host,
+        port,
+        tlsConfig: config.tls,
+        certificates,
+        logger,
+        bodyLimit: Math.ceil(config.limits.maxMessageBytes * 1.4) + 65_536,
+        metrics: counted === undefined ? undefined : { render: () => counted.render(), contentType: counted.contentType, token: config.metrics.token },
+      });
       registerMessagesApi(http.app, {
         sending,
         intake,
@@ -195,6 +231,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         maxMessageBytes: config.limits.maxMessageBytes,
         maxRecipients: config.limits.maxRecipients,
         secure: http.secure,
+        onAuthFailed: counted === undefined ? undefined : (mechanism) => counted.authFailed(mechanism),
       });
       try {
         httpPort = await http.listen();
@@ -207,6 +244,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await Promise.all(listeners.map((l) => l.close()));
     apiKeys.close();
     apiStore.close();
+    queueGauges?.close();
     await store.close();
     users.close();
     suppression.close();
@@ -233,6 +271,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const runningHttp = http;
   return {
     listeners,
+    metrics: counted,
     http: runningHttp === undefined ? undefined : { host: config.listeners.http.host, port: httpPort },
     webhooks: dispatcher,
     async stop() {
@@ -249,6 +288,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await running.stop(5_000);
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();
+      queueGauges?.close();
       await store.close();
       users.close();
       apiKeys.close();
@@ -259,6 +299,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.info('Hikyaku stopped');
     },
   };
+}
+
+/** Intake; with metrics, one that counts what it stores by way in (the submitter's `via`). */
+function newIntake(metrics: Metrics | undefined, options: IntakeOptions<SendingDomain>): Intake<SendingDomain> {
+  if (metrics === undefined) return new Intake(options);
+  return new (class CountingIntake extends Intake<SendingDomain> {
+    override async accept(request: IntakeRequest): Promise<string> {
+      const id = await super.accept(request);
+      metrics.accepted(request.submitter.via);
+      return id;
+    }
+  })(options);
 }
 
 /**

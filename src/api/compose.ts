@@ -182,13 +182,20 @@ export async function composeJson(input: JsonMessage): Promise<Composed> {
     ...(input.html === undefined ? {} : { html: input.html }),
     attachments,
     headers: extra,
-    // Date and Message-ID come from intake (submission-headers.ts), like every way in.
+    // Date and Message-ID come from intake (submission-headers.ts), like every way in:
+    // MailComposer's own are dropped (withAddressFields). Given here, it does not
+    // make them (a random id, the host name, a date string): a third of its CPU.
+    messageId: DROPPED_MESSAGE_ID,
+    date: DROPPED_DATE,
     disableFileAccess: true,
     disableUrlAccess: true,
   });
   const message = await composer.compile().build();
   return { mailFrom: sender.address, recipients, message: withAddressFields(message, addressLines) };
 }
+
+const DROPPED_MESSAGE_ID = '<dropped@hikyaku.invalid>';
+const DROPPED_DATE = new Date(0);
 
 /**
  * Puts our address fields first and drops the Date and Message-ID that

@@ -7,6 +7,7 @@
 // Errors are JSON, never a stack trace: schema errors become 400 with the
 // field path and what is allowed, a body too large 413, anything
 // unexpected 500 with a line in the log.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -25,6 +26,14 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** Largest request body, in bytes. */
   readonly bodyLimit: number;
+  /** GET /metrics (Prometheus text format), when given; `token`: the bearer token it requires. */
+  readonly metrics?: MetricsEndpoint | undefined;
+}
+
+export interface MetricsEndpoint {
+  render(): Promise<string>;
+  readonly contentType: string;
+  readonly token: string | undefined;
 }
 
 export interface HttpServer {
@@ -132,6 +141,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not-found', message: `no such endpoint: ${request.method} ${request.url.split('?')[0]}` }));
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (options.metrics !== undefined) registerMetricsRoute(app, options.metrics);
 
   return {
     app,
@@ -145,4 +155,24 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
     close: () => app.close(),
   };
+}
+
+/** Both sides hashed first: equal lengths for timingSafeEqual, and no length leak. */
+function sameToken(given: string, expected: string): boolean {
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function registerMetricsRoute(app: FastifyInstance, metrics: MetricsEndpoint): void {
+  const { token } = metrics;
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (token !== undefined) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+      if (match === null || !sameToken(match[1] as string, token)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'GET /metrics needs "Authorization: Bearer TOKEN" (metrics.token)' });
+      }
+    }
+    const body = await metrics.render();
+    return reply.header('content-type', metrics.contentType).send(body);
+  });
 }

@@ -44,6 +44,8 @@ export interface MessagesApiOptions {
   readonly maxMessageBytes: number;
   readonly maxRecipients: number;
   readonly secure: boolean;
+  /** Counts a refused API key (metrics). */
+  readonly onAuthFailed?: ((mechanism: string) => void) | undefined;
 }
 
 /** What a request gets: a status, a JSON body, maybe headers. */
@@ -99,7 +101,11 @@ export function registerMessagesApi(app: FastifyInstance, o: MessagesApiOptions)
   const authenticate = (request: FastifyRequest): Caller | Answer => {
     const clientIp = request.socket.remoteAddress ?? '';
     const auth = authenticateBearer(request.headers.authorization, clientIp, { keys: o.keys, users: o.users, sending: o.sending });
-    if (!auth.ok) return fail(auth.status, auth.status === 401 ? 'unauthorized' : 'too-many-failures', auth.message, auth.status === 401 ? { 'www-authenticate': 'Bearer' } : { 'retry-after': '600' });
+    if (!auth.ok) {
+      // A key was given and refused (or its address is blocked): an AUTH failure, as SMTP counts them.
+      if (request.headers.authorization !== undefined) o.onAuthFailed?.('api-key');
+      return fail(auth.status, auth.status === 401 ? 'unauthorized' : 'too-many-failures', auth.message, auth.status === 401 ? { 'www-authenticate': 'Bearer' } : { 'retry-after': '600' });
+    }
     return { principal: auth.principal, label: auth.key.label, clientIp };
   };
 

@@ -167,6 +167,7 @@ test('a config file round trip: every setting read from YAML, written back and r
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'] },
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
+    metrics: { enabled: true, token: undefined },
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

@@ -128,6 +128,14 @@ export const sections: readonly SchemaSection[] = [
   { key: 'log', optional: false, description: { en: 'Logging.', ja: 'ログ。' } },
   { key: 'domains', optional: false, description: { en: 'Sending domains and their DKIM keys.', ja: '送信ドメインとその DKIM 鍵。' } },
   { key: 'doctor', optional: false, description: { en: 'Checks made by `hikyaku doctor`.', ja: '`hikyaku doctor` が行う検査。' } },
+  {
+    key: 'metrics',
+    optional: false,
+    description: {
+      en: 'Prometheus metrics at GET /metrics on the HTTP listener (listeners.http; loopback by default).',
+      ja: 'HTTP 受付 (listeners.http、既定はループバック) の GET /metrics で Prometheus 形式のメトリクスを提供。',
+    },
+  },
   ...policySections,
 ];
 
@@ -554,6 +562,23 @@ export const entries: readonly SchemaEntry[] = [
     kind: listKind(domainNameKind),
     default: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'],
     description: { en: 'DNS blocklists to check the outbound addresses against.', ja: '送信元アドレスを照合する DNS ブロックリスト。' },
+  },
+  {
+    key: 'metrics.enabled',
+    target: 'metrics.enabled',
+    kind: booleanKind,
+    default: true,
+    description: { en: 'Serve GET /metrics (only when listeners.http is enabled).', ja: 'GET /metrics を提供するか (listeners.http が有効なときのみ)。' },
+  },
+  {
+    key: 'metrics.token',
+    target: 'metrics.token',
+    kind: secretKind,
+    secret: true,
+    description: {
+      en: 'When set, GET /metrics requires `Authorization: Bearer TOKEN` (Prometheus: `authorization: { credentials: TOKEN }`); without it, anyone who reaches the HTTP listener may scrape.',
+      ja: '設定すると GET /metrics に `Authorization: Bearer TOKEN` が必要 (Prometheus では `authorization: { credentials: TOKEN }`)。未設定なら HTTP 受付に届く誰でも取得できる。',
+    },
   },
   ...policyEntries,
   // ---- webhooks (src/webhooks/): a list of mappings, checked item by item.

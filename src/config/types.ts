@@ -181,6 +181,13 @@ export interface WebhookConfig {
   readonly secret: string;
 }
 
+export interface MetricsConfig {
+  /** Serve GET /metrics on the HTTP listener. */
+  readonly enabled: boolean;
+  /** Bearer token required to scrape; undefined = none. */
+  readonly token: string | undefined;
+}
+
 export interface Config {
   /** Our name: EHLO/greeting, Received headers, Message-ID, DSN Reporting-MTA. */
   readonly hostname: string;
@@ -204,4 +211,5 @@ export interface Config {
   readonly doctor: DoctorConfig;
   /** Delivery event webhooks; empty = none (and no cost). */
   readonly webhooks: readonly WebhookConfig[];
+  readonly metrics: MetricsConfig;
 }

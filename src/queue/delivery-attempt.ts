@@ -43,6 +43,8 @@ export interface AttemptContext {
   readonly onDelayed: (message: StoredMessage, deferred: readonly { rcptTo: string; failure: DeliveryFailure }[]) => Promise<void>;
   /** Success DSNs (NOTIFY=SUCCESS); must durably enqueue before resolving. Not for null sender. */
   readonly onRelayed?: ((message: StoredMessage, relayed: readonly RelayedRecipient[]) => Promise<void>) | undefined;
+  /** Each recipient's result as logged (sent, deferred, bounced, expired), with the time since acceptance (metrics). */
+  readonly onAttempt?: ((status: string, delayMs: number) => void) | undefined;
 }
 
 /**
@@ -162,7 +164,7 @@ async function settleDelivered(ctx: AttemptContext, id: string, acceptedAtMs: nu
     // As intake stored it: first attempt recorded, nothing failed yet.
     const recipient = { rcptTo: outcome.rcptTo, status: 'queued', attempts: 1, nextAttemptAtMs: clock.nowMs, lastError: undefined, lastStatus: undefined } as const;
     const result = attemptResult(recipient, outcome, clock);
-    logAttempt(ctx.logger, id, acceptedAtMs, result, clock);
+    logAttempt(ctx, id, acceptedAtMs, result, clock);
     return result.update;
   });
   await ctx.store.updateRecipients(id, updates);
@@ -203,14 +205,15 @@ function resultsFor(
       failure: localFailure('delivery reported no outcome for this recipient'),
     };
     const result = attemptResult(recipient, outcome, clock);
-    logAttempt(ctx.logger, message.id, message.createdAtMs, result, clock);
+    logAttempt(ctx, message.id, message.createdAtMs, result, clock);
     results.push(result);
   }
   return results;
 }
 
-function logAttempt(logger: Logger, id: string, createdAtMs: number, result: AttemptResult, clock: AttemptClock): void {
-  logger.info(
+function logAttempt(ctx: AttemptContext, id: string, createdAtMs: number, result: AttemptResult, clock: AttemptClock): void {
+  ctx.onAttempt?.(result.status, clock.nowMs - createdAtMs);
+  ctx.logger.info(
     {
       event: 'delivery',
       queueId: id,

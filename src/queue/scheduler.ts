@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   onDelayed: (message: StoredMessage, deferred: readonly { rcptTo: string; failure: DeliveryFailure }[]) => Promise<void>;
   /** RFC 3461 NOTIFY=SUCCESS delivered to a next hop without DSN: the "relayed" notice. Not for null sender. */
   onRelayed?: (message: StoredMessage, relayed: readonly RelayedRecipient[]) => Promise<void>;
+  /** Each recipient's attempt result as logged (sent, deferred, bounced, expired) and the time since acceptance: for metrics. */
+  onAttempt?: ((status: string, delayMs: number) => void) | undefined;
 }
 
 // Messages notified while every slot is busy wait in memory, their bodies
@@ -88,6 +90,7 @@ export class Scheduler {
       onFailed: options.onFailed,
       onDelayed: options.onDelayed,
       onRelayed: options.onRelayed,
+      onAttempt: options.onAttempt,
     };
   }
 

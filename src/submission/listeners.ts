@@ -9,6 +9,7 @@ import { saslMechanisms } from './sasl.js';
 import type { SendingPolicy } from '../policy/sending-policy.js';
 import { describeListenError } from './listen-errors.js';
 import { listenSmtp, type ClientLimiter } from './smtp-listener.js';
+import type { SessionObserver } from './smtp-session.js';
 import { serverTlsOptions } from '../tls/tls-options.js';
 
 
@@ -35,6 +36,8 @@ export interface ListenerDeps {
   readonly clientLimiter?: ClientLimiter;
   /** How long a graceful stop lets sessions finish before answering 421. */
   readonly closeTimeoutMs?: number;
+  /** An observer per listener of its sessions (metrics); optional. */
+  readonly sessionObserver?: ((kind: ListenerKind) => SessionObserver) | undefined;
 }
 
 export async function startListeners(deps: ListenerDeps): Promise<RunningListener[]> {
@@ -88,6 +91,7 @@ async function startListener(kind: ListenerKind, listenerConfig: ListenerConfig,
       closeTimeoutMs: deps.closeTimeoutMs ?? 10_000,
       policy,
       logger,
+      observer: deps.sessionObserver?.(kind),
     });
   } catch (err) {
     throw new Error(describeListenError(err as NodeJS.ErrnoException, kind, listenerConfig), { cause: err });

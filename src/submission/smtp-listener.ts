@@ -7,7 +7,7 @@ import { wireReply, type SmtpReply } from '../core/smtp-reply.js';
 import { OncePer } from '../log/once-per.js';
 import { replies } from '../core/replies.js';
 import type { Logger } from '../log/logger.js';
-import { CLOSING_TIMEOUT_MS, SmtpSession, type SessionContext } from './smtp-session.js';
+import { CLOSING_TIMEOUT_MS, SmtpSession, type SessionContext, type SessionObserver } from './smtp-session.js';
 import type { SessionPolicy } from './session-policy.js';
 
 export interface SmtpListenerOptions {
@@ -28,6 +28,8 @@ export interface SmtpListenerOptions {
   readonly closeTimeoutMs: number;
   readonly policy: SessionPolicy;
   readonly logger: Logger;
+  /** Told of every session and refused AUTH (metrics); optional. */
+  readonly observer?: SessionObserver | undefined;
 }
 
 /** Admits or refuses a new connection from a client address (policy/connection-limiter.ts). */
@@ -53,6 +55,7 @@ export async function listenSmtp(options: SmtpListenerOptions): Promise<SmtpList
     policy: options.policy,
     secureContext: () => secureContext,
     logger: options.logger,
+    observer: options.observer,
   };
   const sessions = new Set<SmtpSession>();
   // A flood from one address must not become a flood of log lines.
@@ -92,10 +95,14 @@ export async function listenSmtp(options: SmtpListenerOptions): Promise<SmtpList
   };
 
   const startSession = (socket: Socket, secure: boolean, release: () => void): void => {
+    const { observer } = options;
     const onClosed = (session: SmtpSession): void => {
       release();
+      // Once per session (onClosed is idempotent for the rest).
+      if (observer !== undefined && sessions.has(session)) observer.closed(session.tlsVersion);
       forget(session);
     };
+    observer?.opened();
     sessions.add(new SmtpSession(socket, ctx, { secure, onClosed }));
   };
 

@@ -51,6 +51,16 @@ export interface SessionContext {
   /** The current TLS context (it changes when the certificate is reloaded). */
   readonly secureContext: () => SecureContext;
   readonly logger: Logger;
+  /** Told of refused AUTH (metrics); optional. */
+  readonly observer?: SessionObserver | undefined;
+}
+
+/** What a listener reports of its sessions (main.ts passes the metrics' observer); each call must be cheap. */
+export interface SessionObserver {
+  opened(): void;
+  /** `tlsVersion`: the session's TLS protocol (TLSv1.3…) when it ended, undefined for a plain-text session. */
+  closed(tlsVersion: string | undefined): void;
+  authFailed(mechanism: string): void;
 }
 
 // RFC 4954 §4: an AUTH line may be up to 12288 octets; nothing we read is longer.
@@ -138,6 +148,8 @@ export class SmtpSession {
   #draining = false;
   #errors = 0;
   #authFailures = 0;
+  /** The mechanism of the last AUTH command, for the observer. */
+  #authMechanism = '';
   /**
    * When the command line under way, or the message after DATA, must be
    * complete (epoch ms; 0 = nothing under way). Checked as bytes arrive, so
@@ -193,6 +205,11 @@ export class SmtpSession {
     this.#attach(socket);
     this.#reply(greetingFor(ctx));
     this.#flush();
+  }
+
+  /** The TLS protocol in use (TLSv1.3…), undefined in plain text. */
+  get tlsVersion(): string | undefined {
+    return this.#tls?.version;
   }
 
   /** A stop was asked: idle sessions end now with 421; a transaction under way may finish first. */
@@ -636,6 +653,7 @@ export class SmtpSession {
     if (this.#transaction !== undefined) return this.#error(replies.authDuringTransaction);
     const mechanism = saslMechanism(name, this.#ctx.policy.mechanisms);
     if (mechanism === undefined) return this.#error(replies.authMechanismUnknown);
+    this.#authMechanism = mechanism;
     if (mechanism === 'CRAM-MD5') {
       // RFC 2195: the server speaks first; there is no initial response.
       if (initial !== undefined) return this.#error(replies.authCancelled);
@@ -723,6 +741,7 @@ export class SmtpSession {
       return;
     }
     const failures = ++this.#authFailures;
+    this.#ctx.observer?.authFailed(this.#authMechanism);
     this.#busy = true;
     setTimeout(() => {
       if (this.#closed) return this.#resume();

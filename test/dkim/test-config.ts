@@ -49,5 +49,6 @@ export function testConfig(dataDir: string, overrides: { hostname?: string; outb
     log: { level: 'silent', file: undefined },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: [] },
+    metrics: { enabled: false, token: undefined },
   };
 }

@@ -34,6 +34,8 @@ import { failureReplyText, remoteReplyText } from './queue/delivery-log.js';
 import { ApiKeyStore } from './users/api-keys.js';
 import { ApiStore, type RecipientEvent } from './api/api-store.js';
 import type { HttpServer } from './api/http-server.js';
+import { LocalSubmission } from './sendmail/local-policy.js';
+import { startLocalServer, type RunningLocalServer } from './sendmail/local-server.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -156,8 +158,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let listeners: RunningListener[] = [];
   let http: HttpServer | undefined;
   let httpPort = 0;
+  let local: RunningLocalServer | undefined;
   try {
     listeners = await startListeners({ config, certificates, sending, saslAccounts: users, clientLimiter: counters.connections, intake, logger });
+    // `hikyaku sendmail`: the local socket, and the maildrop written while the server was not running.
+    const submission = new LocalSubmission({ sending, intake, logger, hostname: config.hostname, maxMessageBytes: config.limits.maxMessageBytes, maxRecipients: config.limits.maxRecipients });
+    local = await startLocalServer({ dataDir: config.dataDir, hostname: config.hostname, submission, intake, logger, maxMessageBytes: config.limits.maxMessageBytes });
     if (config.listeners.http.enabled) {
       const { host, port } = config.listeners.http;
       // Loaded only when served: every `hikyaku` command imports this module, and Fastify costs ~100 ms to load.
@@ -184,6 +190,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }
   } catch (err) {
     await http?.close().catch(() => undefined);
+    await local?.close().catch(() => undefined);
     await Promise.all(listeners.map((l) => l.close()));
     apiKeys.close();
     apiStore.close();
@@ -196,6 +203,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw err;
   }
   scheduler.start();
+  local.startPickup();
   const keyActivation = config.domains.autoActivate ? startKeyActivation(config, domains, logger) : undefined;
   // Idempotency-Key answers are kept 24 h.
   const purgeTimer = setInterval(() => {
@@ -210,6 +218,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const running = scheduler;
   const runningHttp = http;
+  const runningLocal = local;
   return {
     listeners,
     http: runningHttp === undefined ? undefined : { host: config.listeners.http.host, port: httpPort },
@@ -217,7 +226,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Sessions and HTTP requests first (they finish or get 421), so nothing
       // new is accepted; then deliveries in flight; then the stores.
       clearInterval(purgeTimer);
-      await Promise.all([...listeners.map((l) => l.close()), runningHttp?.close()]);
+      await Promise.all([...listeners.map((l) => l.close()), runningHttp?.close(), runningLocal?.close()]);
       await keyActivation?.stop();
       await running.stop(30_000);
       // Deliveries that outlived that wait are cut short (bounded), then given

@@ -71,8 +71,14 @@ function headerFields(message: Buffer): { fields: Field[]; headerEnd: number } {
 /** The addresses of one address-list value (a header field's, or a command-line argument "a@x, B <b@y>"). */
 export function addressList(value: string, where: string): HeaderRecipients {
   const addresses: string[] = [];
-  for (const { address } of addressparser(value, { flatten: true })) {
+  for (const { address, name } of addressparser(value, { flatten: true })) {
     if (address === '') continue;
+    // addressparser reads loose words before an address as a display name
+    // ("taro yamada@docomo.ne.jp" → yamada@…): without <> or a comment that is
+    // not a name but a broken address, and sending to the rest would be a guess.
+    if (name !== '' && !value.includes('<') && !value.includes('(')) {
+      return { ok: false, problem: `bad recipient address "${name} ${address}"${where}: space outside quotes` };
+    }
     const checked = checkedAddress(address, value);
     if ('problem' in checked) return { ok: false, problem: `bad recipient address "${address}"${where}: ${checked.problem}` };
     addresses.push(checked.address);

@@ -52,6 +52,21 @@ export function decodeFrame(data: Buffer): DecodedFrame {
   };
 }
 
+/**
+ * The whole frame's length once its envelope line is in `head`: undefined
+ * before that, -1 when the line is not ours (decodeFrame says why).
+ */
+export function frameLength(head: Buffer): number | undefined {
+  const lf = head.indexOf(0x0a);
+  if (lf === -1) return head.length > MAX_HEADER_LINE ? -1 : undefined;
+  try {
+    const size = (JSON.parse(head.subarray(0, lf).toString('utf8')) as { size?: unknown }).size;
+    return typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? lf + 1 + size : -1;
+  } catch {
+    return -1;
+  }
+}
+
 export function encodeReply(reply: SmtpReply): string {
   return JSON.stringify({ code: reply.code, enhanced: reply.enhanced, lines: reply.lines }) + '\n';
 }

@@ -14,7 +14,7 @@
 // file the policy refuses becomes a bounce to its sender (the null sender:
 // the file is moved to maildrop-refused/ with a log line) — never lost. A
 // temporary failure leaves the file for the next scan.
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ import type { Logger } from '../log/logger.js';
 import { buildDsn } from '../bounce/dsn.js';
 import { formatReply, smtpReply } from '../core/smtp-reply.js';
 import { replies } from '../core/replies.js';
-import { decodeFrame, encodeReply, sendmailPaths } from './frame.js';
+import { decodeFrame, encodeReply, frameLength, sendmailPaths } from './frame.js';
 import type { LocalSubmission, RefusedRecipient } from './local-policy.js';
 
 export const SOCKET_MODE = 0o660;
@@ -58,7 +58,7 @@ export async function startLocalServer(o: LocalServerOptions): Promise<RunningLo
     startPickup: () => pickup.start(),
     async close() {
       await pickup.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       try {
         unlinkSync(paths.socket);
       } catch {
@@ -68,7 +68,7 @@ export async function startLocalServer(o: LocalServerOptions): Promise<RunningLo
   };
 }
 
-async function listenSocket(path: string, o: LocalServerOptions): Promise<Server> {
+async function listenSocket(path: string, o: LocalServerOptions): Promise<{ close(): Promise<void> }> {
   // A socket left by a server that died: nothing listens on it any more
   // (two servers on one data directory cannot both open its queue).
   try {
@@ -76,14 +76,12 @@ async function listenSocket(path: string, o: LocalServerOptions): Promise<Server
   } catch {
     // none
   }
-  const sockets = new Set<Socket>();
+  // Clients still sending (not yet handed to intake): cut off at close; those being stored get their answer.
+  const sending = new Set<Socket>();
   const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    serveClient(socket, o);
-  });
-  server.on('close', () => {
-    for (const s of sockets) s.destroy();
+    sending.add(socket);
+    socket.on('close', () => sending.delete(socket));
+    serveClient(socket, o, () => sending.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -95,13 +93,20 @@ async function listenSocket(path: string, o: LocalServerOptions): Promise<Server
   // Created with the umask's mode (its write bit is what connect needs): now the documented one.
   chmodSync(path, SOCKET_MODE);
   server.on('error', (err) => o.logger.error({ err }, 'sendmail socket error'));
-  return server;
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sending) s.destroy();
+      }),
+  };
 }
 
-function serveClient(socket: Socket, o: LocalServerOptions): void {
+function serveClient(socket: Socket, o: LocalServerOptions, submitting: () => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let done = false;
+  let expected: number | undefined;
   socket.setTimeout(SOCKET_IDLE_MS, () => socket.destroy());
   socket.on('error', () => undefined);
   const answer = (line: string): void => {
@@ -114,13 +119,19 @@ function serveClient(socket: Socket, o: LocalServerOptions): void {
     size += chunk.length;
     // The envelope line and the message: refuse a stream far beyond the size limit instead of buffering it.
     if (size > o.maxMessageBytes + 1_048_576) return answer(encodeReply(replies.messageTooBig));
-    const data = chunks.length === 1 ? chunk : Buffer.concat(chunks);
-    chunks.length = 0;
-    chunks.push(data);
-    const frame = decodeFrame(data);
+    // Concatenated once the whole frame is here (its length is in the envelope line), not at every chunk.
+    if (expected === undefined) {
+      const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+      chunks.length = 0;
+      chunks.push(head);
+      expected = frameLength(head);
+    }
+    if (expected !== undefined && expected >= 0 && size < expected) return;
+    const frame = decodeFrame(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     if (frame.state === 'partial') return;
     if (frame.state === 'invalid') return answer(encodeReply(smtpReply(500, '5.5.2', `Bad sendmail request: ${frame.problem}`)));
     done = true;
+    submitting();
     socket.pause();
     void o.submission.submit(frame.envelope, frame.message, 'sendmail').then(
       (a) => socket.end(encodeReply(a.reply) + a.refused.map((r) => encodeReply(r.reply)).join('')),

@@ -169,3 +169,15 @@ test("PHP's mail() through a sendmail wrapper delivers", async (t) => {
   await until('the PHP message at the MX', () => payloads(s.mx).some((p) => p.includes('Subject: from php')));
   assert.ok(commands(s.mx).includes('RCPT TO:<"taro..yamada"@docomo.ne.jp>'));
 });
+
+test('a 3 MiB message through the socket arrives whole (many chunks, one frame)', async (t) => {
+  const s = await setUp(t);
+  await s.start();
+  const line = 'x'.repeat(76) + '\n';
+  const body = line.repeat(Math.ceil((3 * 1024 * 1024) / line.length));
+  const run = await runCli(['sendmail', '--config', s.configFile, '-i', 'audit@shop.test'], `From: web@shop.test\nSubject: big\n\n${body}`);
+  assert.equal(run.code, 0, run.stderr);
+  await until('the big message at the MX', () => payloads(s.mx).some((p) => p.includes('Subject: big')));
+  const payload = payloads(s.mx).find((p) => p.includes('Subject: big'))!;
+  assert.ok(payload.includes(Buffer.from(body.replace(/\n/g, '\r\n'))), 'the body unchanged (CRLF on the wire)');
+});

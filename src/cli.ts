@@ -19,6 +19,7 @@ import { runDomainCommand } from './cli/domain-command.js';
 import { runDoctorCommand } from './cli/doctor-command.js';
 import { runSuppressionCommand } from './cli/suppression-command.js';
 import { runApiKeyCommand } from './cli/apikey-command.js';
+import { runSendmailCommand } from './cli/sendmail-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -43,6 +44,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   doctor [DOMAIN] [--json]         check SPF, DKIM, DMARC, PTR, TLS and more, live
   suppression list | add ADDRESS [--for 30d] | remove ADDRESS | purge   hard-bounced recipients, refused at RCPT
   apikey create USER [--label NAME] | list [USER] | revoke USER LABEL|ID   keys for the HTTP API (shown once)
+  sendmail [-t] [-i|-oi] [-f SENDER] [-F NAME] [RCPT…]   queue a message read from stdin (/usr/sbin/sendmail)
 
 Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
   ja: `Hikyaku (飛脚) — 送信メールサーバ
@@ -66,6 +68,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   doctor [ドメイン] [--json]        SPF・DKIM・DMARC・PTR・TLS などを実際に確認します
   suppression list | add アドレス [--for 30d] | remove アドレス | purge   ハードバウンスした宛先 (送信抑止リスト)
   apikey create ユーザー [--label 名前] | list [ユーザー] | revoke ユーザー ラベル|ID   HTTP API のキー (表示は一度だけ)
+  sendmail [-t] [-i|-oi] [-f 送信者] [-F 名前] [宛先…]   標準入力のメッセージをキューへ (/usr/sbin/sendmail として)
 
 設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
 };
@@ -130,6 +133,8 @@ async function main(argv: string[]): Promise<number> {
       return runSuppressionCommand(rest, ctx);
     case 'apikey':
       return runApiKeyCommand(rest, ctx);
+    case 'sendmail':
+      return runSendmailCommand(rest, { config });
     case 'doctor':
       return runDoctorCommand(rest, { ...ctx, isTty: process.stdout.isTTY === true });
     default:

@@ -38,6 +38,8 @@ import { WebhookEvents, withWebhookEvents } from './webhooks/events.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { BacklogSource, Metrics } from './metrics/metrics.js';
 import type { QueueGauges } from './metrics/queue-gauges.js';
+import { LocalSubmission } from './sendmail/local-policy.js';
+import { startLocalServer, type RunningLocalServer } from './sendmail/local-server.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -195,6 +197,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   let listeners: RunningListener[] = [];
   let http: HttpServer | undefined;
   let httpPort = 0;
+  let local: RunningLocalServer | undefined;
   try {
     listeners = await startListeners({
       config,
@@ -206,6 +209,9 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       logger,
       sessionObserver: counted === undefined ? undefined : (kind) => counted.smtpSessions(kind),
     });
+    // `hikyaku sendmail`: the local socket, and the maildrop written while the server was not running.
+    const submission = new LocalSubmission({ sending, intake, logger, hostname: config.hostname, maxMessageBytes: config.limits.maxMessageBytes, maxRecipients: config.limits.maxRecipients });
+    local = await startLocalServer({ dataDir: config.dataDir, hostname: config.hostname, submission, intake, logger, maxMessageBytes: config.limits.maxMessageBytes });
     if (config.listeners.http.enabled) {
       const { host, port } = config.listeners.http;
       // Loaded only when served: every `hikyaku` command imports this module, and Fastify costs ~100 ms to load.
@@ -241,6 +247,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     }
   } catch (err) {
     await http?.close().catch(() => undefined);
+    await local?.close().catch(() => undefined);
     await Promise.all(listeners.map((l) => l.close()));
     apiKeys.close();
     apiStore.close();
@@ -255,6 +262,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   }
   scheduler.start();
   await dispatcher?.start().catch((err: unknown) => logger.error({ err }, 'could not start the webhook dispatcher'));
+  local.startPickup();
   const keyActivation = config.domains.autoActivate ? startKeyActivation(config, domains, logger) : undefined;
   // Idempotency-Key answers are kept 24 h.
   const purgeTimer = setInterval(() => {
@@ -269,6 +277,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
 
   const running = scheduler;
   const runningHttp = http;
+  const runningLocal = local;
   return {
     listeners,
     metrics: counted,
@@ -278,7 +287,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // Sessions and HTTP requests first (they finish or get 421), so nothing
       // new is accepted; then deliveries in flight; then the stores.
       clearInterval(purgeTimer);
-      await Promise.all([...listeners.map((l) => l.close()), runningHttp?.close()]);
+      await Promise.all([...listeners.map((l) => l.close()), runningHttp?.close(), runningLocal?.close()]);
       await keyActivation?.stop();
       await running.stop(30_000);
       // Deliveries that outlived that wait are cut short (bounded), then given

@@ -11,20 +11,25 @@
 //   On disk, not in memory: the retry that matters most comes after a
 //   timeout, and a timeout is often a restart or a crash of this process;
 //   an in-memory table would forget the first answer exactly then and the
-//   retry would queue a second copy. The row is written right after the
+//   retry would queue a second copy. The row is committed within milliseconds of the
 //   queue's fsync'd commit; a crash between the two (a window of
-//   microseconds) can still give a duplicate: at least once, never lost.
+//   milliseconds, see below) can still give a duplicate: at least once, never lost.
 //
-// Writes are gathered for one turn of the event loop and committed in one
-// transaction (setImmediate): a commit costs ~0.1 ms of main thread, a row
+// Writes are gathered for up to FLUSH_DELAY_MS (or MAX_PENDING writes) and
+// committed in one transaction: a commit costs ~0.1 ms of main thread, a row
 // a few µs, and two commits per API message were a tenth of its CPU
-// (bench/api-bench.ts). Every read commits the gathered writes first, so it
-// sees all that came before it; api.db is synchronous=NORMAL anyway, so a
-// crash could already lose its last commits (the queue has the mail).
+// (bench/api-bench.ts); one commit per event-loop turn (setImmediate) was
+// still ~4 % of it under 20 keep-alive clients, as a turn holds only a few
+// requests. Every read commits the gathered writes first, so it sees all
+// that came before it; api.db is synchronous=NORMAL anyway, so a crash could
+// already lose its last commits (the queue has the mail): the delay widens
+// that window by a few milliseconds.
 import type Database from 'better-sqlite3';
 import { openPrivateDatabase } from '../storage/private-database.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+const FLUSH_DELAY_MS = 5;
+const MAX_PENDING = 512;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS api_messages (
@@ -148,7 +153,7 @@ export class ApiStore {
   readonly #onError: (err: unknown) => void;
   /** Writes waiting for the end of this turn of the event loop, in order. */
   #pending: (() => void)[] = [];
-  #flushTimer: NodeJS.Immediate | undefined;
+  #flushTimer: NodeJS.Timeout | undefined;
 
   private constructor(db: Database.Database, onError: (err: unknown) => void) {
     this.#db = db;
@@ -187,7 +192,7 @@ export class ApiStore {
   /** Commits the gathered writes now (reads do it first; the server at a turn's end). */
   flush(): void {
     if (this.#flushTimer !== undefined) {
-      clearImmediate(this.#flushTimer);
+      clearTimeout(this.#flushTimer);
       this.#flushTimer = undefined;
     }
     if (this.#pending.length === 0) return;
@@ -210,8 +215,8 @@ export class ApiStore {
   }
 
   #defer(write: () => void): void {
-    this.#pending.push(write);
-    this.#flushTimer ??= setImmediate(() => this.flush());
+    if (this.#pending.push(write) >= MAX_PENDING) this.flush();
+    else this.#flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
   }
 
   /** A message the API stored in the queue. */

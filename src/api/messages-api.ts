@@ -18,7 +18,7 @@ import { normalizeAddress } from '../core/address.js';
 import { mailboxKey, parseMailbox } from '../core/mailbox.js';
 import { formatReply, SmtpError, type SmtpReply } from '../core/smtp-reply.js';
 import type { SubmittedHeaders } from '../message/intake-message.js';
-import { authenticateBearer, type ApiKeyLookup, type PrincipalLookup } from './api-auth.js';
+import { authenticateBearer, VerifiedKeys, type ApiKeyLookup, type PrincipalLookup } from './api-auth.js';
 import type { ApiMessageRecord, ApiStore, MessageState } from './api-store.js';
 import { composeJson, RequestProblem, type FieldProblem, type JsonMessage } from './compose.js';
 import { fieldProblem, invalidRequest } from './http-server.js';
@@ -98,9 +98,10 @@ export function registerMessagesApi(app: FastifyInstance, o: MessagesApiOptions)
 
   app.addContentTypeParser('message/rfc822', { parseAs: 'buffer', bodyLimit: o.maxMessageBytes }, (_request, body, done) => done(null, body));
 
+  const verified = new VerifiedKeys();
   const authenticate = (request: FastifyRequest): Caller | Answer => {
     const clientIp = request.socket.remoteAddress ?? '';
-    const auth = authenticateBearer(request.headers.authorization, clientIp, { keys: o.keys, users: o.users, sending: o.sending });
+    const auth = authenticateBearer(request.headers.authorization, clientIp, { keys: o.keys, users: o.users, sending: o.sending, verified });
     if (!auth.ok) {
       // A key was given and refused (or its address is blocked): an AUTH failure, as SMTP counts them.
       if (request.headers.authorization !== undefined) o.onAuthFailed?.('api-key');

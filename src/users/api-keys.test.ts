@@ -51,3 +51,31 @@ test('create, find by the key only, list without secrets, revoke by label or id;
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('version() changes with any change to users.db: another connection\'s commit or a write of its own', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hikyaku-apikeys-'));
+  try {
+    const users = UserStore.open(dir);
+    await users.add('shop@example.com', 'a long enough password');
+    const keys = ApiKeyStore.open(dir);
+    const cli = ApiKeyStore.open(dir); // as `hikyaku apikey …` in another process
+    const v0 = keys.version();
+    assert.equal(keys.version(), v0, 'unchanged while nothing is written');
+    const made = cli.create('shop@example.com', 'shop');
+    const v1 = keys.version();
+    assert.notEqual(v1, v0, 'a key created through another connection');
+    cli.revoke('shop@example.com', 'shop');
+    const v2 = keys.version();
+    assert.notEqual(v2, v1, 'a key revoked through another connection');
+    users.flag('shop@example.com', undefined, 'test');
+    const v3 = keys.version();
+    assert.notEqual(v3, v2, 'the user flagged (UserStore)');
+    keys.revoke('shop@example.com', made.record.id);
+    assert.notEqual(keys.version(), v3, 'its own write');
+    cli.close();
+    keys.close();
+    users.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -72,6 +72,8 @@ export class ApiKeyStore {
   readonly #db: Database.Database;
   readonly #lookupKey: Buffer;
   readonly #statements;
+  /** Writes through this connection: PRAGMA data_version counts only other connections' commits. */
+  #ownWrites = 0;
 
   private constructor(db: Database.Database, serverSecret: Buffer) {
     this.#db = db;
@@ -88,6 +90,7 @@ export class ApiKeyStore {
       ofUser: db.prepare('SELECT id, user, label, created_at_ms FROM api_keys WHERE user = ? ORDER BY label'),
       revoke: db.prepare('DELETE FROM api_keys WHERE user = ? AND (label = ? OR id = ?)'),
       userExists: db.prepare('SELECT 1 FROM users WHERE address = ?'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
     };
   }
 
@@ -113,6 +116,7 @@ export class ApiKeyStore {
     const createdAtMs = Date.now();
     try {
       this.#statements.insert.run(id, user, label, this.#hash(key), createdAtMs);
+      this.#ownWrites++;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'SQLITE_CONSTRAINT_UNIQUE') throw new UserStoreError('exists', `${user} already has an API key labelled ${label}`);
@@ -135,7 +139,20 @@ export class ApiKeyStore {
 
   /** Revoke by label or id; true when a key was removed. */
   revoke(address: string, labelOrId: string): boolean {
-    return this.#statements.revoke.run(normalizeAddress(address), labelOrId, labelOrId).changes > 0;
+    const removed = this.#statements.revoke.run(normalizeAddress(address), labelOrId, labelOrId).changes > 0;
+    this.#ownWrites++;
+    return removed;
+  }
+
+  /**
+   * Changes whenever users.db may have changed: a commit by any other
+   * connection (`hikyaku apikey revoke`, `user remove`, `user flag` in
+   * another process, the brake flagging a user through UserStore in this
+   * one), or a write through this store. What was looked up under an older
+   * version may be stale. One prepared PRAGMA, a few µs.
+   */
+  version(): string {
+    return `${this.#statements.dataVersion.get() as number}:${this.#ownWrites}`;
   }
 
   close(): void {

@@ -148,8 +148,14 @@ export interface StoredAnswer {
 export class ApiStore {
   readonly #db: Database.Database;
   readonly #s;
-  /** Ids of API messages that may still change: outcomes of other mail cost no database read. */
-  readonly #open = new Set<string>();
+  /**
+   * Ids of API messages that may still change: outcomes of other mail cost no
+   * database read. With their recipients when submitted since the start (not
+   * those found unfinished at the start): then a delivery that settles every
+   * recipient at once (the common case) gives the message's state without
+   * reading its recipients back.
+   */
+  readonly #open = new Map<string, readonly string[] | undefined>();
   readonly #onError: (err: unknown) => void;
   /** Writes waiting for the end of this turn of the event loop, in order. */
   #pending: (() => void)[] = [];
@@ -180,7 +186,7 @@ export class ApiStore {
       saveAnswer: db.prepare('INSERT OR REPLACE INTO idempotency (user, key, fingerprint, status_code, response, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       purgeAnswers: db.prepare('DELETE FROM idempotency WHERE created_at_ms < ?'),
     };
-    for (const row of this.#s.unfinished.all() as { id: string }[]) this.#open.add(row.id);
+    for (const row of this.#s.unfinished.all() as { id: string }[]) this.#open.set(row.id, undefined);
   }
 
   /** `onError`: a gathered write that could not be committed (logged by the caller; the mail is queued all the same). */
@@ -227,7 +233,7 @@ export class ApiStore {
       this.#s.insertMessage.run(m.id, m.user, m.credential, m.mailFrom, m.held ? 'held' : 'queued', m.tag ?? null, metadata, now, now);
       for (const r of m.rcptTo) this.#s.insertRecipient.run(m.id, r, 'queued', now);
     });
-    this.#open.add(m.id);
+    this.#open.set(m.id, m.rcptTo);
   }
 
   /** True for an API message still in the queue: the only ones whose outcomes are recorded. Costs a Set lookup. */
@@ -246,11 +252,25 @@ export class ApiStore {
         this.#s.updateRecipient.run(e.status, e.attempt ? 1 : 0, e.reply ?? null, e.enhanced ?? null, now, id, e.rcptTo);
         this.#s.insertAttempt.run(id, e.rcptTo, now, e.status, e.reply ?? null, e.enhanced ?? null);
       }
-      const states = (this.#s.recipients.all(id) as RecipientRow[]).map((r) => r.status as RecipientState);
-      const overall = messageState(states);
+      const overall = messageState(this.#settledByEvents(id, events) ?? (this.#s.recipients.all(id) as RecipientRow[]).map((r) => r.status as RecipientState));
       this.#s.setStatus.run(overall, now, id);
       if (overall !== 'queued' && overall !== 'deferred') this.#open.delete(id);
     });
+  }
+
+  /** Every recipient's state when these events name them all (the last event per recipient counts); else undefined. */
+  #settledByEvents(id: string, events: readonly RecipientEvent[]): RecipientState[] | undefined {
+    const recipients = this.#open.get(id);
+    if (recipients === undefined) return undefined;
+    const last = new Map<string, RecipientState>();
+    for (const e of events) last.set(e.rcptTo, e.status);
+    const states: RecipientState[] = [];
+    for (const r of recipients) {
+      const state = last.get(r);
+      if (state === undefined) return undefined;
+      states.push(state);
+    }
+    return states;
   }
 
   /** Tag and metadata of an API message (for its webhook events); undefined for other mail. */

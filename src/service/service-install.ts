@@ -39,7 +39,12 @@ export function install(o: InstallOptions, sys: SystemActions): void {
   }
 
   // Data: the queue, users, DKIM keys (0600, written by the server itself): only the service user.
-  sys.directory(o.dataDir, 0o700);
+  // An existing one keeps its mode: 0711 may have been set on purpose for `hikyaku sendmail` (README).
+  if (sys.exists(o.dataDir)) {
+    sys.say(`the data directory ${o.dataDir} exists already: its mode ${sys.modeOf(o.dataDir)} kept`, `データディレクトリ ${o.dataDir} は既にあるため、モード ${sys.modeOf(o.dataDir)} のままにしました`);
+  } else {
+    sys.directory(o.dataDir, 0o700);
+  }
   sys.chown(o.dataDir, o.user, group, true);
 
   // Configuration: root writes it, the service user may only read it.

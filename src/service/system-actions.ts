@@ -3,7 +3,7 @@
 // system command (useradd, chown to a user that may not exist, systemctl) is
 // only reported as "would run", never run. Tests use --root.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** A line of the report, in both languages. */
@@ -32,6 +32,11 @@ export class SystemActions {
 
   exists(systemPath: string): boolean {
     return existsSync(this.path(systemPath));
+  }
+
+  /** The permission bits of an existing path, as 4 octal digits. */
+  modeOf(systemPath: string): string {
+    return (statSync(this.path(systemPath)).mode & 0o7777).toString(8).padStart(4, '0');
   }
 
   say(en: string, ja: string): void {

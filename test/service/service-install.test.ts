@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
@@ -98,10 +98,13 @@ test('the unit: the hardening settings, systemd-analyze verify passes, exposure 
 test('service install keeps an existing configuration; uninstall keeps the data, --purge deletes it', async () => {
   const config = under('/etc/hikyaku/hikyaku.yaml');
   writeFileSync(config, 'hostname: mail.example.com\n');
+  chmodSync(under('/var/lib/hikyaku'), 0o711); // as the README's sendmail section says, for PHP's mail()
   const again = await runCli(['service', 'install', '--root', root, '--no-enable']);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(readFileSync(config, 'utf8'), 'hostname: mail.example.com\n');
   assert.match(again.stdout, /exists already: kept/);
+  assert.equal(mode(under('/var/lib/hikyaku')), '0711');
+  assert.match(again.stdout, /its mode 0711 kept/);
 
   const un = await runCli(['service', 'uninstall', '--root', root]);
   assert.equal(un.code, 0, un.stderr);

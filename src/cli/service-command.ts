@@ -1,13 +1,11 @@
 // `hikyaku service install|uninstall`: run Hikyaku under systemd as its own
 // unprivileged user (src/service/). Prints what it did and how to undo it.
 import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG, DEFAULT_DATA, DEFAULT_USER, install, uninstall } from '../service/service-install.js';
-import { SystemActions } from '../service/system-actions.js';
 import { UNIT_PATH } from '../service/systemd-unit.js';
-import { printReport } from './service-report.js';
+import { parseSystemArgs, printReport, systemActions } from './system-command.js';
 
 const usage = {
   en: `usage: hikyaku service install [--user hikyaku] [--config ${DEFAULT_CONFIG}] [--data ${DEFAULT_DATA}] [--root DIR] [--no-enable]
@@ -25,25 +23,18 @@ function builtCli(): string {
 
 export async function runServiceCommand(args: string[]): Promise<number> {
   const err = (line: string): void => void process.stderr.write(line + '\n');
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        user: { type: 'string', default: DEFAULT_USER },
-        config: { type: 'string', short: 'c', default: DEFAULT_CONFIG },
-        data: { type: 'string', default: DEFAULT_DATA },
-        root: { type: 'string' },
-        'no-enable': { type: 'boolean', default: false },
-        purge: { type: 'boolean', default: false },
-        lang: { type: 'string' },
-      },
-    });
-  } catch (e) {
-    err(`hikyaku service: ${(e as Error).message}\n\n${usage.en}\n\n${usage.ja}`);
-    return 2;
-  }
+  const parsed = parseSystemArgs(
+    'service',
+    args,
+    {
+      user: { type: 'string', default: DEFAULT_USER },
+      data: { type: 'string', default: DEFAULT_DATA },
+      'no-enable': { type: 'boolean', default: false },
+      purge: { type: 'boolean', default: false },
+    },
+    `${usage.en}\n\n${usage.ja}`,
+  );
+  if (parsed === undefined) return 2;
   const { values, positionals } = parsed;
   const action = positionals[0];
   if (action !== 'install' && action !== 'uninstall') {
@@ -55,12 +46,12 @@ export async function runServiceCommand(args: string[]): Promise<number> {
   for (const [flag, value] of [['--config', values.config], ['--data', values.data]] as const) {
     if (!isAbsolute(value)) problems.push(`${flag} "${value}": give an absolute path (the service does not run in this folder) / 絶対パスで指定してください`);
   }
-  if (values.root === undefined && process.getuid?.() !== 0) problems.push('run as root (sudo hikyaku service …), or use --root DIR to write the files under DIR only / root で実行してください (または --root DIR)');
   if (problems.length > 0) {
     for (const p of problems) err(`hikyaku service: ${p}`);
     return 2;
   }
-  const sys = new SystemActions(values.root === undefined ? undefined : resolve(values.root));
+  const sys = systemActions('service', values.root);
+  if (sys === undefined) return 2;
   const cliPath = builtCli();
   try {
     if (action === 'install') {

@@ -1,33 +1,17 @@
 // `hikyaku tls use-certbot DOMAIN`: a Let's Encrypt certificate renewed by
 // certbot, picked up without a restart (src/service/certbot.ts).
-import { isAbsolute, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { isAbsolute } from 'node:path';
 import { HOOK_PATH, useCertbot } from '../service/certbot.js';
 import { DEFAULT_CONFIG, DEFAULT_USER } from '../service/service-install.js';
-import { SystemActions } from '../service/system-actions.js';
-import { printReport } from './service-report.js';
+import { parseSystemArgs, printReport, systemActions } from './system-command.js';
 
 const usage = `usage: hikyaku tls use-certbot DOMAIN [--config ${DEFAULT_CONFIG}] [--group ${DEFAULT_USER}] [--root DIR]
 使い方: hikyaku tls use-certbot ドメイン [--config ${DEFAULT_CONFIG}] [--group ${DEFAULT_USER}] [--root DIR]`;
 
 export async function runTlsCommand(args: string[]): Promise<number> {
   const err = (line: string): void => void process.stderr.write(line + '\n');
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c', default: DEFAULT_CONFIG },
-        group: { type: 'string', default: DEFAULT_USER },
-        root: { type: 'string' },
-        lang: { type: 'string' },
-      },
-    });
-  } catch (e) {
-    err(`hikyaku tls: ${(e as Error).message}\n\n${usage}`);
-    return 2;
-  }
+  const parsed = parseSystemArgs('tls', args, { group: { type: 'string', default: DEFAULT_USER } }, usage);
+  if (parsed === undefined) return 2;
   const { values, positionals } = parsed;
   const [action, domain] = positionals;
   if (action !== 'use-certbot' || domain === undefined || positionals.length !== 2) {
@@ -43,11 +27,8 @@ export async function runTlsCommand(args: string[]): Promise<number> {
     err(`hikyaku tls: --config "${values.config}": give an absolute path / 絶対パスで指定してください`);
     return 2;
   }
-  if (values.root === undefined && process.getuid?.() !== 0) {
-    err('hikyaku tls: run as root (the hook goes into /etc/letsencrypt), or use --root DIR / root で実行してください (または --root DIR)');
-    return 2;
-  }
-  const sys = new SystemActions(values.root === undefined ? undefined : resolve(values.root));
+  const sys = systemActions('tls', values.root);
+  if (sys === undefined) return 2;
   try {
     useCertbot({ domain: domain.toLowerCase(), configPath: values.config, group: values.group }, sys);
   } catch (e) {

@@ -36,6 +36,8 @@ const shellWord = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * domain. HIKYAKU_TLS_DIR overrides the destination (tests).
  */
 export function renderDeployHook(o: CertbotOptions): string {
+  // It goes inside double quotes in the script: no characters the shell would expand there.
+  if (!/^[\w./@+-]+$/.test(copiesDir(o.configPath))) throw new Error(`${o.configPath}: use a configuration path of letters, digits and . _ - / only (it is written into a shell script)`);
   return `#!/bin/sh
 # Written by "hikyaku tls use-certbot ${o.domain}". certbot runs it after each renewal:
 # it copies the new certificate and key where the hikyaku user can read them

@@ -1,9 +1,11 @@
 // `hikyaku service install` / `uninstall`: the system user, the directories
 // with tight permissions, a default configuration, the systemd unit, and
 // systemctl enable --now. Every step is reported, and so is the way back.
-import { dirname } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { defaultConfigYaml } from '../config/schema.js';
+import { copiesDir } from './certbot.js';
 import { accountExists, SystemActions } from './system-actions.js';
 import { renderUnit, UNIT_NAME, UNIT_PATH } from './systemd-unit.js';
 
@@ -83,7 +85,18 @@ export function uninstall(o: UninstallOptions, sys: SystemActions): void {
     );
     return;
   }
-  sys.remove(o.dataDir);
-  sys.remove(dirname(o.configPath));
+  // Only what is recognisably ours: a mistyped --data /var/lib or --config /etc/x.yaml must not empty a system folder.
+  if (looksLikeDataDir(sys, o.dataDir)) sys.remove(o.dataDir);
+  else if (sys.exists(o.dataDir)) sys.say(`${o.dataDir} does not look like a Hikyaku data directory (no users.db): not deleted`, `${o.dataDir} は Hikyaku のデータディレクトリに見えないため (users.db がない)、削除していません`);
+  sys.remove(o.configPath);
+  sys.remove(copiesDir(o.configPath));
+  const configDir = dirname(o.configPath);
+  if (sys.exists(configDir) && readdirSync(sys.path(configDir)).length === 0) sys.remove(configDir);
   if (sys.dryRun || accountExists('passwd', o.user)) sys.run(['userdel', o.user]);
+}
+
+/** A directory named for Hikyaku, or one holding its user store. */
+function looksLikeDataDir(sys: SystemActions, dataDir: string): boolean {
+  if (!sys.exists(dataDir)) return false;
+  return /hikyaku/i.test(basename(dataDir)) || existsSync(join(sys.path(dataDir), 'users.db'));
 }

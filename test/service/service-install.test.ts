@@ -126,6 +126,14 @@ test('service: bad options get a clear message and exit 2', async () => {
   const badUser = await runCli(['service', 'install', '--root', root, '--user', 'Root Admin']);
   assert.equal(badUser.code, 2);
   assert.match(badUser.stderr, /not a valid user name/);
+  // --purge with a data directory that is not Hikyaku's: kept.
+  const elsewhere = join(root, 'other');
+  mkdirSync(join(elsewhere, 'var', 'lib'), { recursive: true });
+  writeFileSync(join(elsewhere, 'var', 'lib', 'precious'), 'x');
+  const careful = await runCli(['service', 'uninstall', '--purge', '--root', elsewhere, '--data', '/var/lib']);
+  assert.equal(careful.code, 0, careful.stderr);
+  assert.ok(existsSync(join(elsewhere, 'var', 'lib', 'precious')));
+  assert.match(careful.stdout, /does not look like a Hikyaku data directory/);
   const unknown = await runCli(['service', 'restart']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /usage: hikyaku service install/);

@@ -20,6 +20,8 @@ import { runDoctorCommand } from './cli/doctor-command.js';
 import { runSuppressionCommand } from './cli/suppression-command.js';
 import { runApiKeyCommand } from './cli/apikey-command.js';
 import { runSendmailCommand } from './cli/sendmail-command.js';
+import { runServiceCommand } from './cli/service-command.js';
+import { runTlsCommand } from './cli/tls-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -29,7 +31,8 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
 
   start [--config FILE]            run the server in the foreground (SIGTERM stops it cleanly)
         [--data-dir DIR] [--submission-listen HOST:PORT|off] [--submissions-listen HOST:PORT|off]
-        [--relay-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+                                   (SIGHUP re-reads the certificate and log.level; README: Production)
   init [FILE]                      write a commented configuration file (default ./hikyaku.yaml)
   check-config                     validate the configuration and print every problem
   user add|passwd ADDRESS          add a user / change a password (prompted, or --password-stdin)
@@ -45,6 +48,9 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   suppression list | add ADDRESS [--for 30d] | remove ADDRESS | purge   hard-bounced recipients, refused at RCPT
   apikey create USER [--label NAME] | list [USER] | revoke USER LABEL|ID   keys for the HTTP API (shown once)
   sendmail [-t] [-i|-oi] [-f SENDER] [-F NAME] [RCPT…]   queue a message read from stdin (/usr/sbin/sendmail)
+  service install [--user U] [--config FILE] [--data DIR] [--no-enable] | uninstall [--purge]   (--root DIR: write under DIR only)
+                                   run as a systemd service under its own unprivileged user
+  tls use-certbot DOMAIN           use certbot's Let's Encrypt certificate; renewals load without a restart
 
 Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
   ja: `Hikyaku (飛脚) — 送信メールサーバ
@@ -53,7 +59,8 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
 
   start [--config ファイル]         サーバを起動します (SIGTERM で安全に停止)
         [--data-dir DIR] [--submission-listen HOST:PORT|off] [--submissions-listen HOST:PORT|off]
-        [--relay-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+                                   (SIGHUP で証明書と log.level を再読み込み。README「本番運用」参照)
   init [ファイル]                   説明付きの設定ファイルを書き出します (既定 ./hikyaku.yaml)
   check-config                     設定を検査し、問題をすべて表示します
   user add|passwd アドレス          ユーザー追加 / パスワード変更 (入力を求めます。--password-stdin も可)
@@ -69,6 +76,9 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   suppression list | add アドレス [--for 30d] | remove アドレス | purge   ハードバウンスした宛先 (送信抑止リスト)
   apikey create ユーザー [--label 名前] | list [ユーザー] | revoke ユーザー ラベル|ID   HTTP API のキー (表示は一度だけ)
   sendmail [-t] [-i|-oi] [-f 送信者] [-F 名前] [宛先…]   標準入力のメッセージをキューへ (/usr/sbin/sendmail として)
+  service install [--user U] [--config ファイル] [--data DIR] [--no-enable] | uninstall [--purge]   (--root DIR: DIR の下にだけ書く)
+                                   専用の非特権ユーザーで systemd サービスとして動かします
+  tls use-certbot ドメイン          certbot の Let's Encrypt 証明書を使います (更新は再起動なしで反映)
 
 設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
 };
@@ -92,6 +102,9 @@ function commonOptions(args: string[]): { config: string | undefined; lang: stri
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (command === 'start') return runStartCommand(args);
+  // These take --config as the file to write, not one to load.
+  if (command === 'service') return runServiceCommand(args);
+  if (command === 'tls') return runTlsCommand(args);
   const { config: configFlag, lang: langFlag, rest } = commonOptions(args);
   const lang = chooseLang(langFlag);
   const out = (line: string): void => void process.stdout.write(line + '\n');

@@ -49,6 +49,8 @@ export interface RunningServer {
   readonly http: { readonly host: string; readonly port: number } | undefined;
   /** The webhook dispatcher, when webhooks are configured (its pendingCount() is the backlog). */
   readonly webhooks: { pendingCount(): number } | undefined;
+  /** SIGHUP (systemctl reload): re-read the certificate files now; true when the certificate changed. */
+  reloadCertificates(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -283,6 +285,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     metrics: counted,
     http: runningHttp === undefined ? undefined : { host: config.listeners.http.host, port: httpPort },
     webhooks: dispatcher,
+    reloadCertificates: () => certificates.reload(),
     async stop() {
       // Sessions and HTTP requests first (they finish or get 421), so nothing
       // new is accepted; then deliveries in flight; then the stores.

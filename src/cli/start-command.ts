@@ -4,8 +4,9 @@ import { createLogger } from '../log/logger.js';
 import { startServer } from '../main.js';
 import { chooseConfig, setRaw, type RawConfig } from './config-source.js';
 import { describeConfigError } from './config-errors.js';
+import { reloadOnHangup } from './hangup-reload.js';
 
-const LISTENERS = { 'submission-listen': 'submission', 'submissions-listen': 'submissions', 'relay-listen': 'relay' } as const;
+const LISTENERS = { 'submission-listen': 'submission', 'submissions-listen': 'submissions', 'relay-listen': 'relay', 'http-listen': 'http' } as const;
 
 export async function runStartCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -16,6 +17,7 @@ export async function runStartCommand(args: string[]): Promise<number> {
       'submission-listen': { type: 'string' },
       'submissions-listen': { type: 'string' },
       'relay-listen': { type: 'string' },
+      'http-listen': { type: 'string' },
       relayhost: { type: 'string' },
       'log-level': { type: 'string' },
     },
@@ -80,6 +82,19 @@ export async function runStartCommand(args: string[]): Promise<number> {
     // Node's default handler, which would exit at once.
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    // SIGHUP (systemctl reload): the certificate and the live settings, one reload at a time.
+    let inForce = config;
+    let hangups = Promise.resolve();
+    const reloadContext = {
+      logger,
+      loadConfig: async () => (await chooseConfig(values.config, (raw) => applyOverrides(raw, values))).config,
+      reloadCertificates: () => server.reloadCertificates(),
+    };
+    process.on('SIGHUP', () => {
+      hangups = hangups.then(async () => {
+        if (!stopping) inForce = await reloadOnHangup(inForce, reloadContext);
+      });
+    });
   });
 }
 

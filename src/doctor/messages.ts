@@ -694,7 +694,10 @@ export const tls = {
   expiresSoon: (days: number, date: string): Message => ({
     title: both('TLS certificate expiry', 'TLS 証明書の有効期限'),
     explanation: both(`The certificate expires on ${date}, in ${days} days.`, `証明書は ${date} に期限切れになります（残り ${days} 日）。`),
-    fix: both('Renew it (with certbot: sudo certbot renew) and restart Hikyaku.', '更新して（certbot なら sudo certbot renew）、Hikyaku を再起動してください。'),
+    fix: both(
+      'Renew it. certbot renews 30 days ahead, so this close to the date renewal is failing: see sudo certbot renew --dry-run. After hikyaku tls use-certbot, the renewed certificate is loaded without a restart; otherwise run sudo systemctl reload hikyaku.',
+      '更新してください。certbot は期限の 30 日前に更新するので、ここまで近いのは更新が失敗しているためです (sudo certbot renew --dry-run で確認)。hikyaku tls use-certbot を設定済みなら更新後の証明書は再起動なしで読み込まれます。それ以外は sudo systemctl reload hikyaku を実行してください。',
+    ),
   }),
   expired: (date: string): Message => ({
     title: both('TLS certificate expiry', 'TLS 証明書の有効期限'),
@@ -702,7 +705,10 @@ export const tls = {
       `The certificate expired on ${date}. Mail programs refuse to connect.`,
       `証明書は ${date} に期限が切れています。メールソフトは接続を拒否します。`,
     ),
-    fix: both('Renew it (with certbot: sudo certbot renew) and restart Hikyaku.', '更新して（certbot なら sudo certbot renew）、Hikyaku を再起動してください。'),
+    fix: both(
+      'Renew it. certbot renews 30 days ahead, so this close to the date renewal is failing: see sudo certbot renew --dry-run. After hikyaku tls use-certbot, the renewed certificate is loaded without a restart; otherwise run sudo systemctl reload hikyaku.',
+      '更新してください。certbot は期限の 30 日前に更新するので、ここまで近いのは更新が失敗しているためです (sudo certbot renew --dry-run で確認)。hikyaku tls use-certbot を設定済みなら更新後の証明書は再起動なしで読み込まれます。それ以外は sudo systemctl reload hikyaku を実行してください。',
+    ),
   }),
   selfSigned: (): Message => ({
     title: both('TLS certificate issuer', 'TLS 証明書の発行者'),

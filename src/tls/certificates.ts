@@ -30,6 +30,8 @@ export interface CertificateSource {
   /** True when a self-signed certificate was generated (now or on an earlier start) and is in use. */
   readonly generated: boolean;
   onChange(listener: (material: TlsMaterial) => void): void;
+  /** Re-read the files now (SIGHUP) instead of at the next poll; true when the certificate changed. */
+  reload(): Promise<boolean>;
   close(): void;
 }
 
@@ -155,7 +157,7 @@ async function openFiles(certFile: string, keyFile: string, options: Certificate
   let timer: NodeJS.Timeout | undefined;
   let reloading = Promise.resolve();
 
-  const reload = async (): Promise<void> => {
+  const reload = async (): Promise<boolean> => {
     let next: TlsMaterial;
     let nextLeaf: X509Certificate;
     try {
@@ -163,13 +165,20 @@ async function openFiles(certFile: string, keyFile: string, options: Certificate
       nextLeaf = checkMaterial(next, names);
     } catch (err) {
       logger.error({ err }, 'the certificate files changed but cannot be used; keeping the previous certificate');
-      return;
+      return false;
     }
-    if (closed || (next.cert === material.cert && next.key === material.key)) return;
+    if (closed || (next.cert === material.cert && next.key === material.key)) return false;
     material = next;
     warnAboutExpiry(nextLeaf, logger, names.cert);
     logger.info({ certFile, keyFile, ...describe(nextLeaf) }, 'reloaded TLS certificate');
     listeners.emit(material);
+    return true;
+  };
+  /** One reload at a time, in order: the poll's and SIGHUP's never interleave. */
+  const queueReload = (): Promise<boolean> => {
+    const next = reloading.then(reload);
+    reloading = next.then(() => undefined);
+    return next;
   };
 
   // Polling the paths (not watching inodes) survives replacement by rename
@@ -181,7 +190,7 @@ async function openFiles(certFile: string, keyFile: string, options: Certificate
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      reloading = reloading.then(reload);
+      void queueReload();
     }, pollMs);
     timer.unref();
   };
@@ -191,7 +200,7 @@ async function openFiles(certFile: string, keyFile: string, options: Certificate
   // reload after the baseline exists closes that gap (unchanged files: no-op).
   timer = setTimeout(() => {
     timer = undefined;
-    reloading = reloading.then(reload);
+    void queueReload();
   }, 2 * pollMs);
   timer.unref();
 
@@ -199,6 +208,7 @@ async function openFiles(certFile: string, keyFile: string, options: Certificate
     current: () => material,
     generated: false,
     onChange: (listener) => listeners.add(listener),
+    reload: queueReload,
     close: () => {
       closed = true;
       if (timer) clearTimeout(timer);
@@ -328,17 +338,18 @@ async function openSelfSigned(options: CertificateOptions): Promise<CertificateS
   // A long-running server renews its generated certificates before they expire.
   const listeners = new Listeners(logger);
   let closed = false;
-  const check = async (): Promise<void> => {
+  const check = async (): Promise<boolean> => {
     let ec: TlsMaterial = { key: material.key, cert: material.cert };
     let rs = material.fallback as TlsMaterial;
     const ecReason = reasonToRegenerate(checkMaterial(ec, ecdsa.names), options.hostname, 'ecdsa');
     const rsaReason = reasonToRegenerate(checkMaterial(rs, rsa.names), options.hostname, 'rsa');
-    if ((ecReason === undefined && rsaReason === undefined) || closed) return;
+    if ((ecReason === undefined && rsaReason === undefined) || closed) return false;
     if (ecReason !== undefined) ec = await create(ecdsa, `renewal: ${ecReason}`);
     if (rsaReason !== undefined) rs = await create(rsa, `renewal: ${rsaReason}`);
-    if (closed) return;
+    if (closed) return false;
     material = combine(ec, rs);
     listeners.emit(material);
+    return true;
   };
   const interval = setInterval(() => {
     check().catch((err: unknown) => logger.error({ err }, 'renewing the self-signed certificate failed'));
@@ -349,6 +360,8 @@ async function openSelfSigned(options: CertificateOptions): Promise<CertificateS
     current: () => material,
     generated: true,
     onChange: (listener) => listeners.add(listener),
+    // A generated certificate has no files to re-read: only the renewal check.
+    reload: check,
     close: () => {
       closed = true;
       clearInterval(interval);

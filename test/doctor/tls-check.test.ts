@@ -73,3 +73,15 @@ test('an unreadable or non-PEM file: error', () => {
   const garbage = checkTls({ hostname: 'mail.example.com', certFile: write('garbage.pem', 'hello'), keyFile: undefined, dataDir: dir, nowMs: Date.now() });
   assert.equal(statusOf(garbage, 'tls.certificate'), 'error');
 });
+
+test('a certificate expiring in 10 days: a warning in both languages, naming the date and the certbot check', async () => {
+  const soon = await makeTestCertificate(['mail.example.com'], { days: 10 });
+  const findings = checkTls({ hostname: 'mail.example.com', certFile: write('ten-days.pem', soon.cert), keyFile: undefined, dataDir: dir, nowMs: Date.now() });
+  const f = findings.find((x) => x.id === 'tls.expiry');
+  assert.equal(f?.status, 'warning');
+  // Ten days from when it was made, a moment ago: 9 whole days left.
+  assert.match(f?.explanation.en ?? '', /in 9 days/);
+  assert.match(f?.explanation.ja ?? '', /残り 9 日/);
+  assert.match(f?.fix?.en ?? '', /certbot renew --dry-run/);
+  assert.match(f?.fix?.ja ?? '', /systemctl reload hikyaku/);
+});

@@ -20,6 +20,7 @@ import { runDoctorCommand } from './cli/doctor-command.js';
 import { runSuppressionCommand } from './cli/suppression-command.js';
 import { runApiKeyCommand } from './cli/apikey-command.js';
 import { runSendmailCommand } from './cli/sendmail-command.js';
+import { runAdminCommand } from './cli/admin-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -45,6 +46,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   suppression list | add ADDRESS [--for 30d] | remove ADDRESS | purge   hard-bounced recipients, refused at RCPT
   apikey create USER [--label NAME] | list [USER] | revoke USER LABEL|ID   keys for the HTTP API (shown once)
   sendmail [-t] [-i|-oi] [-f SENDER] [-F NAME] [RCPT…]   queue a message read from stdin (/usr/sbin/sendmail)
+  admin add NAME [--totp] | list | remove NAME | passwd NAME | totp NAME on|off   web console admins (/console/)
 
 Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
   ja: `Hikyaku (飛脚) — 送信メールサーバ
@@ -69,6 +71,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   suppression list | add アドレス [--for 30d] | remove アドレス | purge   ハードバウンスした宛先 (送信抑止リスト)
   apikey create ユーザー [--label 名前] | list [ユーザー] | revoke ユーザー ラベル|ID   HTTP API のキー (表示は一度だけ)
   sendmail [-t] [-i|-oi] [-f 送信者] [-F 名前] [宛先…]   標準入力のメッセージをキューへ (/usr/sbin/sendmail として)
+  admin add 名前 [--totp] | list | remove 名前 | passwd 名前 | totp 名前 on|off   Web コンソール (/console/) の管理者
 
 設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
 };
@@ -135,6 +138,8 @@ async function main(argv: string[]): Promise<number> {
       return runApiKeyCommand(rest, ctx);
     case 'sendmail':
       return runSendmailCommand(rest, { config });
+    case 'admin':
+      return runAdminCommand(rest, ctx);
     case 'doctor':
       return runDoctorCommand(rest, { ...ctx, isTty: process.stdout.isTTY === true });
     default:

@@ -34,6 +34,7 @@ import { failureReplyText, remoteReplyText } from './queue/delivery-log.js';
 import { ApiKeyStore } from './users/api-keys.js';
 import { ApiStore, type RecipientEvent } from './api/api-store.js';
 import type { HttpServer } from './api/http-server.js';
+import type { RunningConsole } from './console/start-console.js';
 import { WebhookEvents, withWebhookEvents } from './webhooks/events.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { BacklogSource, Metrics } from './metrics/metrics.js';
@@ -198,6 +199,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   let http: HttpServer | undefined;
   let httpPort = 0;
   let local: RunningLocalServer | undefined;
+  let webConsole: RunningConsole | undefined;
+  let closeConsoleQueue = (): void => undefined;
   try {
     listeners = await startListeners({
       config,
@@ -239,6 +242,11 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         secure: http.secure,
         onAuthFailed: counted === undefined ? undefined : (mechanism) => counted.authFailed(mechanism),
       });
+      // The web console (src/console/README.md): its own console.db, the queue figures from the gauges' reader.
+      const { startConsole } = await import('./console/start-console.js');
+      const consoleQueue = queueGauges ?? (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir);
+      webConsole = await startConsole(http.app, { dataDir: config.dataDir, logger, secure: http.secure, dashboard: { queueStats: () => consoleQueue.stats() } });
+      if (consoleQueue !== queueGauges) closeConsoleQueue = () => consoleQueue.close();
       try {
         httpPort = await http.listen();
       } catch (err) {
@@ -247,6 +255,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     }
   } catch (err) {
     await http?.close().catch(() => undefined);
+    webConsole?.close();
+    closeConsoleQueue();
     await local?.close().catch(() => undefined);
     await Promise.all(listeners.map((l) => l.close()));
     apiKeys.close();
@@ -298,6 +308,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();
       queueGauges?.close();
+      webConsole?.close();
+      closeConsoleQueue();
       await store.close();
       users.close();
       apiKeys.close();

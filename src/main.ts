@@ -245,7 +245,13 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // The web console (src/console/README.md): its own console.db, the queue figures from the gauges' reader.
       const { startConsole } = await import('./console/start-console.js');
       const consoleQueue = queueGauges ?? (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir);
-      webConsole = await startConsole(http.app, { dataDir: config.dataDir, logger, secure: http.secure, dashboard: { queueStats: () => consoleQueue.stats() } });
+      webConsole = await startConsole(http.app, {
+        dataDir: config.dataDir,
+        logger,
+        secure: http.secure,
+        services: { config, queue, domains, users, apiKeys, suppression },
+        dashboard: { queueStats: () => consoleQueue.stats() },
+      });
       if (consoleQueue !== queueGauges) closeConsoleQueue = () => consoleQueue.close();
       try {
         httpPort = await http.listen();

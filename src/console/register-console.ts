@@ -7,13 +7,14 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminDatabase } from '../admins/admin-database.js';
 import type { Logger } from '../log/logger.js';
-import { consoleContext, type ConsoleContext } from './console-context.js';
+import { consoleContext, type ConsoleContext, type ConsoleServices } from './console-context.js';
 import { registerDashboardRoutes, type DashboardSources } from './dashboard-routes.js';
 import { sessionGuard } from './session-guard.js';
 import { registerSessionRoutes, type LoginThrottleOptions } from './session-routes.js';
 
 export interface ConsoleOptions {
   readonly db: AdminDatabase;
+  readonly services: ConsoleServices;
   readonly logger: Logger;
   /** True when the listener is TLS. */
   readonly secure: boolean;
@@ -27,7 +28,7 @@ export interface ConsoleOptions {
 const DEFAULT_STATIC_ROOT = fileURLToPath(new URL('../../console/', import.meta.url));
 
 export async function registerConsole(app: FastifyInstance, options: ConsoleOptions): Promise<ConsoleContext> {
-  const context = consoleContext(options.db, options.logger, options.secure);
+  const context = consoleContext(options.db, options.services, options.logger, options.secure);
   const root = options.staticRoot ?? DEFAULT_STATIC_ROOT;
   const built = existsSync(`${root}/index.html`);
   if (!built) options.logger.warn({ root }, 'web console not built (run npm run build): /console/ answers 503');

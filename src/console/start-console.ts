@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { openAdminDatabase } from '../admins/admin-database.js';
 import type { Logger } from '../log/logger.js';
+import type { ConsoleServices } from './console-context.js';
 import type { DashboardSources } from './dashboard-routes.js';
 import { registerConsole, type ConsoleOptions } from './register-console.js';
 
@@ -11,6 +12,7 @@ export interface StartConsoleOptions {
   readonly logger: Logger;
   readonly secure: boolean;
   readonly dashboard: DashboardSources;
+  readonly services: ConsoleServices;
   readonly loginThrottle?: ConsoleOptions['loginThrottle'];
 }
 
@@ -21,7 +23,7 @@ export interface RunningConsole {
 export async function startConsole(app: FastifyInstance, options: StartConsoleOptions): Promise<RunningConsole> {
   const db = openAdminDatabase(options.dataDir);
   try {
-    await registerConsole(app, { db, logger: options.logger, secure: options.secure, dashboard: options.dashboard, ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}) });
+    await registerConsole(app, { db, services: options.services, logger: options.logger, secure: options.secure, dashboard: options.dashboard, ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}) });
   } catch (err) {
     db.close();
     throw err;

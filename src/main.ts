@@ -261,7 +261,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     }
   } catch (err) {
     await http?.close().catch(() => undefined);
-    webConsole?.close();
+    await webConsole?.close();
     closeConsoleQueue();
     await local?.close().catch(() => undefined);
     await Promise.all(listeners.map((l) => l.close()));
@@ -314,7 +314,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();
       queueGauges?.close();
-      webConsole?.close();
+      await webConsole?.close();
       closeConsoleQueue();
       await store.close();
       users.close();

@@ -1,9 +1,13 @@
 // The web console in a real browser (Debian's Chromium through
-// playwright-core): log in, the dashboard, both languages, logout, and the
-// console unreachable without a session.
+// playwright-core): log in, the dashboard with live figures, both
+// languages, a wrong password refused then throttled, TOTP, logout, and the
+// console unreachable without a session. axe-core checks each page in both
+// languages; screenshots go to test-artifacts/console/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startConsoleHarness, type ConsoleHarness } from './console-harness.js';
+import type { Page } from 'playwright-core';
+import { ADMIN, ADMIN_PASSWORD, startConsoleHarness, type ConsoleHarness } from './console-harness.js';
+import { totpCode } from './totp-code.js';
 
 let h: ConsoleHarness;
 
@@ -15,12 +19,134 @@ after(async () => {
   await h?.close();
 });
 
-test('an admin logs in and sees the dashboard with the queue size; logout ends the session', async () => {
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
+
+test('the dashboard shows the queue size and updates it live, without a reload', async () => {
   const page = await h.newPage('en');
   await h.login(page);
-  assert.equal(await page.locator('h1').textContent(), 'Dashboard');
+  assert.equal(await text(page, 'h1'), 'Dashboard');
+  assert.equal(await text(page, '[data-testid=queue-size]'), '0');
+  assert.match(await text(page, '[data-testid=queue-oldest]'), /the queue is empty/);
+
+  await h.send('shop@shop.test', ['ok@example.net'], 'delivered one');
+  await h.send('shop@shop.test', ['later@example.net'], 'deferred one');
+  await waitFor(() => h.mx.messages.length >= 1, 'the delivered message at the MX');
+  // The page polls: the new figure appears without navigation.
+  await page.locator('[data-testid=queue-size]', { hasText: /^1$/ }).waitFor({ timeout: 30_000 });
+  assert.match(await text(page, '[data-testid=queue-oldest]'), /ago|seconds?|now/);
+});
+
+test('switching to Japanese and back; the choice is remembered across reloads', async () => {
+  const page = await h.newPage('en');
+  await h.login(page);
+  await page.getByRole('button', { name: '日本語' }).click();
+  assert.equal(await text(page, 'h1'), 'ダッシュボード');
+  assert.equal(await page.locator('html').getAttribute('lang'), 'ja');
+  assert.match(await text(page, 'header nav'), /ダッシュボード/);
+  await page.reload();
+  await page.locator('h1', { hasText: 'ダッシュボード' }).waitFor();
+  await page.getByRole('button', { name: 'English' }).click();
+  assert.equal(await text(page, 'h1'), 'Dashboard');
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+});
+
+test('a browser that prefers Japanese gets the console in Japanese from the start', async () => {
+  const page = await h.newPage('ja');
+  await page.goto(`${h.origin}/console/login`);
+  assert.equal(await text(page, 'h1'), '管理画面にログイン');
+  assert.equal(await page.locator('html').getAttribute('lang'), 'ja');
+});
+
+test('a wrong password is refused with a message, and after repeated failures the login is throttled', async () => {
+  await h.addAdmin('victim', ADMIN_PASSWORD);
+  const page = await h.newPage('en');
+  await page.goto(`${h.origin}/console/login`);
+  await page.locator('input[name=name]').fill('victim');
+  for (let i = 1; i <= 5; i++) {
+    await page.locator('input[name=password]').fill(`wrong password ${i}`);
+    await page.locator('button[type=submit]').click();
+    const expected = i < 5 ? /Wrong admin name, password or verification code/ : /Too many failed logins.*Try again in about \d+ seconds/;
+    await page.locator('[role=alert]', { hasText: expected }).waitFor();
+  }
+  // Even the right password is refused now, and no session cookie was set.
+  await page.locator('input[name=password]').fill(ADMIN_PASSWORD);
+  await page.locator('button[type=submit]').click();
+  await page.locator('[role=alert]', { hasText: /Too many failed logins/ }).waitFor();
+  assert.equal(page.url(), `${h.origin}/console/login`);
+  assert.deepEqual(await page.context().cookies(), []);
+});
+
+test('an admin with TOTP types the code from the authenticator (computed here) and gets in', async () => {
+  const secret = await h.addAdmin('totp-user', ADMIN_PASSWORD, { totp: true });
+  assert.ok(secret);
+  const page = await h.newPage('ja');
+  await page.goto(`${h.origin}/console/login`);
+  await page.locator('input[name=name]').fill('totp-user');
+  await page.locator('input[name=password]').fill(ADMIN_PASSWORD);
+  await page.locator('button[type=submit]').click();
+  await page.locator('[role=alert]', { hasText: '6 桁の確認コード' }).waitFor();
+  await h.checkAccessibility(page, 'the login page asking for the TOTP code (ja)');
+  await h.screenshot(page, 'login-totp', 'ja');
+  await page.locator('input[name=totp]').fill(totpCode(secret));
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL(h.consoleUrl);
+  await page.locator('[data-testid=queue-size]').waitFor();
+  assert.match(await text(page, 'header'), /totp-user でログイン中/);
+});
+
+test('logout ends the session: the pages go to the login form and the API answers 401', async () => {
+  const page = await h.newPage('en');
+  await h.login(page);
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(`${h.origin}/console/login`);
   await page.goto(h.consoleUrl);
   await page.waitForURL(`${h.origin}/console/login`);
+  const status = await page.evaluate(async () => (await fetch('/console/api/dashboard')).status);
+  assert.equal(status, 401);
+  // A fresh browser with no session at all: same.
+  const stranger = await h.newPage('en');
+  await stranger.goto(`${h.origin}/console/some/deep/link`);
+  await stranger.waitForURL(`${h.origin}/console/login`);
 });
+
+test('the session cookie as the browser holds it: HttpOnly, SameSite=Strict, path /console', async () => {
+  const page = await h.newPage('en');
+  await h.login(page);
+  const [cookie, ...others] = await page.context().cookies();
+  assert.equal(others.length, 0);
+  assert.equal(cookie?.name, 'hikyaku_console');
+  assert.equal(cookie?.httpOnly, true);
+  assert.equal(cookie?.sameSite, 'Strict');
+  assert.equal(cookie?.path, '/console');
+  assert.equal(cookie?.secure, false, 'plain HTTP on loopback');
+  assert.equal(await page.evaluate('document.cookie'), '', 'scripts cannot read it');
+  // A change without the CSRF header, made from the logged-in page itself, is refused.
+  const refused = await page.evaluate(async () => {
+    const response = await fetch('/console/api/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    return { status: response.status, body: (await response.json()) as { error: string } };
+  });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.error, 'csrf');
+});
+
+for (const lang of ['en', 'ja'] as const) {
+  test(`login page and dashboard have no serious accessibility problems (${lang}); screenshots`, async () => {
+    const page = await h.newPage(lang);
+    await page.goto(`${h.origin}/console/login`);
+    await page.locator('h1').waitFor();
+    await h.checkAccessibility(page, `the login page (${lang})`);
+    await h.screenshot(page, 'login', lang);
+    await h.login(page, ADMIN, ADMIN_PASSWORD);
+    await page.locator('[data-testid=doctor-checked]').waitFor();
+    await h.checkAccessibility(page, `the dashboard (${lang})`);
+    await h.screenshot(page, 'dashboard', lang);
+  });
+}

@@ -4,13 +4,13 @@
 // name with 429 + Retry-After; TOTP with a code computed here (RFC 6238).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { openAdminDatabase } from '../../src/admins/admin-database.js';
 import { newTotpSecret } from '../../src/admins/totp.js';
 import { hashPassword } from '../../src/users/password.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { startHikyaku, type TestServer } from '../helpers/hikyaku.js';
+import { totpCode } from './totp-code.js';
 
 const PASSWORD = 'a long enough admin password';
 
@@ -125,20 +125,6 @@ test('a login body that breaks the schema gets 400 naming the field', async () =
   assert.equal(answer.status, 400);
   assert.match(String(answer.body['message']), /password: required/);
 });
-
-/** RFC 6238 TOTP (HMAC-SHA-1, 30 s, 6 digits), computed here independently of the server's library. */
-function totpCode(base32: string, nowMs: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(nowMs / 30_000)));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const offset = (mac[mac.length - 1] as number) & 0x0f;
-  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return String(value).padStart(6, '0');
-}
 
 test('an admin with TOTP is asked for the code, refused with a wrong one, let in with the right one', async () => {
   const secret = await addAdmin(server, 'totp-admin', true);

@@ -19,8 +19,16 @@ export function totpUri(name: string, secret: string): string {
   return totpFor(name, secret).toString();
 }
 
-export function checkTotp(name: string, secret: string, code: string, nowMs = Date.now()): boolean {
+const PERIOD_MS = 30_000;
+
+/**
+ * The time step (RFC 6238's counter) the code belongs to, or undefined when
+ * it is wrong. The caller refuses a step already used (a code seen over a
+ * shoulder or in a proxy log must not log in a second time).
+ */
+export function totpStep(name: string, secret: string, code: string, nowMs = Date.now()): number | undefined {
   const digits = code.replace(/\s+/g, '');
-  if (!/^\d{6}$/.test(digits)) return false;
-  return totpFor(name, secret).validate({ token: digits, timestamp: nowMs, window: 1 }) !== null;
+  if (!/^\d{6}$/.test(digits)) return undefined;
+  const delta = totpFor(name, secret).validate({ token: digits, timestamp: nowMs, window: 1 });
+  return delta === null ? undefined : Math.floor(nowMs / PERIOD_MS) + delta;
 }

@@ -6,7 +6,7 @@
 // password is checked. An unknown name costs the same scrypt time as a
 // wrong password (verifyDummy), so names cannot be probed by timing.
 import type { FastifyInstance } from 'fastify';
-import { checkTotp } from '../admins/totp.js';
+import { totpStep } from '../admins/totp.js';
 import { AuthThrottle } from '../policy/auth-throttle.js';
 import { verifyDummy, verifyPassword } from '../users/password.js';
 import type { ConsoleContext } from './console-context.js';
@@ -43,6 +43,8 @@ export function registerSessionRoutes(scope: FastifyInstance, context: ConsoleCo
     maxFailuresPerLogin: throttleOptions.maxFailuresPerLogin ?? 5,
     blockMs: throttleOptions.blockMs ?? 15 * 60_000,
   });
+  // The last TOTP step each admin logged in with: a code works once (RFC 6238 §5.2).
+  const usedTotpSteps = new Map<string, number>();
 
   scope.post<{ Body: LoginBody }>('/login', { config: { public: true }, schema: { body: loginBody } }, async (request, reply) => {
     const { name, password, totp } = request.body;
@@ -63,7 +65,8 @@ export function registerSessionRoutes(scope: FastifyInstance, context: ConsoleCo
       // The password was right: ask for the code without counting a failure.
       return reply.code(401).send({ error: 'totp-required', message: 'enter the 6-digit code from your authenticator app' });
     }
-    const totpOk = admin?.totpSecret === undefined || checkTotp(admin.name, admin.totpSecret, totp ?? '', now);
+    const step = admin?.totpSecret === undefined ? undefined : totpStep(admin.name, admin.totpSecret, totp ?? '', now);
+    const totpOk = admin?.totpSecret === undefined || (step !== undefined && step > (usedTotpSteps.get(admin.name) ?? -1));
     if (admin === undefined || !passwordOk || !totpOk) {
       const block = throttle.recordFailure(request.ip, name, now);
       logger.warn({ console: true, admin: name, ip: request.ip, reason: !passwordOk ? 'password' : 'totp' }, 'console login failed');
@@ -71,9 +74,11 @@ export function registerSessionRoutes(scope: FastifyInstance, context: ConsoleCo
       return reply.code(401).send({ error: 'bad-credentials', message: 'wrong name, password or code' });
     }
     throttle.recordSuccess(request.ip, name, now);
+    if (step !== undefined) usedTotpSteps.set(admin.name, step);
     const { id, session } = db.sessions.create(admin.name, now);
     setSessionCookie(reply, id, secure);
-    logger.info({ console: true, admin: admin.name, ip: request.ip }, 'console login');
+    request.consoleSession = session;
+    context.audit(request, 'login', { ip: request.ip, totp: step !== undefined });
     return { name: session.admin, csrfToken: session.csrfToken };
   });
 
@@ -81,7 +86,7 @@ export function registerSessionRoutes(scope: FastifyInstance, context: ConsoleCo
     const id = sessionIdOf(request);
     if (id !== undefined) context.db.sessions.delete(id);
     clearSessionCookie(reply, secure);
-    logger.info({ console: true, admin: adminOf(request) }, 'console logout');
+    context.audit(request, 'logout', { ip: request.ip });
     return { ok: true };
   });
 

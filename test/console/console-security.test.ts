@@ -138,8 +138,31 @@ test('an admin with TOTP is asked for the code, refused with a wrong one, let in
   const refused = await call('POST', '/login', { body: { name: 'totp-admin', password: PASSWORD, totp: wrong } });
   assert.equal(refused.status, 401);
   assert.equal(refused.body['error'], 'bad-credentials');
-  const { cookie } = await login('totp-admin', { totp: totpCode(secret, Date.now()) });
+  const code = totpCode(secret, Date.now());
+  const { cookie } = await login('totp-admin', { totp: code });
   assert.equal((await call('GET', '/session', { cookie })).body['name'], 'totp-admin');
+  // The same code a second time (seen over a shoulder) is refused.
+  const replay = await call('POST', '/login', { body: { name: 'totp-admin', password: PASSWORD, totp: code } });
+  assert.equal(replay.status, 401);
+  assert.equal(replay.body['error'], 'bad-credentials');
+});
+
+test('logins and logouts are in the audit table and the log, with the admin\'s name', async () => {
+  const { cookie, csrf } = await login('alice');
+  assert.equal((await call('POST', '/logout', { cookie, csrf })).status, 200);
+  const db = openAdminDatabase(server.dataDir);
+  try {
+    const [logout, loginRow] = db.audit.recent(2);
+    assert.equal(logout?.admin, 'alice');
+    assert.equal(logout?.action, 'logout');
+    assert.equal(loginRow?.admin, 'alice');
+    assert.equal(loginRow?.action, 'login');
+    assert.equal(loginRow?.details['ip'], '127.0.0.1');
+  } finally {
+    db.close();
+  }
+  const line = await server.waitForLog((r) => r['audit'] === true && r['action'] === 'logout' && r['admin'] === 'alice');
+  assert.match(String(line.msg), /console: logout by alice/);
 });
 
 test('on a TLS listener (bound to a non-loopback address) the session cookie is also Secure', async (t) => {

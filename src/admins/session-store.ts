@@ -67,6 +67,11 @@ export class SessionStore {
     return { admin: row.admin, csrfToken: row.csrf_token, createdMs: row.created_ms };
   }
 
+  /** Sessions stored for an admin (expired ones included until purged). */
+  count(admin: string): number {
+    return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM sessions WHERE admin = ?').get(admin)?.n ?? 0;
+  }
+
   delete(id: string): void {
     this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hashId(id));
   }

@@ -24,6 +24,17 @@ export interface ConsoleOptions {
   readonly staticRoot?: string;
 }
 
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** dist/src/console/register-console.js → dist/console/ (written by `npm run build`, vite). */
 const DEFAULT_STATIC_ROOT = fileURLToPath(new URL('../../console/', import.meta.url));
 
@@ -34,6 +45,15 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
   if (!built) options.logger.warn({ root }, 'web console not built (run npm run build): /console/ answers 503');
 
   await app.register(cookie);
+  // Every console answer: scripts, styles and data only from here (an injected <script> or a
+  // foreign image would not load), never inside another site's frame, no Referer to other sites.
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.url.startsWith('/console')) return;
+    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+  });
   await app.register(async (scope) => {
     scope.decorateRequest('consoleSession', null);
     scope.addHook('preHandler', sessionGuard(options.db.sessions));
@@ -57,7 +77,9 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
     });
   }
   // Every other /console path is a client-side route: the app's index.html.
-  const index = async (_request: FastifyRequest, reply: FastifyReply) => {
+  const index = async (request: FastifyRequest, reply: FastifyReply) => {
+    // A missing asset is a 404, not the app (a browser would try to run HTML as a script).
+    if (request.url.startsWith('/console/assets/')) return reply.code(404).send({ error: 'not-found', message: `no such file: ${request.url.split('?')[0]}` });
     if (!built) return reply.code(503).send({ error: 'console-not-built', message: 'the web console was not built: run npm run build' });
     return reply.header('cache-control', 'no-store').sendFile('index.html', root);
   };

@@ -58,6 +58,8 @@ export interface ConsoleHarness {
   addAdmin(name: string, password: string, options?: { totp?: boolean }): Promise<string | undefined>;
   /** A page in a fresh browser context (no cookies) whose browser prefers `lang`. */
   newPage(lang?: Lang): Promise<Page>;
+  /** Script errors and console errors the page reported so far (CSP violations included), except expected HTTP 4xx loads. */
+  errorsOf(page: Page): readonly string[];
   /** Logs in through the form and waits for the dashboard. */
   login(page: Page, name?: string, password?: string): Promise<void>;
   /** Fails with the list of serious and critical axe-core violations on the page as shown now. */
@@ -97,6 +99,7 @@ export async function startConsoleHarness(options: HarnessOptions = {}): Promise
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const origin = `http://127.0.0.1:${server.ports.http}`;
   const contexts: BrowserContext[] = [];
+  const pageErrors = new WeakMap<Page, string[]>();
 
   const harness: ConsoleHarness = {
     server,
@@ -118,7 +121,18 @@ export async function startConsoleHarness(options: HarnessOptions = {}): Promise
     async newPage(lang = 'en') {
       const context = await browser.newContext({ locale: lang === 'ja' ? 'ja-JP' : 'en-US', timezoneId: 'Asia/Tokyo', viewport: { width: 1280, height: 900 } });
       contexts.push(context);
-      return context.newPage();
+      const page = await context.newPage();
+      const errors: string[] = [];
+      pageErrors.set(page, errors);
+      page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
+      page.on('console', (message) => {
+        // A refused login or a 401 before the redirect is part of the flow; the app shows them itself.
+        if (message.type() === 'error' && !/status of 40[13]|status of 429/.test(message.text())) errors.push(`console: ${message.text()}`);
+      });
+      return page;
+    },
+    errorsOf(page) {
+      return pageErrors.get(page) ?? [];
     },
     async login(page, name = ADMIN, password = ADMIN_PASSWORD) {
       await page.goto(`${origin}/console/login`);
@@ -129,7 +143,9 @@ export async function startConsoleHarness(options: HarnessOptions = {}): Promise
       await page.locator('[data-testid=queue-size]').waitFor();
     },
     async checkAccessibility(page, label) {
-      await page.addScriptTag({ content: AXE_SOURCE });
+      // Evaluated through the DevTools protocol, not as a <script> tag: the console's
+      // Content-Security-Policy (script-src 'self') rightly refuses inline scripts.
+      await page.evaluate(AXE_SOURCE);
       const violations = await page.evaluate(async () => {
         // Runs in the page: `axe` is the global the injected script defines; the whole document is checked.
         const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }> }> } }).axe;

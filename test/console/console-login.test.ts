@@ -148,5 +148,6 @@ for (const lang of ['en', 'ja'] as const) {
     await page.locator('[data-testid=doctor-checked]').waitFor();
     await h.checkAccessibility(page, `the dashboard (${lang})`);
     await h.screenshot(page, 'dashboard', lang);
+    assert.deepEqual(h.errorsOf(page), [], 'no script errors and no Content-Security-Policy violations');
   });
 }

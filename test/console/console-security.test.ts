@@ -120,6 +120,25 @@ test('wrong passwords are refused, then the name is throttled with 429 and Retry
   await login('alice');
 });
 
+test('console pages carry a strict Content-Security-Policy; a missing asset is a 404, a client route the app', async () => {
+  const page = await fetch(`http://127.0.0.1:${server.ports.http}/console/queue?x=1`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+  assert.match(await page.text(), /<div id="app">/);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+  const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(await (await fetch(`http://127.0.0.1:${server.ports.http}/console/`)).text())?.[1];
+  assert.ok(asset);
+  const script = await fetch(`http://127.0.0.1:${server.ports.http}${asset}`);
+  assert.equal(script.status, 200);
+  assert.match(script.headers.get('content-type') ?? '', /javascript/);
+  assert.match(script.headers.get('cache-control') ?? '', /immutable/);
+  assert.equal((await fetch(`http://127.0.0.1:${server.ports.http}/console/assets/missing-123.js`)).status, 404);
+});
+
 test('a login body that breaks the schema gets 400 naming the field', async () => {
   const answer = await call('POST', '/login', { body: { name: 'alice' } });
   assert.equal(answer.status, 400);

@@ -12,7 +12,7 @@
 //
 // Recipients at example.net are accepted; those whose address starts with
 // "later" get 452 (deferred: the message stays queued), "nobody" 550.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -20,7 +20,8 @@ import { openAdminDatabase } from '../../src/admins/admin-database.js';
 import { newTotpSecret } from '../../src/admins/totp.js';
 import { hashPassword } from '../../src/users/password.js';
 import { startDnsServer, type TestDnsServer, type Zone } from '../helpers/dns-server.js';
-import { startHikyaku, type Raw, type TestServer } from '../helpers/hikyaku.js';
+import { startHikyaku, tempDir, type Raw, type TestServer } from '../helpers/hikyaku.js';
+import { DomainStore } from '../../src/domains/domain-store.js';
 import { SmtpDialog } from '../helpers/smtp-dialog.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
@@ -76,6 +77,8 @@ export interface HarnessOptions {
   readonly config?: Raw;
   /** Extra DNS records (merged into the default zone). */
   readonly zone?: Zone;
+  /** Sending domains registered before the server starts (the doctor's first run sees them). */
+  readonly sendingDomains?: readonly string[];
 }
 
 const require = createRequire(import.meta.url);
@@ -95,7 +98,10 @@ export async function startConsoleHarness(options: HarnessOptions = {}): Promise
     'mx.example.net': { A: ['127.0.0.2'] },
     ...options.zone,
   });
-  const server = await startHikyaku({ dns: dns.address, mxPort: mx.port }, options.config ?? {});
+  const dataDir = tempDir();
+  const domains = DomainStore.open(dataDir);
+  for (const name of options.sendingDomains ?? []) domains.add(name);
+  const server = await startHikyaku({ dns: dns.address, mxPort: mx.port }, options.config ?? {}, { dataDir });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const origin = `http://127.0.0.1:${server.ports.http}`;
   const contexts: BrowserContext[] = [];
@@ -189,6 +195,7 @@ export async function startConsoleHarness(options: HarnessOptions = {}): Promise
       await server.stop();
       await mx.close();
       await dns.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
   await harness.addAdmin(ADMIN, ADMIN_PASSWORD);

@@ -12,7 +12,8 @@ import { totpCode } from './totp-code.js';
 let h: ConsoleHarness;
 
 before(async () => {
-  h = await startConsoleHarness();
+  // shop.test publishes nothing (no SPF, DKIM or DMARC): the doctor's light for it is red.
+  h = await startConsoleHarness({ sendingDomains: ['shop.test'] });
 });
 
 after(async () => {
@@ -42,6 +43,17 @@ test('the dashboard shows the queue size and updates it live, without a reload',
   // The page polls: the new figure appears without navigation.
   await page.locator('[data-testid=queue-size]', { hasText: /^1$/ }).waitFor({ timeout: 30_000 });
   assert.match(await text(page, '[data-testid=queue-oldest]'), /ago|seconds?|now/);
+});
+
+test('the doctor\'s traffic light per sending domain, from the background run, with the problems found', async () => {
+  const page = await h.newPage('en');
+  await h.login(page);
+  const row = page.locator('[data-testid="light-shop.test"]');
+  await row.waitFor({ timeout: 30_000 });
+  assert.equal(await text(page, '[data-testid="light-shop.test"] .light'), 'Action required');
+  assert.match((await row.textContent()) ?? '', /SPF/);
+  await page.getByRole('button', { name: '日本語' }).click();
+  assert.equal(await text(page, '[data-testid="light-shop.test"] .light'), '要対応');
 });
 
 test('switching to Japanese and back; the choice is remembered across reloads', async () => {

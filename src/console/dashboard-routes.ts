@@ -43,7 +43,7 @@ function lightJson(light: DomainLight) {
   return {
     domain: light.domain,
     light: light.light,
-    problems: light.problems.map((f) => ({ id: f.id, status: f.status, title: f.title, fix: f.fix ?? null })),
+    problems: light.problems.map((f) => ({ id: f.id, status: f.status, title: f.title, explanation: f.explanation, fix: f.fix ?? null })),
   };
 }
 

@@ -52,6 +52,10 @@ test('the doctor\'s traffic light per sending domain, from the background run, w
   await row.waitFor({ timeout: 30_000 });
   assert.equal(await text(page, '[data-testid="light-shop.test"] .light'), 'Action required');
   assert.match((await row.textContent()) ?? '', /SPF/);
+  // Each problem opens to the doctor's explanation and the record to publish.
+  await row.locator('summary', { hasText: 'SPF' }).first().click();
+  await row.getByText(/No SPF record .* is published at shop\.test/).waitFor();
+  assert.match((await row.locator('pre.record').first().textContent()) ?? '', /v=spf1/);
   await page.getByRole('button', { name: '日本語' }).click();
   assert.equal(await text(page, '[data-testid="light-shop.test"] .light'), '要対応');
 });

@@ -23,7 +23,7 @@ interface Bilingual {
 interface DomainLight {
   readonly domain: string;
   readonly light: 'green' | 'amber' | 'red';
-  readonly problems: ReadonlyArray<{ readonly id: string; readonly status: string; readonly title: Bilingual; readonly fix: (Bilingual & { record?: string }) | null }>;
+  readonly problems: ReadonlyArray<{ readonly id: string; readonly status: string; readonly title: Bilingual; readonly explanation: Bilingual; readonly fix: (Bilingual & { record?: string }) | null }>;
 }
 
 export interface DashboardData {
@@ -89,8 +89,19 @@ function LightRow({ t, lang, light, name }: { t: T; lang: Lang; light: DomainLig
           <ul class="problems">
             {light.problems.map((p) => (
               <li>
-                <span class={`light ${p.status === 'error' ? 'red' : 'amber'}`} aria-hidden="true" />
-                {p.title[lang]}
+                <details>
+                  <summary>
+                    <span class={`light ${p.status === 'error' ? 'red' : 'amber'}`} aria-hidden="true" />
+                    {p.title[lang]}
+                  </summary>
+                  <p>{p.explanation[lang]}</p>
+                  {p.fix !== null && (
+                    <>
+                      <p>{p.fix[lang]}</p>
+                      {p.fix.record !== undefined && <pre class="record">{p.fix.record}</pre>}
+                    </>
+                  )}
+                </details>
               </li>
             ))}
           </ul>

@@ -127,10 +127,24 @@ test('logout ends the session: the pages go to the login form and the API answer
   await page.waitForURL(`${h.origin}/console/login`);
   const status = await page.evaluate(async () => (await fetch('/console/api/dashboard')).status);
   assert.equal(status, 401);
-  // A fresh browser with no session at all: same.
-  const stranger = await h.newPage('en');
-  await stranger.goto(`${h.origin}/console/some/deep/link`);
-  await stranger.waitForURL(`${h.origin}/console/login`);
+});
+
+test('a deep link without a session goes to the login form and, after login, back to that page; never to another site', async () => {
+  const page = await h.newPage('en');
+  await page.goto(`${h.origin}/console/some/deep/link?x=1`);
+  await page.waitForURL(`${h.origin}/console/login?next=%2Fconsole%2Fsome%2Fdeep%2Flink%3Fx%3D1`);
+  await page.locator('input[name=name]').fill(ADMIN);
+  await page.locator('input[name=password]').fill(ADMIN_PASSWORD);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL(`${h.origin}/console/some/deep/link?x=1`);
+  await page.locator('h1', { hasText: 'There is no such page.' }).waitFor();
+
+  const other = await h.newPage('en');
+  await other.goto(`${h.origin}/console/login?next=${encodeURIComponent('https://evil.example/console/')}`);
+  await other.locator('input[name=name]').fill(ADMIN);
+  await other.locator('input[name=password]').fill(ADMIN_PASSWORD);
+  await other.locator('button[type=submit]').click();
+  await other.waitForURL(h.consoleUrl);
 });
 
 test('the session cookie as the browser holds it: HttpOnly, SameSite=Strict, path /console', async () => {

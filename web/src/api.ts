@@ -14,6 +14,23 @@ export function setCsrfToken(token: string): void {
   csrfToken = token;
 }
 
+/** The login page, told to come back to the page shown now (its path and query) afterwards. */
+export function loginPathReturningHere(): string {
+  const here = window.location.pathname + window.location.search;
+  return here.startsWith('/console/') && !here.startsWith(LOGIN_PATH) && here !== '/console/' ? `${LOGIN_PATH}?next=${encodeURIComponent(here)}` : LOGIN_PATH;
+}
+
+/**
+ * Where to go after login: the `next` the login page was given, when it is
+ * a console path (never another site: no open redirect), else the dashboard.
+ * Returned relative to /console, as the router wants it.
+ */
+export function pathAfterLogin(search: string): string {
+  const next = new URLSearchParams(search).get('next');
+  if (next === null || !next.startsWith('/console/') || next.startsWith('//') || next.includes('\\')) return '/';
+  return next.slice('/console'.length);
+}
+
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
@@ -52,7 +69,7 @@ async function call<T>(method: string, path: string, body: unknown, options: Req
   if (!response.ok) {
     if (response.status === 401 && options.stayOn401 !== true) {
       csrfToken = '';
-      navigate(LOGIN_PATH, { replace: true });
+      navigate(loginPathReturningHere(), { replace: true });
     }
     const code = typeof parsed['error'] === 'string' ? parsed['error'] : `http-${response.status}`;
     const message = typeof parsed['message'] === 'string' ? parsed['message'] : response.statusText;

@@ -1,6 +1,7 @@
 // The console's routes (paths inside /console/). Add one line per page.
 import { useEffect, useState } from 'preact/hooks';
-import { Link, Route, Router, Switch, useLocation } from 'wouter-preact';
+import { Link, Route, Router, Switch } from 'wouter-preact';
+import { ApiError } from './api.js';
 import { commonText } from './i18n/common.js';
 import { useT } from './i18n/i18n.js';
 import { Layout } from './layout.js';
@@ -23,16 +24,28 @@ function NotFound() {
 /** Pages behind the login: the session is loaded first (a 401 goes to /login, see api.ts). */
 function Authenticated() {
   const session = useSession();
-  const [, navigate] = useLocation();
   const [checked, setChecked] = useState(session !== undefined);
   const t = useT(commonText);
+  const [failure, setFailure] = useState<string | undefined>(undefined);
   useEffect(() => {
     if (session !== undefined) return;
     loadSession().then(
       () => setChecked(true),
-      () => navigate('/login', { replace: true }),
+      // A 401 has already sent the viewer to the login page (api.ts); anything else is shown.
+      (err: unknown) => {
+        if (!(err instanceof ApiError && err.status === 401)) setFailure(err instanceof Error ? err.message : String(err));
+      },
     );
   }, [session]);
+  if (failure !== undefined) {
+    return (
+      <main id="main">
+        <p class="problem" role="alert">
+          {t('loadFailed', { message: failure })}
+        </p>
+      </main>
+    );
+  }
   if (!checked) return <p class="loading">{t('loading')}</p>;
   return (
     <Layout>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
-import { ApiError, api } from '../api.js';
+import { ApiError, api, pathAfterLogin } from '../api.js';
 import { LanguageSwitch } from '../components/language-switch.js';
 import { commonText } from '../i18n/common.js';
 import { useT } from '../i18n/i18n.js';
@@ -31,7 +31,7 @@ export function LoginPage() {
     try {
       const session = await api.post<SessionInfo>('/login', { name, password, ...(askTotp ? { totp } : {}) }, { stayOn401: true });
       setSession(session);
-      navigate('/', { replace: true });
+      navigate(pathAfterLogin(window.location.search), { replace: true });
     } catch (err) {
       if (err instanceof ApiError && err.code === 'totp-required') {
         setAskTotp(true);

@@ -19,10 +19,11 @@ export interface OutcomeBucket {
 }
 
 export interface FailingDestination {
-  /** The recipient domain (or next hop) that keeps failing. */
-  readonly destination: string;
+  /** The recipient domain that keeps failing. */
+  readonly domain: string;
   readonly failures: number;
-  readonly lastError: string;
+  /** The last remote reply (or our own error text), when there was one. */
+  readonly lastReply?: string;
   readonly lastAtMs: number;
 }
 
@@ -94,7 +95,10 @@ export function registerDashboardRoutes(scope: FastifyInstance, _context: Consol
     return {
       nowMs,
       series: history === undefined ? null : outcomeSeries(history, nowMs, request.query.tzOffsetMinutes),
-      failing: history === undefined ? null : history.topFailingDestinations(nowMs - DAY_MS, 10),
+      failing:
+        history === undefined
+          ? null
+          : history.topFailingDestinations(nowMs - DAY_MS, 10).map((f) => ({ domain: f.domain, failures: f.failures, lastReply: f.lastReply ?? null, lastAtMs: f.lastAtMs })),
       queue: { messages: queue.messages, oldestCreatedAtMs: queue.oldestCreatedAtMs ?? null },
       doctor: {
         checkedAtMs: doctor.checkedAtMs ?? null,

@@ -30,7 +30,7 @@ export interface DashboardData {
   readonly nowMs: number;
   readonly queue: { readonly messages: number; readonly oldestCreatedAtMs: number | null };
   readonly series: { readonly hourly: readonly Bucket[]; readonly daily: readonly Bucket[] } | null;
-  readonly failing: ReadonlyArray<{ readonly destination: string; readonly failures: number; readonly lastError: string; readonly lastAtMs: number }> | null;
+  readonly failing: ReadonlyArray<{ readonly domain: string; readonly failures: number; readonly lastReply: string | null; readonly lastAtMs: number }> | null;
   readonly doctor: { readonly checkedAtMs: number | null; readonly running: boolean; readonly domains: readonly DomainLight[]; readonly server: DomainLight | null };
 }
 
@@ -192,9 +192,9 @@ export function DashboardPage() {
             <tbody>
               {failing.map((f) => (
                 <tr>
-                  <th scope="row">{f.destination}</th>
+                  <th scope="row">{f.domain}</th>
                   <td>{formatNumber(f.failures, lang)}</td>
-                  <td class="reply">{f.lastError}</td>
+                  <td class="reply">{f.lastReply ?? '—'}</td>
                   <td>
                     <time dateTime={new Date(f.lastAtMs).toISOString()}>{formatDateTime(f.lastAtMs, lang)}</time>
                   </td>

@@ -5,13 +5,12 @@ import { Link, useLocation } from 'wouter-preact';
 import { api } from './api.js';
 import { LanguageSwitch } from './components/language-switch.js';
 import { commonText } from './i18n/common.js';
-import { useT } from './i18n/i18n.js';
+import { useT, type TextKey } from './i18n/i18n.js';
 import { setSession, useSession } from './session.js';
 
-type CommonKey = Parameters<ReturnType<typeof useT<(typeof commonText)['ja']>>>[0];
 
 /** The navigation: add one line per page (path inside /console, label key in i18n/common.ts). */
-const NAV: ReadonlyArray<{ readonly path: string; readonly label: CommonKey }> = [
+const NAV: ReadonlyArray<{ readonly path: string; readonly label: TextKey<typeof commonText> }> = [
   { path: '/', label: 'navDashboard' },
 ];
 

@@ -60,6 +60,9 @@ export function defineText<const T extends Record<string, string>>(text: { ja: T
   return text;
 }
 
+/** The keys of a dictionary made with defineText: `TextKey<typeof commonText>`. */
+export type TextKey<D extends { ja: Record<string, string> }> = Extract<keyof D['ja'], string>;
+
 export type Translate<K extends string> = (key: K, vars?: Readonly<Record<string, string | number>>) => string;
 
 /**

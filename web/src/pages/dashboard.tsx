@@ -5,7 +5,7 @@ import { OutcomeChart, type OutcomeSeries } from '../components/outcome-chart.js
 import { formatAge, formatDateTime, formatNumber, formatTime } from '../format.js';
 import { commonText } from '../i18n/common.js';
 import { dashboardText } from '../i18n/dashboard.js';
-import { useLanguage, useT, type Lang, type Translate } from '../i18n/i18n.js';
+import { useLanguage, useT, type Lang, type TextKey, type Translate } from '../i18n/i18n.js';
 import { usePolling } from '../use-polling.js';
 
 interface Bucket {
@@ -36,7 +36,7 @@ export interface DashboardData {
 
 const POLL_MS = 10_000;
 
-type T = Translate<Parameters<ReturnType<typeof useT<(typeof dashboardText)['ja']>>>[0]>;
+type T = Translate<TextKey<typeof dashboardText>>;
 
 function toSeries(buckets: readonly Bucket[], label: (ms: number) => string): OutcomeSeries {
   return {

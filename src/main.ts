@@ -41,6 +41,8 @@ import type { BacklogSource, Metrics } from './metrics/metrics.js';
 import type { QueueGauges } from './metrics/queue-gauges.js';
 import { LocalSubmission } from './sendmail/local-policy.js';
 import { startLocalServer, type RunningLocalServer } from './sendmail/local-server.js';
+import { openServerHistory } from './history/server-history.js';
+import type { HistoryReader } from './history/history-types.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -50,6 +52,8 @@ export interface RunningServer {
   readonly http: { readonly host: string; readonly port: number } | undefined;
   /** The webhook dispatcher, when webhooks are configured (its pendingCount() is the backlog). */
   readonly webhooks: { pendingCount(): number } | undefined;
+  /** The message history (history.db); empty when history.retentionDays is 0. */
+  readonly history: HistoryReader;
   stop(): Promise<void>;
 }
 
@@ -72,6 +76,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
   const apiStore = ApiStore.open(config.dataDir, (err) => logger.error({ err }, 'could not record an API message, outcome or Idempotency-Key answer'));
+  // Every message, its attempts and state (history.db), whatever the way in; kept history.retentionDays.
+  const history = openServerHistory(config.dataDir, config.history.retentionDays, logger);
   // Webhooks: events are written into the queue database with the change that
   // causes them (src/webhooks/events.ts); without webhooks nothing is wrapped.
   const webhookEvents = config.webhooks.length > 0 ? new WebhookEvents(config.webhooks) : undefined;
@@ -108,6 +114,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     signer,
     sendingDomains: { find: (fromDomain) => findSendingDomain(domains, fromDomain, logger) },
     onStored: (id, envelope, message, eightBit) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message, envelope.params, eightBit),
+    onAccepted: (accepted) => history.accepted(accepted),
     maxReceivedHeaders: config.limits.maxReceivedHeaders,
   });
   const sending = new SendingPolicy({
@@ -177,6 +184,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     deliver: async (request) => {
       const outcomes = await deliverer.deliver(request);
       recordApiOutcomes(apiStore, request.id, outcomes, logger);
+      history.outcomes(request.id, outcomes);
       webhookEvents?.noteOutcomes(request.id, request.mailFrom, outcomes);
       return outcomes;
     },
@@ -187,6 +195,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     onFailed: (message, failed) => {
       // First, and never throwing: a failure here must not make the scheduler retry the bounced recipients.
       recordHardBounces(message, failed);
+      history.failed(message.id, failed);
       recordApiEvents(apiStore, message.id, failed.map((f) => ({ rcptTo: f.rcptTo, status: f.kind, reply: failureReplyText(f.failure), enhanced: f.failure.status, attempt: false })), logger);
       return notifier.onFailed(message, failed);
     },
@@ -267,6 +276,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     await Promise.all(listeners.map((l) => l.close()));
     apiKeys.close();
     apiStore.close();
+    history.close();
     queueGauges?.close();
     await store.close();
     users.close();
@@ -299,6 +309,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     metrics: counted,
     http: runningHttp === undefined ? undefined : { host: config.listeners.http.host, port: httpPort },
     webhooks: dispatcher,
+    history: history.reader,
     async stop() {
       // Sessions and HTTP requests first (they finish or get 421), so nothing
       // new is accepted; then deliveries in flight; then the stores.
@@ -320,6 +331,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       users.close();
       apiKeys.close();
       apiStore.close();
+      history.close();
       suppression.close();
       counters.close();
       certificates.close();

@@ -259,7 +259,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         logger,
         secure: http.secure,
         services: { config, queue, domains, users, apiKeys, suppression },
-        dashboard: { queueStats: () => consoleQueue.stats() },
+        dashboard: { queueStats: () => consoleQueue.stats(), history: history.reader },
       });
       if (consoleQueue !== queueGauges) closeConsoleQueue = () => consoleQueue.close();
       try {

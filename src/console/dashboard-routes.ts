@@ -2,6 +2,7 @@
 // the page polls (a few cheap reads; nothing here runs the doctor or scans
 // the queue).
 import type { FastifyInstance } from 'fastify';
+import type { HistoryReader, HistorySeriesPoint } from '../history/history-types.js';
 import type { ConsoleContext } from './console-context.js';
 import type { DomainLight, DoctorSnapshot } from './doctor-lights.js';
 
@@ -10,28 +11,8 @@ export interface QueueStats {
   readonly oldestCreatedAtMs: number | undefined;
 }
 
-/** Outcomes of delivery attempts in one time bucket (per recipient). */
-export interface OutcomeBucket {
-  readonly startMs: number;
-  readonly delivered: number;
-  readonly deferred: number;
-  readonly bounced: number;
-}
-
-export interface FailingDestination {
-  /** The recipient domain that keeps failing. */
-  readonly domain: string;
-  readonly failures: number;
-  /** The last remote reply (or our own error text), when there was one. */
-  readonly lastReply?: string;
-  readonly lastAtMs: number;
-}
-
-/** The delivery history (src/history/), when the server keeps one. */
-export interface HistorySource {
-  series(sinceMs: number, bucketMs: number): readonly OutcomeBucket[];
-  topFailingDestinations(sinceMs: number, limit: number): readonly FailingDestination[];
-}
+/** What the dashboard reads from the delivery history (history/history-store.ts). */
+export type HistorySource = Pick<HistoryReader, 'series' | 'topFailingDestinations'>;
 
 export interface DashboardSources {
   queueStats(): QueueStats;
@@ -77,7 +58,7 @@ function outcomeSeries(history: HistorySource, nowMs: number, offsetMinutes: num
 }
 
 /** Every bucket present, empty ones as zeros, so the chart's axis has no gaps. */
-function fill(buckets: readonly OutcomeBucket[], sinceMs: number, bucketMs: number, count: number): OutcomeBucket[] {
+function fill(buckets: readonly HistorySeriesPoint[], sinceMs: number, bucketMs: number, count: number): HistorySeriesPoint[] {
   const byStart = new Map(buckets.map((b) => [b.startMs, b]));
   return Array.from({ length: count }, (_, i) => {
     const startMs = sinceMs + i * bucketMs;

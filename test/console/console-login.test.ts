@@ -43,6 +43,20 @@ test('the dashboard shows the queue size and updates it live, without a reload',
   // The page polls: the new figure appears without navigation.
   await page.locator('[data-testid=queue-size]', { hasText: /^1$/ }).waitFor({ timeout: 30_000 });
   assert.match(await text(page, '[data-testid=queue-oldest]'), /ago|seconds?|now/);
+  // The charts' totals: one delivered; the deferred one counted once per attempt so far (it keeps retrying).
+  const hourly = page.locator('[data-testid=totals-hourly]', { hasText: /^1 delivered · [1-9]\d* deferred · 0 bounced$/ });
+  await hourly.waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid=totals-daily]', { hasText: /^1 delivered · [1-9]\d* deferred · 0 bounced$/ }).waitFor();
+  assert.equal(await page.locator('[data-testid=chart-hourly] canvas').count(), 1);
+  // The destination that keeps deferring, with the remote server's reply.
+  const failing = page.locator('[data-testid=failing] tbody tr', { hasText: 'example.net' });
+  await failing.waitFor({ timeout: 30_000 });
+  assert.match((await failing.textContent()) ?? '', /452 4\.2\.2 Mailbox full/);
+  // The figures behind the chart, as a table.
+  await page.locator('[data-testid=chart-hourly] summary').click();
+  assert.equal(await page.locator('[data-testid=chart-hourly] table tbody tr').count(), 24);
+  assert.equal(await page.locator('[data-testid=chart-daily] table tbody tr').count(), 7);
+  assert.deepEqual(h.errorsOf(page), []);
 });
 
 test('the doctor\'s traffic light per sending domain, from the background run, with the problems found', async () => {

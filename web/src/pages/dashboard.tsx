@@ -173,6 +173,7 @@ export function DashboardPage() {
             <OutcomePanel t={t} lang={lang} buckets={series.daily} kind="daily" />
           </div>
         )}
+        {series !== null && <p class="hint">{t('deferredNote')}</p>}
       </section>
 
       <section class="card" aria-labelledby="failing-heading">

@@ -201,3 +201,17 @@ export async function startConsoleHarness(options: HarnessOptions = {}): Promise
   await harness.addAdmin(ADMIN, ADMIN_PASSWORD);
   return harness;
 }
+
+/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The trimmed text of the first element matching `selector`. */
+export async function text(page: Page, selector: string): Promise<string> {
+  return ((await page.locator(selector).first().textContent()) ?? '').trim();
+}

@@ -1,7 +1,9 @@
 // The dashboard's traffic light per sending domain: the doctor's checks
 // (doctor/run-doctor.ts, the same as `hikyaku doctor`) run in the
-// background, at start and then every `intervalMs` (default 6 h), and the
-// result is cached; a request only reads the cache. DNS answers change
+// background, from the first time the dashboard is shown and then every
+// `intervalMs` (default 6 h), and the result is cached; a request only reads
+// the cache (and starts the background runs once). Not at server start: a
+// server whose console nobody opens makes no DNS queries for it. DNS answers change
 // slowly and each run makes dozens of lookups (and an HTTPS fetch per
 // domain for MTA-STS): running it per page view would be slow and rude to
 // the resolvers. The outbound port 25 probe is left out (it is about the
@@ -63,8 +65,9 @@ export class DoctorLights {
 
   constructor(private readonly options: DoctorLightsOptions) {}
 
-  /** The first run starts now (in the background), then one every interval. */
-  start(): void {
+  /** Starts the runs unless started: the first now (in the background), then one every interval. */
+  ensureStarted(): void {
+    if (this.timer !== undefined || this.stopped) return;
     void this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.options.intervalMs ?? 6 * 3_600_000);
     this.timer.unref();

@@ -9,7 +9,6 @@ import type { DashboardSources } from './dashboard-routes.js';
 import { DoctorLights } from './doctor-lights.js';
 import { registerConsole, type ConsoleOptions } from './register-console.js';
 
-
 export interface StartConsoleOptions {
   readonly dataDir: string;
   readonly logger: Logger;
@@ -43,14 +42,19 @@ export async function startConsole(app: FastifyInstance, options: StartConsoleOp
       services: options.services,
       logger: options.logger,
       secure: options.secure,
-      dashboard: { ...options.dashboard, doctor: () => doctor.latest() },
+      dashboard: {
+        ...options.dashboard,
+        doctor: () => {
+          doctor.ensureStarted();
+          return doctor.latest();
+        },
+      },
       ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
     });
   } catch (err) {
     db.close();
     throw err;
   }
-  doctor.start();
   return {
     doctor,
     async close() {

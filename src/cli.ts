@@ -22,6 +22,7 @@ import { runApiKeyCommand } from './cli/apikey-command.js';
 import { runSendmailCommand } from './cli/sendmail-command.js';
 import { runServiceCommand } from './cli/service-command.js';
 import { runTlsCommand } from './cli/tls-command.js';
+import { runAdminCommand } from './cli/admin-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -51,6 +52,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   service install [--user U] [--config FILE] [--data DIR] [--no-enable] | uninstall [--purge]   (--root DIR: write under DIR only)
                                    run as a systemd service under its own unprivileged user
   tls use-certbot DOMAIN           use certbot's Let's Encrypt certificate; renewals load without a restart
+  admin add NAME [--totp] | list | remove NAME | passwd NAME | totp NAME on|off   web console admins (/console/)
 
 Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
   ja: `Hikyaku (飛脚) — 送信メールサーバ
@@ -79,6 +81,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   service install [--user U] [--config ファイル] [--data DIR] [--no-enable] | uninstall [--purge]   (--root DIR: DIR の下にだけ書く)
                                    専用の非特権ユーザーで systemd サービスとして動かします
   tls use-certbot ドメイン          certbot の Let's Encrypt 証明書を使います (更新は再起動なしで反映)
+  admin add 名前 [--totp] | list | remove 名前 | passwd 名前 | totp 名前 on|off   Web コンソール (/console/) の管理者
 
 設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
 };
@@ -148,6 +151,8 @@ async function main(argv: string[]): Promise<number> {
       return runApiKeyCommand(rest, ctx);
     case 'sendmail':
       return runSendmailCommand(rest, { config });
+    case 'admin':
+      return runAdminCommand(rest, ctx);
     case 'doctor':
       return runDoctorCommand(rest, { ...ctx, isTty: process.stdout.isTTY === true });
     default:

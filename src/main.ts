@@ -34,12 +34,15 @@ import { failureReplyText, remoteReplyText } from './queue/delivery-log.js';
 import { ApiKeyStore } from './users/api-keys.js';
 import { ApiStore, type RecipientEvent } from './api/api-store.js';
 import type { HttpServer } from './api/http-server.js';
+import type { RunningConsole } from './console/start-console.js';
 import { WebhookEvents, withWebhookEvents } from './webhooks/events.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { BacklogSource, Metrics } from './metrics/metrics.js';
 import type { QueueGauges } from './metrics/queue-gauges.js';
 import { LocalSubmission } from './sendmail/local-policy.js';
 import { startLocalServer, type RunningLocalServer } from './sendmail/local-server.js';
+import { openServerHistory } from './history/server-history.js';
+import type { HistoryReader } from './history/history-types.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -51,6 +54,8 @@ export interface RunningServer {
   readonly webhooks: { pendingCount(): number } | undefined;
   /** SIGHUP (systemctl reload): re-read the certificate files now; true when the certificate changed. */
   reloadCertificates(): Promise<boolean>;
+  /** The message history (history.db); empty when history.retentionDays is 0. */
+  readonly history: HistoryReader;
   stop(): Promise<void>;
 }
 
@@ -73,6 +78,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
   const apiStore = ApiStore.open(config.dataDir, (err) => logger.error({ err }, 'could not record an API message, outcome or Idempotency-Key answer'));
+  // Every message, its attempts and state (history.db), whatever the way in; kept history.retentionDays.
+  const history = openServerHistory(config.dataDir, config.history.retentionDays, logger);
   // Webhooks: events are written into the queue database with the change that
   // causes them (src/webhooks/events.ts); without webhooks nothing is wrapped.
   const webhookEvents = config.webhooks.length > 0 ? new WebhookEvents(config.webhooks) : undefined;
@@ -109,6 +116,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     signer,
     sendingDomains: { find: (fromDomain) => findSendingDomain(domains, fromDomain, logger) },
     onStored: (id, envelope, message, eightBit) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message, envelope.params, eightBit),
+    onAccepted: (accepted) => history.accepted(accepted),
     maxReceivedHeaders: config.limits.maxReceivedHeaders,
   });
   const sending = new SendingPolicy({
@@ -178,6 +186,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     deliver: async (request) => {
       const outcomes = await deliverer.deliver(request);
       recordApiOutcomes(apiStore, request.id, outcomes, logger);
+      history.outcomes(request.id, outcomes);
       webhookEvents?.noteOutcomes(request.id, request.mailFrom, outcomes);
       return outcomes;
     },
@@ -188,6 +197,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     onFailed: (message, failed) => {
       // First, and never throwing: a failure here must not make the scheduler retry the bounced recipients.
       recordHardBounces(message, failed);
+      history.failed(message.id, failed);
       recordApiEvents(apiStore, message.id, failed.map((f) => ({ rcptTo: f.rcptTo, status: f.kind, reply: failureReplyText(f.failure), enhanced: f.failure.status, attempt: false })), logger);
       return notifier.onFailed(message, failed);
     },
@@ -200,6 +210,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   let http: HttpServer | undefined;
   let httpPort = 0;
   let local: RunningLocalServer | undefined;
+  let webConsole: RunningConsole | undefined;
+  let closeConsoleQueue = (): void => undefined;
   try {
     listeners = await startListeners({
       config,
@@ -241,6 +253,17 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         secure: http.secure,
         onAuthFailed: counted === undefined ? undefined : (mechanism) => counted.authFailed(mechanism),
       });
+      // The web console (src/console/README.md): its own console.db, the queue figures from the gauges' reader.
+      const { startConsole } = await import('./console/start-console.js');
+      const consoleQueue = queueGauges ?? (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir);
+      webConsole = await startConsole(http.app, {
+        dataDir: config.dataDir,
+        logger,
+        secure: http.secure,
+        services: { config, queue, domains, users, apiKeys, suppression },
+        dashboard: { queueStats: () => consoleQueue.stats(), history: history.reader },
+      });
+      if (consoleQueue !== queueGauges) closeConsoleQueue = () => consoleQueue.close();
       try {
         httpPort = await http.listen();
       } catch (err) {
@@ -249,10 +272,13 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     }
   } catch (err) {
     await http?.close().catch(() => undefined);
+    await webConsole?.close();
+    closeConsoleQueue();
     await local?.close().catch(() => undefined);
     await Promise.all(listeners.map((l) => l.close()));
     apiKeys.close();
     apiStore.close();
+    history.close();
     queueGauges?.close();
     await store.close();
     users.close();
@@ -286,6 +312,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     http: runningHttp === undefined ? undefined : { host: config.listeners.http.host, port: httpPort },
     webhooks: dispatcher,
     reloadCertificates: () => certificates.reload(),
+    history: history.reader,
     async stop() {
       // Sessions and HTTP requests first (they finish or get 421), so nothing
       // new is accepted; then deliveries in flight; then the stores.
@@ -301,10 +328,13 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();
       queueGauges?.close();
+      await webConsole?.close();
+      closeConsoleQueue();
       await store.close();
       users.close();
       apiKeys.close();
       apiStore.close();
+      history.close();
       suppression.close();
       counters.close();
       certificates.close();

@@ -90,6 +90,7 @@ function expectedDefaults(baseDir: string): Config {
     doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] },
     webhooks: [],
     metrics: { enabled: true, token: undefined },
+    history: { retentionDays: 30 },
   };
 }
 
@@ -193,7 +194,7 @@ test('unknown keys are errors, with a suggestion when one is close', () => {
     }),
   );
   assert.deepEqual([...problems].sort(), [
-    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, auth, quotas, brake, suppression, webhooks)',
+    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, auth, quotas, brake, suppression, webhooks)',
     'connectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.conectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.connectTimeoutMs: unknown key (did you mean "delivery.connectTimeout"?)',

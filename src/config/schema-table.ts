@@ -136,6 +136,14 @@ export const sections: readonly SchemaSection[] = [
       ja: 'HTTP 受付 (listeners.http、既定はループバック) の GET /metrics で Prometheus 形式のメトリクスを提供。',
     },
   },
+  {
+    key: 'history',
+    optional: false,
+    description: {
+      en: 'The message history (history.db): every message, its delivery attempts and remote replies, for `hikyaku history` and the console.',
+      ja: 'メッセージ履歴 (history.db): すべてのメールと配信の試行、相手サーバーの応答を記録し、`hikyaku history` やコンソールで参照する。',
+    },
+  },
   ...policySections,
 ];
 
@@ -578,6 +586,16 @@ export const entries: readonly SchemaEntry[] = [
     description: {
       en: 'When set, GET /metrics requires `Authorization: Bearer TOKEN` (Prometheus: `authorization: { credentials: TOKEN }`); without it, anyone who reaches the HTTP listener may scrape.',
       ja: '設定すると GET /metrics に `Authorization: Bearer TOKEN` が必要 (Prometheus では `authorization: { credentials: TOKEN }`)。未設定なら HTTP 受付に届く誰でも取得できる。',
+    },
+  },
+  {
+    key: 'history.retentionDays',
+    target: 'history.retentionDays',
+    kind: integerKind(0, 3650, { en: 'days (0 = no history)', ja: '日数 (0 = 履歴を残さない)' }),
+    default: 30,
+    description: {
+      en: 'How many days a message stays in the history after it was accepted (0 = keep no history).',
+      ja: '受け付けたメールを履歴に残す日数 (0 = 履歴を残さない)。',
     },
   },
   ...policyEntries,

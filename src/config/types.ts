@@ -181,6 +181,11 @@ export interface WebhookConfig {
   readonly secret: string;
 }
 
+export interface HistoryConfig {
+  /** Days a message stays in history.db after acceptance; 0 = no history kept. */
+  readonly retentionDays: number;
+}
+
 export interface MetricsConfig {
   /** Serve GET /metrics on the HTTP listener. */
   readonly enabled: boolean;
@@ -212,4 +217,5 @@ export interface Config {
   /** Delivery event webhooks; empty = none (and no cost). */
   readonly webhooks: readonly WebhookConfig[];
   readonly metrics: MetricsConfig;
+  readonly history: HistoryConfig;
 }

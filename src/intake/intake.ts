@@ -29,6 +29,16 @@ export interface SendingDomains<D extends ReturnPathDomain = ReturnPathDomain> {
   find(fromDomain: string): D | undefined;
 }
 
+/** A message durably stored, whatever the way in (the history records it); must not throw nor block. */
+export interface AcceptedMessage {
+  readonly id: string;
+  readonly envelope: Envelope;
+  readonly message: Buffer;
+  readonly submitter: Submitter;
+  readonly held: boolean;
+  readonly atMs: number;
+}
+
 /** Hands a freshly stored message to the scheduler for an immediate first attempt. */
 export type NewMessageListener = (id: string, envelope: Envelope, message: Buffer, eightBit: boolean) => void;
 
@@ -40,6 +50,8 @@ export interface IntakeOptions<D extends ReturnPathDomain = ReturnPathDomain> {
   readonly signer: MessageSigner<D> | undefined;
   readonly sendingDomains: SendingDomains<D> | undefined;
   readonly onStored: NewMessageListener;
+  /** Every stored message, held ones included (the message history). */
+  readonly onAccepted?: ((accepted: AcceptedMessage) => void) | undefined;
   /** More Received fields than this: a mail loop (RFC 5321 §6.3), refused with 554 5.4.6. */
   readonly maxReceivedHeaders: number;
 }
@@ -132,6 +144,7 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
       },
       'message accepted',
     );
+    this.#options.onAccepted?.({ id, envelope, message, submitter, held: request.holdReason !== undefined, atMs: nowMs });
     if (request.holdReason === undefined) onStored(id, envelope, message, eightBit);
     return id;
   }

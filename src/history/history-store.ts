@@ -24,6 +24,7 @@
 import type Database from 'better-sqlite3';
 import { domainOf } from '../core/address.js';
 import { openPrivateDatabase } from '../storage/private-database.js';
+import { commitGathered } from '../storage/commit-gathered.js';
 import { summarizeHeader } from './header-summary.js';
 import { HistoryQueries } from './history-queries.js';
 import { HISTORY_SCHEMA } from './history-schema.js';
@@ -186,20 +187,7 @@ export class HistoryStore implements HistoryReader {
     if (this.#pending.length === 0) return;
     const writes = this.#pending;
     this.#pending = [];
-    try {
-      this.#db.transaction(() => {
-        for (const write of writes) write();
-      })();
-    } catch {
-      // One bad write must not take the others with it: each on its own.
-      for (const write of writes) {
-        try {
-          this.#db.transaction(write)();
-        } catch (err) {
-          this.#onError(err);
-        }
-      }
-    }
+    commitGathered(this.#db, writes, this.#onError);
   }
 
   /**

@@ -151,6 +151,11 @@ test('queue hold, release and delete by the CLI are reflected in the history', a
   const id = await relay('stuck@grey.test', 'to be deleted');
   await messageIn(id, 'deferred');
   const queue = (args: string[]) => runCli(['queue', ...args, '--config', configFile, '--lang', 'en']);
+  // `queue show` explains the last reply, with the time of the next attempt.
+  const shown = await queue(['show', id]);
+  assert.equal(shown.code, 0);
+  assert.match(shown.stdout, /stuck@grey\.test: host mx\.grey\.test\[127\.0\.0\.4\] said: 451 4\.3\.0 try again later/);
+  assert.match(shown.stdout, /\n  to do: A temporary problem: Hikyaku will retry (on \d+ \w+ )?at \d\d:\d\d, nothing to do\./);
   assert.equal((await queue(['hold', id])).code, 0);
   await messageIn(id, 'held');
   assert.equal((await queue(['delete', id])).code, 0);

@@ -21,6 +21,7 @@ import { runSuppressionCommand } from './cli/suppression-command.js';
 import { runApiKeyCommand } from './cli/apikey-command.js';
 import { runSendmailCommand } from './cli/sendmail-command.js';
 import { runAdminCommand } from './cli/admin-command.js';
+import { runHistoryCommand } from './cli/history-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -39,6 +40,8 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   user app-password add ADDRESS --label LABEL [--network CIDR]… | list ADDRESS | revoke ADDRESS LABEL
   user unflag ADDRESS [--app-password LABEL]   lift the compromised-account brake, send the held mail
   queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  history ADDRESS|ID [--json] [--limit N]   recent mail from or to ADDRESS (delivered and bounced too),
+                                   or one message with every attempt, the remote reply and what it means
   domain add NAME [--ed25519] | list | show NAME | remove NAME | rotate-key NAME
         | activate-key NAME [SELECTOR] [--force] | retire-key NAME SELECTOR [--force]
                                    sending domains, DKIM keys (pending → active → retiring) and the DNS records to publish
@@ -64,6 +67,8 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   user app-password add アドレス --label ラベル [--network CIDR]… | list アドレス | revoke アドレス ラベル
   user unflag アドレス [--app-password ラベル]   乗っ取り対策ブレーキを解除し、保留中のメールを送信
   queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  history アドレス|ID [--json] [--limit N]   アドレスとやりとりした最近のメール (配信済み・失敗も)、
+                                   または 1 通の全配信記録と相手の応答、その意味と対応
   domain add ドメイン [--ed25519] | list | show ドメイン | remove ドメイン | rotate-key ドメイン
         | activate-key ドメイン [セレクタ] [--force] | retire-key ドメイン セレクタ [--force]
                                    送信ドメイン、DKIM 鍵 (有効化待ち → 使用中 → 退役中)、公開すべき DNS レコード
@@ -130,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
       return runUserCommand(rest, ctx);
     case 'queue':
       return runQueueCommand(rest, ctx);
+    case 'history':
+      return runHistoryCommand(rest, ctx);
     case 'domain':
       return runDomainCommand(rest, ctx);
     case 'suppression':

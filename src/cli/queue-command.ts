@@ -7,6 +7,8 @@ import { silentLogger } from '../log/logger.js';
 import { openSqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { QueueStore, StoredMessage } from '../queue/queue-store.js';
 import type { CommandContext } from './user-command.js';
+import { explainLastError, explanationLines } from './explain-text.js';
+import { HistoryStore } from '../history/history-store.js';
 
 const text = {
   usage: {
@@ -64,19 +66,39 @@ export async function runQueueCommand(args: string[], ctx: CommandContext): Prom
       }
       case 'hold':
         if (!id) break;
-        return ifFound(await store.hold(id), 'held', id);
+        return ifFound(recordInHistory(ctx, id, 'held', await store.hold(id)), 'held', id);
       case 'release':
         if (!id) break;
-        return ifFound(await store.release(id), 'released', id);
+        return ifFound(recordInHistory(ctx, id, 'released', await store.release(id)), 'released', id);
       case 'delete':
         if (!id) break;
-        return ifFound(await store.remove(id), 'deleted', id);
+        return ifFound(recordInHistory(ctx, id, 'deleted', await store.remove(id)), 'deleted', id);
     }
     ctx.out(t('usage'));
     return 2;
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The server does not see what this command does to the queue until its next
+ * poll, and never sees a deletion: the history (history.db) is told here.
+ * A history that cannot be written does not undo the queue change.
+ */
+function recordInHistory(ctx: CommandContext, id: string, change: 'held' | 'released' | 'deleted', done: boolean): boolean {
+  if (!done || ctx.config.history.retentionDays <= 0) return done;
+  try {
+    const history = HistoryStore.open(ctx.config.dataDir);
+    try {
+      history.recordQueueChange(id, change);
+    } finally {
+      history.close();
+    }
+  } catch (err) {
+    ctx.out(`history.db: ${(err as Error).message}`);
+  }
+  return done;
 }
 
 async function list(store: QueueStore, ctx: CommandContext, json: boolean, to: string | undefined, t: (k: keyof typeof text, a?: string) => string): Promise<number> {
@@ -110,6 +132,13 @@ async function show(store: QueueStore, id: string, ctx: CommandContext, t: (k: k
     return 1;
   }
   ctx.out(JSON.stringify({ ...summary(message), recipients: message.recipients }, null, 2));
+  // What each recipient's last reply means and what to do (src/explain/).
+  for (const r of message.recipients) {
+    if (r.status !== 'queued' || r.lastError === undefined) continue;
+    ctx.out('');
+    ctx.out(`${r.rcptTo}: ${r.lastError}`);
+    for (const line of explanationLines(explainLastError(r.lastError, r.lastStatus, message.held ? undefined : r.nextAttemptAtMs, ctx.lang), ctx.lang)) ctx.out(line);
+  }
   const body = await store.readMessage(id);
   if (body) {
     const end = body.indexOf('\r\n\r\n');

@@ -10,9 +10,13 @@ const HOUR = 3_600_000;
 
 function withStore(run: (store: HistoryStore, dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'hikyaku-history-'));
-  const store = HistoryStore.open(dir);
+  // A write that fails is reported, not thrown (the mail goes on): here it fails the test.
+  const errors: unknown[] = [];
+  const store = HistoryStore.open(dir, { onError: (err) => errors.push(err) });
   try {
     run(store, dir);
+    store.flush();
+    assert.deepEqual(errors, []);
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });

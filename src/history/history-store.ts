@@ -77,7 +77,10 @@ export class HistoryStore implements HistoryReader {
       exists: db.prepare('SELECT 1 FROM messages WHERE id = ?'),
       recipientState: db.prepare('SELECT state FROM recipients WHERE id = ? AND rcpt_to = ?'),
       updateRecipient: db.prepare(
-        'UPDATE recipients SET state = ?, attempts = attempts + ?, last_reply = COALESCE(?, last_reply), enhanced = COALESCE(?, enhanced), next_attempt_at_ms = ?, updated_at_ms = ? WHERE id = ? AND rcpt_to = ?',
+        // A deferral that was in flight when the CLI held or deleted the message does not undo that.
+        `UPDATE recipients SET state = CASE WHEN ? = 'deferred' AND state IN ('held', 'deleted') THEN state ELSE ? END,
+           attempts = attempts + ?, last_reply = COALESCE(?, last_reply), enhanced = COALESCE(?, enhanced), next_attempt_at_ms = ?, updated_at_ms = ?
+         WHERE id = ? AND rcpt_to = ?`,
       ),
       insertAttempt: db.prepare('INSERT INTO attempts (id, rcpt_to, at_ms, outcome, remote_mta, reply, code, enhanced, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       states: db.prepare('SELECT state FROM recipients WHERE id = ?'),
@@ -250,7 +253,7 @@ export class HistoryStore implements HistoryReader {
   #attempt(id: string, a: HistoryAttempt, nextAttemptAtMs: number | undefined, counted = true): void {
     // An expired verdict follows the deferred attempt it ends: not a new attempt.
     const isAttempt = counted && a.outcome !== 'expired' ? 1 : 0;
-    this.#s.updateRecipient.run(a.outcome, isAttempt, a.reply ?? a.detail ?? null, a.enhanced ?? null, nextAttemptAtMs ?? null, a.atMs, id, a.rcptTo);
+    this.#s.updateRecipient.run(a.outcome, a.outcome, isAttempt, a.reply ?? a.detail ?? null, a.enhanced ?? null, nextAttemptAtMs ?? null, a.atMs, id, a.rcptTo);
     this.#s.insertAttempt.run(id, a.rcptTo, a.atMs, a.outcome, a.remoteMta ?? null, a.reply ?? null, a.code ?? null, a.enhanced ?? null, a.detail ?? null);
     const hour = hourOf(a.atMs);
     this.#s.count.run(hour, a.outcome);

@@ -29,8 +29,9 @@ export function attemptFromFailure(rcptTo: string, outcome: AttemptOutcome, fail
     remoteMta: remoteMta ?? failure.remoteMta,
     reply: reply === undefined ? undefined : remoteReplyText(reply),
     code: reply?.code,
-    // Our own status when the remote said nothing (4.4.1 connection refused, 5.1.10 null MX…).
-    enhanced: reply?.enhanced ?? failure.status,
+    // Our own status when the remote said nothing (4.4.1 connection refused, 5.1.10 null MX…),
+    // and for expiry (5.4.7) whose reply is the last attempt's.
+    enhanced: outcome === 'expired' ? failure.status : (reply?.enhanced ?? failure.status),
     detail: failure.detail,
   });
 }

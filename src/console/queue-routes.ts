@@ -8,7 +8,7 @@
 // table the CLI uses too (explain/explain-reply.ts).
 import type { FastifyInstance } from 'fastify';
 import { explainReply } from '../explain/explain-reply.js';
-import type { HistoryAttempt, HistoryQuery, HistoryReader, HistoryState } from '../history/history-types.js';
+import type { HistoryAttempt, HistoryQuery, HistoryReader, HistoryState, HistorySummary } from '../history/history-types.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import type { ConsoleContext } from './console-context.js';
 
@@ -140,19 +140,7 @@ export function registerQueueRoutes(scope: FastifyInstance, context: ConsoleCont
       return reply.code(400).send({ error: 'bad-query', message: `could not search the history: ${(err as Error).message}; start again from the first page` });
     }
     return {
-      items: page.items.map((m) => ({
-        id: m.id,
-        mailFrom: m.mailFrom,
-        rcptTo: m.rcptTo,
-        subject: m.subject ?? null,
-        from: m.from ?? null,
-        size: m.size,
-        source: m.source,
-        acceptedAtMs: m.acceptedAtMs,
-        updatedAtMs: m.updatedAtMs,
-        state: m.state,
-        lastReply: m.lastReply ?? null,
-      })),
+      items: page.items.map(summaryJson),
       next: page.next ?? null,
       total: page.total ?? null,
     };
@@ -168,18 +156,9 @@ export function registerQueueRoutes(scope: FastifyInstance, context: ConsoleCont
     const stored = await queue.load(id);
     const nextByRcpt = new Map(m.recipients.map((r) => [r.rcptTo, r.nextAttemptAtMs]));
     return {
-      id: m.id,
+      ...summaryJson(m),
       messageId: m.messageId ?? null,
-      mailFrom: m.mailFrom,
-      rcptTo: m.rcptTo,
-      subject: m.subject ?? null,
-      from: m.from ?? null,
-      size: m.size,
-      source: m.source,
       user: m.user ?? null,
-      acceptedAtMs: m.acceptedAtMs,
-      updatedAtMs: m.updatedAtMs,
-      state: m.state,
       headers: m.headers ?? null,
       inQueue: stored !== undefined,
       held: stored?.held ?? false,
@@ -222,6 +201,23 @@ export function registerQueueRoutes(scope: FastifyInstance, context: ConsoleCont
     context.audit(request, `queue.${action}`, { ids: done, asked: ids.length });
     return { action, results, done: done.length, failed: results.length - done.length };
   });
+}
+
+/** One message as the list shows it (the message page adds to it). */
+function summaryJson(m: HistorySummary) {
+  return {
+    id: m.id,
+    mailFrom: m.mailFrom,
+    rcptTo: m.rcptTo,
+    subject: m.subject ?? null,
+    from: m.from ?? null,
+    size: m.size,
+    source: m.source,
+    acceptedAtMs: m.acceptedAtMs,
+    updatedAtMs: m.updatedAtMs,
+    state: m.state,
+    lastReply: m.lastReply ?? null,
+  };
 }
 
 /** As `hikyaku queue` does: the history learns of holds, releases and deletions (a failure does not undo them). */

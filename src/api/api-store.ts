@@ -23,6 +23,7 @@
 // crash could already lose its last commits (the queue has the mail).
 import type Database from 'better-sqlite3';
 import { openPrivateDatabase } from '../storage/private-database.js';
+import { commitGathered } from '../storage/commit-gathered.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
@@ -193,20 +194,7 @@ export class ApiStore {
     if (this.#pending.length === 0) return;
     const writes = this.#pending;
     this.#pending = [];
-    try {
-      this.#db.transaction(() => {
-        for (const write of writes) write();
-      })();
-    } catch {
-      // One bad write must not take the others with it: each on its own.
-      for (const write of writes) {
-        try {
-          this.#db.transaction(write)();
-        } catch (err) {
-          this.#onError(err);
-        }
-      }
-    }
+    commitGathered(this.#db, writes, this.#onError);
   }
 
   #defer(write: () => void): void {

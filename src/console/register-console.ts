@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminDatabase } from '../admins/admin-database.js';
 import type { Logger } from '../log/logger.js';
 import { consoleContext, type ConsoleContext, type ConsoleServices } from './console-context.js';
+import { registerQueueRoutes } from './queue-routes.js';
 import { registerDashboardRoutes, type DashboardSources } from './dashboard-routes.js';
 import { sessionGuard } from './session-guard.js';
 import { registerSessionRoutes, type LoginThrottleOptions } from './session-routes.js';
@@ -93,4 +94,5 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
 function registerApiRoutes(scope: FastifyInstance, context: ConsoleContext, options: ConsoleOptions): void {
   registerSessionRoutes(scope, context, options.loginThrottle);
   registerDashboardRoutes(scope, context, options.dashboard);
+  registerQueueRoutes(scope, context, options.dashboard.history);
 }

@@ -7,6 +7,7 @@ import { useT } from './i18n/i18n.js';
 import { Layout } from './layout.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { LoginPage } from './pages/login.js';
+import { QueueRoute } from './pages/queue-route.js';
 import { loadSession, useSession } from './session.js';
 
 function NotFound() {
@@ -51,6 +52,7 @@ function Authenticated() {
     <Layout>
       <Switch>
         <Route path="/" component={DashboardPage} />
+        <Route path="/queue/:id?" component={QueueRoute} />
         <Route component={NotFound} />
       </Switch>
     </Layout>

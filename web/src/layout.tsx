@@ -12,6 +12,7 @@ import { setSession, useSession } from './session.js';
 /** The navigation: add one line per page (path inside /console, label key in i18n/common.ts). */
 const NAV: ReadonlyArray<{ readonly path: string; readonly label: TextKey<typeof commonText> }> = [
   { path: '/', label: 'navDashboard' },
+  { path: '/queue', label: 'navQueue' },
 ];
 
 export function Layout({ children }: { children: ComponentChildren }) {

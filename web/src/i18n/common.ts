@@ -13,6 +13,7 @@ export const commonText = defineText({
     notFound: 'このページは見つかりません。',
     backToDashboard: 'ダッシュボードに戻る',
     skipToContent: '本文へ移動',
+    navQueue: 'キュー',
   },
   en: {
     appName: 'Hikyaku',
@@ -26,5 +27,6 @@ export const commonText = defineText({
     notFound: 'There is no such page.',
     backToDashboard: 'Back to the dashboard',
     skipToContent: 'Skip to content',
+    navQueue: 'Queue',
   },
 });

@@ -59,6 +59,9 @@ export async function runStartCommand(args: string[]): Promise<number> {
   for (const l of server.listeners) {
     process.stderr.write(`hikyaku: ${l.kind} listening on ${l.host}:${l.port}\n`);
   }
+  if (server.http !== undefined) {
+    process.stderr.write(`hikyaku: http listening on ${server.http.host}:${server.http.port} (API /api/v1/, console /console/)\n`);
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -61,7 +61,9 @@ test('npm pack, npm install -g into an empty prefix: hikyaku --help and a start 
     const installed = join(prefix, 'lib', 'node_modules', 'hikyaku');
     assert.equal(existsSync(join(installed, 'node_modules', 'tsx')), false, 'no TypeScript runner at run time');
     assert.equal(existsSync(join(installed, 'node_modules', 'typescript')), false);
-    assert.deepEqual(readdirSync(join(installed, 'dist')), ['src']);
+    // The built console ships beside the server code: no download at run time.
+    assert.deepEqual(readdirSync(join(installed, 'dist')).sort(), ['console', 'src']);
+    assert.ok(existsSync(join(installed, 'dist', 'console', 'index.html')), 'the built web console is in the package');
 
     const hikyaku = join(prefix, 'bin', 'hikyaku');
     // Only the installed prefix: no NODE_PATH, no source tree, no HIKYAKU_CONFIG.
@@ -84,12 +86,18 @@ test('npm pack, npm install -g into an empty prefix: hikyaku --help and a start 
     await new Promise<void>((resolve, reject) => {
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        if ((stderr.match(/listening on/g) ?? []).length >= 2) resolve();
+        if ((stderr.match(/listening on/g) ?? []).length >= 3) resolve();
       });
       void exited.then(() => reject(new Error(`the installed hikyaku exited early:\n${stderr}\n${stdout}`)));
     });
     assert.match(stderr, /built-in defaults/);
     assert.match(stderr, /submission listening on 127\.0\.0\.1:\d+/);
+    // The console is served from the installed package's own files.
+    const httpPort = /http listening on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1];
+    assert.ok(httpPort, stderr);
+    const page = await fetch(`http://127.0.0.1:${httpPort}/console/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="app"|<script type="module"/);
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
     assert.match(stdout, /"msg":"Hikyaku started"/);

@@ -26,7 +26,7 @@
 // that window by a few milliseconds.
 import type Database from 'better-sqlite3';
 import { openPrivateDatabase } from '../storage/private-database.js';
-import { commitGathered } from '../storage/commit-gathered.js';
+import { GatheredWrites } from '../storage/commit-gathered.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const FLUSH_DELAY_MS = 5;
@@ -157,14 +157,11 @@ export class ApiStore {
    * reading its recipients back.
    */
   readonly #open = new Map<string, readonly string[] | undefined>();
-  readonly #onError: (err: unknown) => void;
-  /** Writes waiting for the end of this turn of the event loop, in order. */
-  #pending: (() => void)[] = [];
-  #flushTimer: NodeJS.Timeout | undefined;
+  readonly #writes: GatheredWrites;
 
   private constructor(db: Database.Database, onError: (err: unknown) => void) {
     this.#db = db;
-    this.#onError = onError;
+    this.#writes = new GatheredWrites(db, { delayMs: FLUSH_DELAY_MS, maxPending: MAX_PENDING, onError });
     this.#s = {
       insertMessage: db.prepare(
         'INSERT INTO api_messages (id, user, credential, mail_from, status, tag, metadata, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -198,19 +195,11 @@ export class ApiStore {
 
   /** Commits the gathered writes now (reads do it first; the server at a turn's end). */
   flush(): void {
-    if (this.#flushTimer !== undefined) {
-      clearTimeout(this.#flushTimer);
-      this.#flushTimer = undefined;
-    }
-    if (this.#pending.length === 0) return;
-    const writes = this.#pending;
-    this.#pending = [];
-    commitGathered(this.#db, writes, this.#onError);
+    this.#writes.flush();
   }
 
   #defer(write: () => void): void {
-    if (this.#pending.push(write) >= MAX_PENDING) this.flush();
-    else this.#flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+    this.#writes.add(write);
   }
 
   /** A message the API stored in the queue. */

@@ -24,7 +24,7 @@
 import type Database from 'better-sqlite3';
 import { domainOf } from '../core/address.js';
 import { openPrivateDatabase } from '../storage/private-database.js';
-import { commitGathered } from '../storage/commit-gathered.js';
+import { GatheredWrites } from '../storage/commit-gathered.js';
 import { summarizeHeader } from './header-summary.js';
 import { HistoryQueries } from './history-queries.js';
 import { HISTORY_SCHEMA } from './history-schema.js';
@@ -69,13 +69,12 @@ export class HistoryStore implements HistoryReader {
   readonly #db: Database.Database;
   readonly #s;
   readonly #queries: HistoryQueries;
-  readonly #onError: (err: unknown) => void;
-  #pending: (() => void)[] = [];
-  #flushTimer: NodeJS.Timeout | undefined;
+  readonly #writes: GatheredWrites;
 
   private constructor(db: Database.Database, onError: (err: unknown) => void) {
     this.#db = db;
-    this.#onError = onError;
+    // unref: a process that ends calls close(), which commits what is left.
+    this.#writes = new GatheredWrites(db, { delayMs: FLUSH_DELAY_MS, unref: true, onError });
     this.#queries = new HistoryQueries(db, () => this.flush());
     this.#s = {
       insertMessage: db.prepare(
@@ -180,14 +179,7 @@ export class HistoryStore implements HistoryReader {
 
   /** Commits the gathered writes now (reads and close() do it first; otherwise every FLUSH_DELAY_MS). */
   flush(): void {
-    if (this.#flushTimer !== undefined) {
-      clearTimeout(this.#flushTimer);
-      this.#flushTimer = undefined;
-    }
-    if (this.#pending.length === 0) return;
-    const writes = this.#pending;
-    this.#pending = [];
-    commitGathered(this.#db, writes, this.#onError);
+    this.#writes.flush();
   }
 
   /**
@@ -242,9 +234,7 @@ export class HistoryStore implements HistoryReader {
   // ---- inside a gathered transaction
 
   #defer(write: () => void): void {
-    this.#pending.push(write);
-    // unref: a process that ends calls close(), which commits what is left.
-    this.#flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS).unref();
+    this.#writes.add(write);
   }
 
   #attempt(id: string, a: HistoryAttempt, nextAttemptAtMs: number | undefined, counted = true): void {

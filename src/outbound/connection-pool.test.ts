@@ -115,7 +115,11 @@ test('idle timeout closes the connection with QUIT', async () => {
   const pool = new ConnectionPool<FakeConnection>(limits({ idleConnectionTimeoutMs: 5 }));
   const c = new FakeConnection('c');
   await pool.release('k', c);
+  // The pool's idle timer is unref'd (an idle connection must not keep the
+  // process alive), so the test keeps the event loop alive while it waits.
+  const keepAlive = setInterval(() => {}, 1_000);
   await c.quitted();
+  clearInterval(keepAlive);
   assert.equal(pool.idleCount(), 0);
   await pool.close();
 });

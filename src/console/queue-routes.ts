@@ -154,7 +154,9 @@ export function registerQueueRoutes(scope: FastifyInstance, context: ConsoleCont
     const m = history.message(id);
     if (m === undefined) return reply.code(404).send({ error: 'no-such-message', message: `no message ${id} in the history (it may be older than history.retentionDays)` });
     const stored = await queue.load(id);
-    const nextByRcpt = new Map(m.recipients.map((r) => [r.rcptTo, r.nextAttemptAtMs]));
+    // The queue knows when a waiting recipient is tried next; the history only what it was told.
+    const queued = new Map(stored?.recipients.filter((r) => r.status === 'queued').map((r) => [r.rcptTo, r.nextAttemptAtMs]) ?? []);
+    const nextByRcpt = new Map(m.recipients.map((r) => [r.rcptTo, stored?.held === true ? undefined : (queued.get(r.rcptTo) ?? r.nextAttemptAtMs)]));
     return {
       ...summaryJson(m),
       messageId: m.messageId ?? null,
@@ -167,7 +169,7 @@ export function registerQueueRoutes(scope: FastifyInstance, context: ConsoleCont
         state: r.state,
         attempts: r.attempts,
         lastReply: r.lastReply ?? null,
-        nextAttemptAtMs: r.nextAttemptAtMs ?? null,
+        nextAttemptAtMs: nextByRcpt.get(r.rcptTo) ?? null,
       })),
       // The last attempt to a recipient still waiting names its next retry; older ones don't.
       attempts: m.attempts.map((a, i) => {

@@ -165,3 +165,24 @@ test('a bulk hold without the CSRF token is 403 and holds nothing; with it the m
   const badAction = await call('POST', '/messages/actions', { body: { action: 'explode', ids: [id] }, csrf: session.csrf });
   assert.equal(badAction.status, 400);
 });
+
+test('a deferred message names its next attempt, from the queue, in the recipient and the last attempt\'s explanation', async () => {
+  const id = await sendDeferred();
+  type Message = { recipients: { nextAttemptAtMs: number | null }[]; attempts: { outcome: string; explanation: { action: string } }[] };
+  let message: Message | undefined;
+  for (let i = 0; i < 100; i++) {
+    const got = (await call('GET', `/messages/${id}?lang=en&tz=UTC`)).body as unknown as Message;
+    if (got.attempts?.some((a) => a.outcome === 'deferred')) {
+      message = got;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.ok(message, 'the deferred attempt reached the history');
+  const next = message.recipients[0]?.nextAttemptAtMs;
+  assert.equal(typeof next, 'number');
+  assert.ok((next as number) > Date.now() - 60_000, 'a time in the future of the attempt');
+  const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: 'UTC' }).format(next as number);
+  const last = message.attempts.filter((a) => a.outcome === 'deferred').at(-1);
+  assert.match(last?.explanation.action ?? '', new RegExp(time.replace(':', ':')));
+});

@@ -42,6 +42,7 @@ import type { QueueGauges } from './metrics/queue-gauges.js';
 import { LocalSubmission } from './sendmail/local-policy.js';
 import { startLocalServer, type RunningLocalServer } from './sendmail/local-server.js';
 import { openServerHistory } from './history/server-history.js';
+import { openServerBulk } from './bulk/server-bulk.js';
 import type { HistoryReader } from './history/history-types.js';
 
 export interface RunningServer {
@@ -69,6 +70,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   const certificates = await openCertificates(config.tls, { hostname: config.hostname, dataDir: config.dataDir, logger });
   const users = UserStore.open(config.dataDir, { cramKey: config.auth.cramMd5 ? loadOrCreateCramKey(config.dataDir) : undefined });
   const suppression = SuppressionStore.open(config.dataDir);
+  // Bulk mail's one-click unsubscribe (RFC 8058): the link intake adds, and the page it leads to.
+  const bulk = openServerBulk(config.dataDir, config.bulk.unsubscribeUrl);
   const counters = openPolicyCounters(config, (err) => logger.error({ err }, 'could not save the policy counters (quotas, brake); retrying'));
   const store = await openSqliteQueueStore({ dataDir: config.dataDir, logger });
   const domains = DomainStore.open(config.dataDir);
@@ -118,6 +121,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     onStored: (id, envelope, message, eightBit) => scheduler?.notifyNew(id, envelope.mailFrom, envelope.rcptTo, message, envelope.params, eightBit),
     onAccepted: (accepted) => history.accepted(accepted),
     maxReceivedHeaders: config.limits.maxReceivedHeaders,
+    bulk: bulk.rewriter,
   });
   const sending = new SendingPolicy({
     accounts: {
@@ -253,6 +257,11 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         secure: http.secure,
         onAuthFailed: counted === undefined ? undefined : (mechanism) => counted.authFailed(mechanism),
       });
+      await bulk.register(
+        http.app,
+        (subject, reason) => suppression.add({ sendingDomain: subject.sendingDomain, recipient: subject.recipient, reason, source: 'manual', nowMs: Date.now(), ttlMs: undefined }),
+        logger,
+      );
       // The web console (src/console/README.md): its own console.db, the queue figures from the gauges' reader.
       const { startConsole } = await import('./console/start-console.js');
       const consoleQueue = queueGauges ?? (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir);

@@ -32,6 +32,7 @@ export interface JsonMessage {
   readonly attachments?: readonly JsonAttachment[];
   readonly headers?: Readonly<Record<string, string>>;
   readonly tag?: string;
+  readonly bulk?: boolean;
   readonly metadata?: Readonly<Record<string, string>>;
 }
 

@@ -38,6 +38,7 @@ export const messageSchema = {
     },
     headers: { type: 'object', maxProperties: 50, additionalProperties: { type: 'string', maxLength: 2000 } },
     tag: { type: 'string', maxLength: 100 },
+    bulk: { type: 'boolean', description: 'bulk mail: add a one-click List-Unsubscribe (RFC 8058) for the one recipient (needs bulk.unsubscribeUrl)' },
     metadata: { type: 'object', maxProperties: 20, additionalProperties: { type: 'string', maxLength: 1000 } },
   },
 } as const;
@@ -61,6 +62,7 @@ export const rawQuerySchema = {
     from: { type: 'string', maxLength: 1000, description: 'MAIL FROM of the envelope' },
     to: { type: 'array', items: { type: 'string', maxLength: 1000 }, minItems: 1, maxItems: 1000, description: 'RCPT TO, repeated' },
     tag: { type: 'string', maxLength: 100 },
+    bulk: { type: 'boolean', description: 'bulk mail: add a one-click List-Unsubscribe (RFC 8058)' },
   },
 } as const;
 

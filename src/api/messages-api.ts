@@ -91,6 +91,8 @@ interface Submission {
   readonly message: Buffer;
   readonly tag: string | undefined;
   readonly metadata: Record<string, string> | undefined;
+  /** Bulk mail: intake adds the one-click unsubscribe link (src/bulk/). */
+  readonly bulk: boolean;
 }
 
 export function registerMessagesApi(app: FastifyInstance, o: MessagesApiOptions): void {
@@ -163,6 +165,7 @@ export function registerMessagesApi(app: FastifyInstance, o: MessagesApiOptions)
         stamp: true,
         check: (headers: SubmittedHeaders) => sending.checkHeaders(headers, sender),
         holdReason,
+        bulk: s.bulk,
       });
     } catch (err) {
       if (err instanceof SmtpError) {
@@ -241,10 +244,10 @@ export function registerMessagesApi(app: FastifyInstance, o: MessagesApiOptions)
       throw err;
     }
     if (composed.message.length > o.maxMessageBytes) return fail(413, 'too-large', `message is ${composed.message.length} bytes; at most ${o.maxMessageBytes}`);
-    return { mailFrom: composed.mailFrom, recipients: composed.recipients, message: composed.message, tag: body.tag, metadata: body.metadata as Record<string, string> | undefined };
+    return { mailFrom: composed.mailFrom, recipients: composed.recipients, message: composed.message, tag: body.tag, metadata: body.metadata as Record<string, string> | undefined, bulk: body.bulk === true };
   };
 
-  const fromRaw = (message: Buffer, query: { from: string; to: string[]; tag?: string }): Submission | Answer => {
+  const fromRaw = (message: Buffer, query: { from: string; to: string[]; tag?: string; bulk?: boolean }): Submission | Answer => {
     const problems: FieldProblem[] = [];
     const from = parseMailbox(query.from);
     // The null reverse-path is for bounces: a message of the API always has a sender.
@@ -262,7 +265,7 @@ export function registerMessagesApi(app: FastifyInstance, o: MessagesApiOptions)
     if (problems.length > 0 || !from.ok) return { statusCode: 400, body: invalidRequest(problems) };
     if (message.length === 0) return { statusCode: 400, body: invalidRequest([{ path: 'body', problem: 'empty message' }]) };
     if (message.length > o.maxMessageBytes) return fail(413, 'too-large', `message is ${message.length} bytes; at most ${o.maxMessageBytes}`);
-    return { mailFrom: from.address, recipients, message, tag: query.tag, metadata: undefined };
+    return { mailFrom: from.address, recipients, message, tag: query.tag, metadata: undefined, bulk: query.bulk === true };
   };
 
   const isAnswer = (x: Submission | Answer): x is Answer => 'statusCode' in x;
@@ -288,7 +291,7 @@ export function registerMessagesApi(app: FastifyInstance, o: MessagesApiOptions)
           const query = { ...(request.query as Record<string, unknown>) };
           if (typeof query['to'] === 'string') query['to'] = [query['to']];
           if (!validate(query)) return send(reply, { statusCode: 400, body: invalidRequest((validate.errors ?? []).map((e) => fieldProblem(e, 'query'))) });
-          const submission = fromRaw(request.body, query as { from: string; to: string[]; tag?: string });
+          const submission = fromRaw(request.body, query as { from: string; to: string[]; tag?: string; bulk?: boolean });
           const answer = isAnswer(submission) ? submission : await idempotent(request, caller, () => submit(submission, caller));
           return send(reply, answer);
         }

@@ -163,6 +163,24 @@ export function sizeKind(minBytes = 0): Kind {
   };
 }
 
+/** An https:// URL without query or fragment (a base that paths are added to); written without a trailing slash. */
+export const httpsUrlKind: Kind = {
+  type: { en: 'https:// URL', ja: 'https:// の URL' },
+  parse: (raw) => {
+    let url: URL | undefined;
+    try {
+      url = typeof raw === 'string' ? new URL(raw) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || url.protocol !== 'https:' || url.hostname === '' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+      return fail(`${show(raw)} is not allowed (allowed: an https:// URL without query, fragment or credentials, e.g. https://mail.example.com)`);
+    }
+    return ok(url.href.replace(/\/+$/, ''));
+  },
+  format: identity,
+};
+
 /** A path; relative paths are resolved against the config file's directory. Need not exist. */
 export const pathKind: Kind = {
   type: { en: 'path', ja: 'パス' },

@@ -169,6 +169,7 @@ test('a config file round trip: every setting read from YAML, written back and r
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
+    bulk: { unsubscribeUrl: undefined },
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

@@ -20,6 +20,7 @@ import {
   durationOrOffKind,
   enumKind,
   hostKind,
+  httpsUrlKind,
   integerKind,
   ipAddressKind,
   listKind,
@@ -142,6 +143,14 @@ export const sections: readonly SchemaSection[] = [
     description: {
       en: 'The message history (history.db): every message, its delivery attempts and remote replies, for `hikyaku history` and the console.',
       ja: 'メッセージ履歴 (history.db): すべてのメールと配信の試行、相手サーバーの応答を記録し、`hikyaku history` やコンソールで参照する。',
+    },
+  },
+  {
+    key: 'bulk',
+    optional: false,
+    description: {
+      en: 'Bulk mail (newsletters, notices to many): the one-click unsubscribe link (RFC 8058) that Gmail and Yahoo require of bulk senders.',
+      ja: '一斉配信メール (メールマガジンなど): Gmail と Yahoo が大量送信者に求めるワンクリック配信停止リンク (RFC 8058)。',
     },
   },
   ...policySections,
@@ -596,6 +605,16 @@ export const entries: readonly SchemaEntry[] = [
     description: {
       en: 'How many days a message stays in the history after it was accepted (0 = keep no history).',
       ja: '受け付けたメールを履歴に残す日数 (0 = 履歴を残さない)。',
+    },
+  },
+  {
+    key: 'bulk.unsubscribeUrl',
+    target: 'bulk.unsubscribeUrl',
+    kind: httpsUrlKind,
+    example: 'https://mail.example.com',
+    description: {
+      en: 'Public https:// address of this server\'s HTTP listener (directly, or a reverse proxy that forwards /unsubscribe/ to it). A message marked bulk (`X-Hikyaku-Bulk: yes`, or `"bulk": true` in the API) gets List-Unsubscribe <URL/unsubscribe/TOKEN> and List-Unsubscribe-Post, both DKIM-signed; a recipient who uses it joins the sending domain\'s suppression list. Unset: bulk mail gets no unsubscribe link (the doctor says so).',
+      ja: 'この HTTP リスナーに外から届く https:// のアドレス (直接、または /unsubscribe/ を転送するリバースプロキシ)。一斉配信の印 (`X-Hikyaku-Bulk: yes` ヘッダー、API では `"bulk": true`) があるメールに List-Unsubscribe <URL/unsubscribe/TOKEN> と List-Unsubscribe-Post を付け、DKIM 署名に含めます。受信者が使うと、そのアドレスは送信ドメインの送信停止リストに入ります。未設定なら配信停止リンクは付きません (doctor が指摘します)。',
     },
   },
   ...policyEntries,

@@ -186,6 +186,15 @@ export interface HistoryConfig {
   readonly retentionDays: number;
 }
 
+export interface BulkConfig {
+  /**
+   * Public https:// address at which receivers reach this server's HTTP
+   * listener (directly or through a reverse proxy); one-click unsubscribe
+   * links are made under it. undefined = bulk mail gets no List-Unsubscribe.
+   */
+  readonly unsubscribeUrl: string | undefined;
+}
+
 export interface MetricsConfig {
   /** Serve GET /metrics on the HTTP listener. */
   readonly enabled: boolean;
@@ -218,4 +227,5 @@ export interface Config {
   readonly webhooks: readonly WebhookConfig[];
   readonly metrics: MetricsConfig;
   readonly history: HistoryConfig;
+  readonly bulk: BulkConfig;
 }

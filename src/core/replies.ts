@@ -3,6 +3,9 @@
 // sitting.
 import { smtpReply, type SmtpReply } from './smtp-reply.js';
 
+/** How a suppression entry made by an unsubscribe link begins its reason (bulk/unsubscribe-routes.ts). */
+export const UNSUBSCRIBED_REASON = 'unsubscribed';
+
 export const replies = {
   // --- session (RFC 5321 §4.2, §4.3.2) ---
   greeting: (hostname: string): SmtpReply => smtpReply(220, undefined, `${hostname} ESMTP Hikyaku`),
@@ -83,12 +86,11 @@ export const replies = {
     smtpReply(450, '4.7.1', `Sending limit reached: ${what}; it resets at ${resetsAt}`),
   recipientQuota: (limit: number, what: string): SmtpReply =>
     smtpReply(452, '4.5.3', `Too many recipients: at most ${limit} per message for ${what}`),
-  suppressed: (address: string): SmtpReply =>
-    smtpReply(
-      550,
-      '5.1.1',
-      `<${address}> is on the suppression list (it hard-bounced earlier); remove it with: hikyaku suppression remove ${address}`,
-    ),
+  suppressed: (address: string, reason = ''): SmtpReply =>
+    reason.startsWith(UNSUBSCRIBED_REASON)
+      ? // 5.7.1: the recipient's own choice, not a dead address.
+        smtpReply(550, '5.7.1', `<${address}> unsubscribed from this sender's mail (one-click link); mail it again only with the recipient's new consent: hikyaku suppression remove ${address}`)
+      : smtpReply(550, '5.1.1', `<${address}> is on the suppression list (it hard-bounced earlier); remove it with: hikyaku suppression remove ${address}`),
   // RFC 5321 §6.3: too many Received fields means a mail loop.
   mailLoop: (limit: number): SmtpReply => smtpReply(554, '5.4.6', `Too many Received headers (over ${limit}): mail loop detected`),
   messageTooBig: smtpReply(552, '5.3.4', 'Message size exceeds fixed maximum message size'),

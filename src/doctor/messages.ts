@@ -889,3 +889,38 @@ export const port25 = {
     explanation: both('Not checked (--no-port25).', '確認していません（--no-port25）。'),
   }),
 };
+
+// ---------------------------------------------------------------- bulk sender rules
+
+/** One of the rules Gmail and Yahoo set for bulk senders (2024), by what the doctor found. */
+export const bulkRule = {
+  spf: both('SPF passes for the domain', 'ドメインの SPF が正しく設定されている'),
+  dkim: both('DKIM signature with a published key', 'DKIM 署名と公開鍵の DNS 登録'),
+  alignment: both('From domain aligned with SPF or DKIM (DMARC alignment)', 'From ドメインが SPF か DKIM と一致している (DMARC のアライメント)'),
+  dmarc: both('a DMARC record (p=none at least)', 'DMARC レコード (少なくとも p=none)'),
+  ptr: both('reverse DNS (PTR) of the sending IP matching its name', '送信 IP の逆引き (PTR) と名前の一致'),
+  tls: both('TLS when delivering', '配送時の TLS 暗号化'),
+  unsubscribe: both('one-click unsubscribe (RFC 8058) in bulk mail', '一斉配信メールのワンクリック配信停止 (RFC 8058)'),
+};
+
+export const bulk = {
+  title: both('Gmail / Yahoo bulk sender rules', 'Gmail・Yahoo の大量送信者向けルール'),
+  met: (rules: readonly Text[]): Message => ({
+    title: bulk.title,
+    explanation: both(
+      `Every rule that applies to sending more than 5,000 messages a day to Gmail or Yahoo is met:\n${rules.map((r) => `✓ ${r.en}`).join('\n')}\nAlso keep the spam complaint rate under 0.3 % (Google Postmaster Tools shows it).`,
+      `Gmail・Yahoo に 1 日 5,000 通を超えて送る場合のルールをすべて満たしています:\n${rules.map((r) => `✓ ${r.ja}`).join('\n')}\n迷惑メール報告率も 0.3 % 未満に保ってください (Google Postmaster Tools で確認できます)。`,
+    ),
+  }),
+  missing: (met: readonly Text[], missing: readonly Text[]): Message => ({
+    title: bulk.title,
+    explanation: both(
+      `Sending more than 5,000 messages a day to Gmail or Yahoo requires all of these; missing ones get mail refused (550 5.7.26, 5.7.9) or put in spam:\n${met.map((r) => `✓ ${r.en}`).join('\n')}\n${missing.map((r) => `✗ ${r.en}`).join('\n')}`,
+      `Gmail・Yahoo に 1 日 5,000 通を超えて送るには、次のすべてが必要です。欠けているとメールが拒否される (550 5.7.26、5.7.9) か迷惑メールになります:\n${met.map((r) => `✓ ${r.ja}`).join('\n')}\n${missing.map((r) => `✗ ${r.ja}`).join('\n')}`,
+    ),
+    fix: both(
+      'Fix the checks marked ✗ above (each has its own finding with the record to publish). For one-click unsubscribe, set the public address of the HTTP listener and mark bulk mail with "X-Hikyaku-Bulk: yes" (or "bulk": true in the API):',
+      '上の ✗ の項目を直してください (それぞれの項目に公開すべきレコードがあります)。ワンクリック配信停止には、HTTP リスナーの公開アドレスを設定し、一斉配信メールに "X-Hikyaku-Bulk: yes" ヘッダー (API では "bulk": true) を付けます:',
+    ),
+  }),
+};

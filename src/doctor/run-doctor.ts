@@ -7,6 +7,7 @@ import type { DkimKey, SendingDomain } from '../domains/domain-store.js';
 import { dkimRecordName, dkimRecordValue, recordsToPublish, type DnsRecord } from '../domains/records.js';
 import { reverseDnsName } from '../domains/reverse-dns-name.js';
 import { checkBlocklists } from './blocklist-check.js';
+import { bulkSenderFindings } from './bulk-sender-check.js';
 import { checkDkim, unregisteredDkimFinding } from './dkim-check.js';
 import { checkDmarc } from './dmarc-check.js';
 import { general, port25 } from './messages.js';
@@ -52,6 +53,8 @@ export async function runDoctor(context: DoctorContext): Promise<Finding[]> {
   }
   if (all.length === 0) out.push(finding('doctor.domains', 'warning', config.hostname, general.noDomains(), 'hikyaku domain add example.com'));
   out.push(...(await serverFindings(context, all.map((d) => d.domain.name))));
+  // A summary of what the checks above found, per registered domain.
+  out.push(...bulkSenderFindings(out, registered.map((d) => d.domain.name), config));
   return out;
 }
 

@@ -14,6 +14,7 @@ import { SmtpError, type SmtpReply } from '../core/smtp-reply.js';
 import { replies } from '../core/replies.js';
 import { domainOf } from '../core/address.js';
 import { alignedReturnPath, type ReturnPathDomain } from './return-path.js';
+import { withoutBulkMarker } from '../message/bulk-marker.js';
 
 /**
  * Signs a message (DKIM) for its From domain, or returns it unchanged; the
@@ -54,6 +55,13 @@ export interface IntakeOptions<D extends ReturnPathDomain = ReturnPathDomain> {
   readonly onAccepted?: ((accepted: AcceptedMessage) => void) | undefined;
   /** More Received fields than this: a mail loop (RFC 5321 §6.3), refused with 554 5.4.6. */
   readonly maxReceivedHeaders: number;
+  /** Bulk mail's one-click unsubscribe fields (src/bulk/); without it the marker is only removed. */
+  readonly bulk?: BulkRewriter | undefined;
+}
+
+/** Adds List-Unsubscribe for the recipient of a bulk message (bulk/bulk-mail.ts); throws SmtpError when it cannot. */
+export interface BulkRewriter {
+  apply(message: Buffer, sendingDomain: string, rcptTo: readonly string[]): { message: Buffer; link: string | undefined };
 }
 
 export interface IntakeRequest {
@@ -70,6 +78,8 @@ export interface IntakeRequest {
   readonly check?: (headers: SubmittedHeaders) => SmtpReply | undefined;
   /** Store it held (the compromised-account brake): accepted, kept, not delivered until released. */
   readonly holdReason?: string | undefined;
+  /** Bulk mail (the API's flag); `X-Hikyaku-Bulk: yes` in the header says the same. */
+  readonly bulk?: boolean | undefined;
 }
 
 export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
@@ -109,6 +119,10 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
       logger.info({ event: 'return-path', queueId: id, from: envelope.mailFrom, to: mailFrom }, 'envelope sender set to the From domain for DMARC alignment');
       envelope = { ...envelope, mailFrom };
     }
+    let unsubscribe: string | undefined;
+    if (request.bulk === true || prepared.headers.bulkMarked) {
+      ({ message, unsubscribe } = this.#bulkMail(message, envelope, sending?.name));
+    }
     let signedFor: string | undefined;
     if (signer && fromDomain) {
       ({ message, signedFor } = await signer.sign(message, fromDomain, sending));
@@ -140,6 +154,7 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
         rcptTo: envelope.rcptTo,
         size: message.length,
         dkim: signedFor ?? 'none',
+        ...(unsubscribe === undefined ? {} : { listUnsubscribe: true }),
         ...(request.holdReason === undefined ? {} : { held: request.holdReason }),
       },
       'message accepted',
@@ -147,5 +162,14 @@ export class Intake<D extends ReturnPathDomain = ReturnPathDomain> {
     this.#options.onAccepted?.({ id, envelope, message, submitter, held: request.holdReason !== undefined, atMs: nowMs });
     if (request.holdReason === undefined) onStored(id, envelope, message, eightBit);
     return id;
+  }
+
+  /** Before signing, so that the added fields are signed. The marker goes even when nothing is added. */
+  #bulkMail(message: Buffer, envelope: Envelope, sendingDomain: string | undefined): { message: Buffer; unsubscribe: string | undefined } {
+    const domain = sendingDomain ?? (envelope.mailFrom === '' ? undefined : domainOf(envelope.mailFrom));
+    const bulk = this.#options.bulk;
+    if (bulk === undefined || domain === undefined) return { message: withoutBulkMarker(message), unsubscribe: undefined };
+    const result = bulk.apply(message, domain, envelope.rcptTo);
+    return { message: result.message, unsubscribe: result.link };
   }
 }

@@ -6,6 +6,7 @@
 import { toCrlf } from './canonical.js';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { firstAddressOf, scannedFromAddress } from './from-address.js';
+import { markedBulk } from './bulk-marker.js';
 import { fieldIndexes, fieldValue, scanHeader, type HeaderScan } from './header-block.js';
 import { stampScannedMessage, type SubmissionStamp } from './submission-headers.js';
 
@@ -26,6 +27,8 @@ export interface SubmittedHeaders {
   fromAddresses(): string[];
   /** Every mailbox of every Sender field (one is allowed; more are a trick to check too). */
   senderAddresses(): string[];
+  /** `X-Hikyaku-Bulk: yes`: the application marks it bulk mail (bulk-marker.ts). */
+  readonly bulkMarked: boolean;
 }
 
 /**
@@ -42,6 +45,7 @@ export function prepareIntakeMessage(raw: Buffer, stamp: SubmissionStamp | undef
     receivedCount: fieldIndexes(message, scan, 'received').length,
     fromAddresses: () => addressesOf(message, scan, 'from'),
     senderAddresses: () => addressesOf(message, scan, 'sender'),
+    bulkMarked: markedBulk(message, scan),
   };
   return { message: stamp === undefined ? message : stampScannedMessage(message, scan, stamp), fromAddress, headers };
 }

@@ -164,7 +164,7 @@ export class SendingPolicy {
     const entry = this.#o.suppression.isSuppressed(this.#o.suppressionDomain(domainOf(mailFrom)), rcptTo, Date.now());
     if (entry !== undefined) {
       this.#o.logger.info({ event: 'suppressed', clientIp: sender.clientIp, mailFrom, rcptTo, reason: entry.reason }, 'recipient is on the suppression list');
-      return replies.suppressed(rcptTo);
+      return replies.suppressed(rcptTo, entry.reason);
     }
     return undefined;
   }

@@ -63,7 +63,14 @@ export function normalizeLogin(login: string): string {
   return login.trim().toLowerCase();
 }
 
+/** Told of this node's failures and successes (cluster/shared-limits.ts publishes them to the other nodes). */
+export interface AuthEventListener {
+  failure(clientIp: string, login: string | undefined, nowMs: number): void;
+  success(clientIp: string, login: string, nowMs: number): void;
+}
+
 export class AuthThrottle implements AuthThrottleStore {
+  private listener: AuthEventListener | undefined;
   private readonly failureWindowMs: number;
   private readonly maxFailuresPerClient: number;
   private readonly maxFailuresPerLogin: number;
@@ -94,8 +101,19 @@ export class AuthThrottle implements AuthThrottleStore {
     return byLogin === undefined ? undefined : { scope: 'login', key: name, untilMs: byLogin };
   }
 
+  /** Publish this node's failures and successes (a cluster), or stop. */
+  shareWith(listener: AuthEventListener | undefined): void {
+    this.listener = listener;
+  }
+
   /** Counts one failed AUTH; returns the block now in force, if this or an earlier failure caused one. */
   recordFailure(clientIp: string, login: string | undefined, nowMs: number): AuthBlock | undefined {
+    this.listener?.failure(clientIp, login, nowMs);
+    return this.applyFailure(clientIp, login, nowMs);
+  }
+
+  /** A failure another node counted: counted here too, not published again. */
+  applyFailure(clientIp: string, login: string | undefined, nowMs: number): AuthBlock | undefined {
     const client = clientKey(clientIp);
     this.count(this.clients, client, this.maxFailuresPerClient, nowMs);
     if (login !== undefined) this.count(this.logins, normalizeLogin(login), this.maxFailuresPerLogin, nowMs);
@@ -103,7 +121,13 @@ export class AuthThrottle implements AuthThrottleStore {
   }
 
   /** Clears the login name's failures (not the address's: see the header). A block in force stays. */
-  recordSuccess(_clientIp: string, login: string, nowMs: number): void {
+  recordSuccess(clientIp: string, login: string, nowMs: number): void {
+    this.listener?.success(clientIp, login, nowMs);
+    this.applySuccess(login, nowMs);
+  }
+
+  /** A success another node saw: clears the name's failures here too. */
+  applySuccess(login: string, nowMs: number): void {
     const name = normalizeLogin(login);
     const failures = this.logins.get(name);
     if (failures !== undefined && blockOf(failures, nowMs) === undefined) this.logins.delete(name);

@@ -72,10 +72,20 @@ interface KeyCounts {
 
 const NO_USAGE: QuotaUsage = Object.freeze({ hour: 0, day: 0 });
 
+/** Told of every count this node makes (cluster/shared-limits.ts publishes them to the other nodes). */
+export type QuotaRecordListener = (key: string, nowMs: number, count: number) => void;
+
 export class QuotaCounter implements QuotaCounterStore, SnapshotSource {
   readonly snapshotName = 'quota';
   readonly snapshotSettings: string;
   private readonly counts = new Map<string, KeyCounts>();
+  /**
+   * Counts the other nodes of a cluster made, kept apart from this node's
+   * own (which alone are saved in counters.db, so a restart cannot count
+   * another node's messages twice); checks and usage add both.
+   */
+  private remote: QuotaCounter | undefined;
+  private onRecord: QuotaRecordListener | undefined;
   private changed: string[] = [];
   private readonly hourMs: number;
   private readonly dayMs: number;
@@ -91,12 +101,19 @@ export class QuotaCounter implements QuotaCounterStore, SnapshotSource {
     this.snapshotSettings = `hour=${this.hourMs}/${probe.hour.bucketCount} day=${this.dayMs}/${probe.day.bucketCount}`;
   }
 
+  /** A counter of the other nodes' counts (same windows), added to every check and usage. */
+  shareWith(remote: QuotaCounter | undefined, onRecord: QuotaRecordListener | undefined): void {
+    this.remote = remote;
+    this.onRecord = onRecord;
+  }
+
   check(keys: readonly QuotaKey[], nowMs: number, count = 1): QuotaExceeded | undefined {
     let worst: QuotaExceeded | undefined;
     for (const quota of keys) {
       const counts = this.counts.get(quota.key);
-      worst = later(worst, breach(quota, 'hour', quota.limitPerHour, counts?.hour, nowMs, count));
-      worst = later(worst, breach(quota, 'day', quota.limitPerDay, counts?.day, nowMs, count));
+      const others = this.remote?.counts.get(quota.key);
+      worst = later(worst, breach(quota, 'hour', quota.limitPerHour, counts?.hour, others?.hour, nowMs, count));
+      worst = later(worst, breach(quota, 'day', quota.limitPerDay, counts?.day, others?.day, nowMs, count));
     }
     return worst;
   }
@@ -114,6 +131,7 @@ export class QuotaCounter implements QuotaCounterStore, SnapshotSource {
         counts.dirty = true;
         this.changed.push(key);
       }
+      this.onRecord?.(key, nowMs, count);
     }
   }
 
@@ -125,7 +143,10 @@ export class QuotaCounter implements QuotaCounterStore, SnapshotSource {
 
   usage(key: string, nowMs: number): QuotaUsage {
     const counts = this.counts.get(key);
-    return counts === undefined ? NO_USAGE : { hour: counts.hour.total(nowMs), day: counts.day.total(nowMs) };
+    const own = counts === undefined ? NO_USAGE : { hour: counts.hour.total(nowMs), day: counts.day.total(nowMs) };
+    if (this.remote === undefined) return own;
+    const others = this.remote.usage(key, nowMs);
+    return { hour: own.hour + others.hour, day: own.day + others.day };
   }
 
   /** Keys held in memory (keys whose windows are empty are dropped at each snapshot). */
@@ -176,15 +197,29 @@ function breach(
   quota: QuotaKey,
   window: QuotaWindow,
   limit: number | undefined,
-  ring: BucketRing | undefined,
+  own: BucketRing | undefined,
+  others: BucketRing | undefined,
   nowMs: number,
   count: number,
 ): QuotaExceeded | undefined {
   if (limit === undefined) return undefined;
-  const used = ring === undefined ? 0 : ring.total(nowMs);
+  const used = (own === undefined ? 0 : own.total(nowMs)) + (others === undefined ? 0 : others.total(nowMs));
   if (used + count <= limit) return undefined;
+  const ring = own === undefined ? others : others === undefined ? own : summed(own, others, nowMs);
   const resetsAtMs = ring === undefined || limit - count < 0 ? Number.POSITIVE_INFINITY : ring.fallsToMs(limit - count, nowMs);
   return { key: quota.key, window, limit, used, resetsAtMs };
+}
+
+/** One ring holding both rings' counts (same window and buckets): for "resets at" on the refusal path only. */
+function summed(a: BucketRing, b: BucketRing, nowMs: number): BucketRing {
+  const x = new Float64Array(a.savedLength);
+  const y = new Float64Array(b.savedLength);
+  a.saveInto(x, 0, nowMs);
+  b.saveInto(y, 0, nowMs);
+  for (let i = 1; i < x.length; i++) x[i] = (x[i] ?? 0) + (y[i] ?? 0);
+  const sum = new BucketRing(a.windowMs, a.bucketCount);
+  sum.loadFrom(x, 0, nowMs);
+  return sum;
 }
 
 /** Of two breaches, the one that lasts longer: the message can go only when both have reset. */

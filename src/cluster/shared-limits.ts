@@ -38,7 +38,14 @@ CREATE TABLE IF NOT EXISTS hikyaku_limit_events (
   count  INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS hikyaku_limit_events_at ON hikyaku_limit_events (at_ms);
+CREATE TABLE IF NOT EXISTS hikyaku_nodes (
+  node         TEXT PRIMARY KEY,
+  last_seen_ms BIGINT NOT NULL
+);
 `;
+
+/** A node not heard of for this long is taken as gone: limits split between the ones left. */
+export const NODE_GONE_MS = 10_000;
 
 /** How far back each read looks again for rows committed late (see the header). */
 const REREAD_MS = 5_000;
@@ -90,6 +97,7 @@ export class SharedLimits {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #failing = false;
+  #liveNodes = 1;
 
   private constructor(options: SharedLimitsOptions) {
     this.#o = options;
@@ -148,6 +156,15 @@ export class SharedLimits {
         );
       }
       const nowMs = this.#now();
+      // The heartbeat, and how many nodes share the per-destination connection limits.
+      const { rows: live } = await pool.query<{ n: string }>(
+        `WITH beat AS (
+           INSERT INTO hikyaku_nodes (node, last_seen_ms) VALUES ($1, $2)
+           ON CONFLICT (node) DO UPDATE SET last_seen_ms = EXCLUDED.last_seen_ms RETURNING node)
+         SELECT count(*) + 1 AS n FROM hikyaku_nodes WHERE last_seen_ms > $3 AND node <> $1`,
+        [nodeId, nowMs, nowMs - NODE_GONE_MS],
+      );
+      this.#liveNodes = Math.max(1, Number(live[0]?.n ?? 1));
       const since = this.#readFromMs;
       const { rows } = await pool.query<EventRow>(
         'SELECT seq, kind, key, login, at_ms, count FROM hikyaku_limit_events WHERE at_ms > $1 AND node <> $2 ORDER BY at_ms, seq',
@@ -170,6 +187,21 @@ export class SharedLimits {
       if (!this.#failing) this.#o.logger.warn({ err, event: 'shared-limits-failed' }, 'shared limits: could not sync with the database; limits hold per node until it answers');
       this.#failing = true;
     }
+  }
+
+  /** Nodes seen alive at the last sync, this one included (1 until the first sync, or while the database is away). */
+  get liveNodes(): number {
+    return this.#failing ? 1 : this.#liveNodes;
+  }
+
+  /**
+   * This node's part of a limit the cluster must hold as a whole (connections
+   * to one destination): split evenly, at least 1, so N nodes together stay
+   * within it (or at N when the limit is below N). Each node may use its part
+   * only: idle parts of other nodes are not lent.
+   */
+  shareOf(limit: number): number {
+    return Math.max(1, Math.floor(limit / this.liveNodes));
   }
 
   #mergeBack(p: Pending): void {
@@ -196,5 +228,7 @@ export class SharedLimits {
     await this.sync();
     this.#o.quotas.shareWith(undefined, undefined);
     this.#o.authThrottle.shareWith(undefined);
+    // Leaving: the others take over its part of the connection limits at once.
+    await this.#o.pool.query('DELETE FROM hikyaku_nodes WHERE node = $1', [this.#o.nodeId]).catch(() => undefined);
   }
 }

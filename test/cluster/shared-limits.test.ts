@@ -122,3 +122,17 @@ test('a sync that fails keeps the counts and publishes them at the next one; a d
   await assert.rejects(SharedLimits.start({ pool: broken, nodeId: 'x', quotas: new QuotaCounter(windows), quotaWindows: windows, authThrottle: new AuthThrottle(), authWindowMs: 900_000, logger }));
   await broken.end();
 });
+
+test('nodes count each other: a limit of 8 connections per destination is 4 each with two nodes, 8 again when one leaves', async () => {
+  const a = await node('count-a');
+  assert.equal(a.shared.shareOf(8), 8);
+  const b = await node('count-b');
+  await a.shared.sync();
+  assert.equal(a.shared.liveNodes, 2);
+  assert.equal(a.shared.shareOf(8), 4);
+  assert.equal(a.shared.shareOf(1), 1, 'never below one');
+  await b.shared.close();
+  await a.shared.sync();
+  assert.equal(a.shared.shareOf(8), 8);
+  await a.shared.close();
+});

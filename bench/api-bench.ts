@@ -4,6 +4,9 @@
 // - smtp: to the relay listener, plain text, no AUTH (a trusted network),
 //   one session per message by default, as smtp-source and self-bench's
 //   "hikyaku" scenario: SMTP at its cheapest;
+// - smtp-starttls: to the relay listener, STARTTLS then no AUTH, one
+//   session per message: the TCP and TLS set-up per message that an
+//   application pays, without the password check (which smtp-tls adds);
 // - smtp-tls: to the submissions listener (TLS from the first byte, the
 //   generated RSA certificate) with AUTH PLAIN, one session per message: how
 //   an application that opens a connection per mail submits;
@@ -16,7 +19,7 @@
 // processes, GET /metrics off and on, interleaved: the cost of counting.
 //
 //   node dist/bench/api-bench.js [--messages N] [--sessions S] [--size BYTES]
-//        [--reuse M] [--reps R] [--metrics off|on|both] [--ways smtp,smtp-tls,api]
+//        [--reuse M] [--reps R] [--metrics off|on|both] [--ways smtp,smtp-starttls,smtp-tls,api]
 //        [--tls-messages N] [--timeout SEC]
 //
 // HIKYAKU_BENCH_CPU_PROF=DIR: Hikyaku under node --cpu-prof (one profile per server).
@@ -44,9 +47,14 @@ interface Options {
   readonly tlsMessages: number;
 }
 
-type Way = 'smtp' | 'smtp-tls' | 'api';
-const WAYS: readonly Way[] = ['smtp', 'smtp-tls', 'api'];
-const WAY_NAMES: Record<Way, string> = { smtp: 'SMTP relay (plain, no AUTH)', 'smtp-tls': 'SMTP submissions (TLS + AUTH)', api: 'HTTP API (JSON, keep-alive)' };
+type Way = 'smtp' | 'smtp-starttls' | 'smtp-tls' | 'api';
+const WAYS: readonly Way[] = ['smtp', 'smtp-starttls', 'smtp-tls', 'api'];
+const WAY_NAMES: Record<Way, string> = {
+  smtp: 'SMTP relay (plain, no AUTH)',
+  'smtp-starttls': 'SMTP relay (STARTTLS, no AUTH)',
+  'smtp-tls': 'SMTP submissions (TLS + AUTH)',
+  api: 'HTTP API (JSON, keep-alive)',
+};
 
 interface Run {
   readonly way: Way;
@@ -192,8 +200,9 @@ async function measure(
   if (way !== 'api') {
     const r = await runLoad({
       host: '127.0.0.1',
-      port: way === 'smtp' ? hikyaku.port : (hikyaku.submissionsPort as number),
-      submission: way === 'smtp' ? undefined : { login: API_USER, password: API_PASSWORD },
+      port: way === 'smtp-tls' ? (hikyaku.submissionsPort as number) : hikyaku.port,
+      submission: way === 'smtp-tls' ? { login: API_USER, password: API_PASSWORD } : undefined,
+      startTls: way === 'smtp-starttls',
       messages: count,
       sessions: options.sessions,
       messageBytes: options.size,

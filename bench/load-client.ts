@@ -20,6 +20,8 @@ export interface LoadOptions {
   readonly timeLimitMs: number;
   /** Port 465 style TLS and AUTH PLAIN after EHLO, as an application submitting by SMTP (api-bench). */
   readonly submission?: { readonly login: string; readonly password: string } | undefined;
+  /** STARTTLS after EHLO, then EHLO again (no AUTH): the TLS set-up of a session without a password check (api-bench). */
+  readonly startTls?: boolean | undefined;
 }
 
 export interface LoadResult {
@@ -111,6 +113,11 @@ async function runSession(options: LoadOptions, body: Buffer, count: number, rec
     conn = await SmtpConnection.open(options.host, options.port, options.replyTimeoutMs, options.submission !== undefined);
     expectClass(await conn.reply(), 2, 'greeting');
     await conn.command('EHLO client.bench.example', 2);
+    if (options.startTls === true) {
+      await conn.command('STARTTLS', 2);
+      conn = await conn.startTls(options.replyTimeoutMs);
+      await conn.command('EHLO client.bench.example', 2);
+    }
     if (options.submission !== undefined) {
       const { login, password } = options.submission;
       await conn.command(`AUTH PLAIN ${Buffer.from(`\0${login}\0${password}`).toString('base64')}`, 2);

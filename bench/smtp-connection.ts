@@ -57,6 +57,27 @@ export class SmtpConnection {
     });
   }
 
+  /**
+   * After a 220 to STARTTLS: the same session over TLS (certificate not
+   * checked: the bench's server has a generated one). This object must not
+   * be used afterwards.
+   */
+  startTls(timeoutMs: number): Promise<SmtpConnection> {
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('error');
+    plain.removeAllListeners('close');
+    plain.setTimeout(0);
+    return new Promise((resolve, reject) => {
+      const secure = tlsConnect({ socket: plain, rejectUnauthorized: false });
+      secure.once('secureConnect', () => {
+        secure.removeAllListeners('error');
+        resolve(new SmtpConnection(secure, timeoutMs));
+      });
+      secure.once('error', reject);
+    });
+  }
+
   /** The next complete reply (the greeting, or the answer to what was sent). */
   reply(): Promise<Reply> {
     const ready = this.early.shift();

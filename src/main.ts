@@ -43,6 +43,10 @@ import { LocalSubmission } from './sendmail/local-policy.js';
 import { startLocalServer, type RunningLocalServer } from './sendmail/local-server.js';
 import { openServerHistory } from './history/server-history.js';
 import type { HistoryReader } from './history/history-types.js';
+import { ensureDataFormat } from './storage/data-format.js';
+import { DoctorLights } from './console/doctor-lights.js';
+import { doctorRecorder, firstDoctorRunDelayMs, startServerStatus } from './status/server-status.js';
+import type { RunningControlSocket } from './status/control-socket.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -65,6 +69,9 @@ export interface ServerExtras {
 }
 
 export async function startServer(config: Config, logger: Logger, extras: ServerExtras = {}): Promise<RunningServer> {
+  // Before any store opens: a newer format is refused, an older one migrated (storage/data-format.ts).
+  const format = ensureDataFormat(config.dataDir);
+  if (format.migrated) logger.info({ event: 'data-format-migrated', dataDir: config.dataDir, from: format.from, to: format.to }, `data directory migrated from format ${format.from} to ${format.to}`);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const certificates = await openCertificates(config.tls, { hostname: config.hostname, dataDir: config.dataDir, logger });
   const users = UserStore.open(config.dataDir, { cramKey: config.auth.cramMd5 ? loadOrCreateCramKey(config.dataDir) : undefined });
@@ -206,6 +213,20 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     onAttempt: counted === undefined ? undefined : (status, delayMs) => counted.attempt(status, delayMs),
   });
 
+  // The periodic doctor (doctor.interval): each result is kept for `hikyaku status`; the console shares it.
+  const serverDoctor =
+    config.doctor.intervalMs === undefined
+      ? undefined
+      : new DoctorLights({
+          config,
+          domains,
+          resolver: createResolver({ servers: config.delivery.resolvers, timeoutMs: config.delivery.dnsTimeoutMs }),
+          logger,
+          intervalMs: config.doctor.intervalMs,
+          onRun: doctorRecorder(config.dataDir, logger),
+        });
+  let control: RunningControlSocket | undefined;
+  let closeStatusQueue = (): void => undefined;
   let listeners: RunningListener[] = [];
   let http: HttpServer | undefined;
   let httpPort = 0;
@@ -262,6 +283,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         secure: http.secure,
         services: { config, queue, domains, users, apiKeys, suppression },
         dashboard: { queueStats: () => consoleQueue.stats(), history: history.reader },
+        ...(serverDoctor === undefined ? {} : { doctor: serverDoctor }),
       });
       if (consoleQueue !== queueGauges) closeConsoleQueue = () => consoleQueue.close();
       try {
@@ -270,7 +292,24 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         throw new Error(`cannot listen for HTTP on ${host}:${port}: ${(err as Error).message}`, { cause: err });
       }
     }
+    // `hikyaku status`: the control socket (src/status/).
+    const statusQueue = queueGauges ?? (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir);
+    if (statusQueue !== queueGauges) closeStatusQueue = () => statusQueue.close();
+    const startedAtMs = Date.now();
+    const httpListener = http === undefined ? [] : [{ kind: 'http', host: config.listeners.http.host, port: httpPort }];
+    control = await startServerStatus({
+      config,
+      logger,
+      startedAtMs,
+      listeners: () => [...listeners.map((l) => ({ kind: l.kind, host: l.host, port: l.port })), ...httpListener],
+      queueStats: () => statusQueue.stats(),
+      history: history.reader,
+      certificates,
+      domains,
+    });
   } catch (err) {
+    await control?.close();
+    closeStatusQueue();
     await http?.close().catch(() => undefined);
     await webConsole?.close();
     closeConsoleQueue();
@@ -291,6 +330,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   scheduler.start();
   await dispatcher?.start().catch((err: unknown) => logger.error({ err }, 'could not start the webhook dispatcher'));
   local.startPickup();
+  if (serverDoctor !== undefined && config.doctor.intervalMs !== undefined) serverDoctor.startIn(firstDoctorRunDelayMs(config.dataDir, config.doctor.intervalMs));
   const keyActivation = config.domains.autoActivate ? startKeyActivation(config, domains, logger) : undefined;
   // Idempotency-Key answers are kept 24 h.
   const purgeTimer = setInterval(() => {
@@ -325,6 +365,9 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // lost here means a second delivery after the restart.
       await deliverer.close();
       await running.stop(5_000);
+      await control?.close();
+      await serverDoctor?.stop();
+      closeStatusQueue();
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();
       queueGauges?.close();

@@ -5,6 +5,7 @@ import { startServer } from '../main.js';
 import { chooseConfig, setRaw, type RawConfig } from './config-source.js';
 import { describeConfigError } from './config-errors.js';
 import { reloadOnHangup } from './hangup-reload.js';
+import { DataFormatError, ensureDataFormat } from '../storage/data-format.js';
 
 const LISTENERS = { 'submission-listen': 'submission', 'submissions-listen': 'submissions', 'relay-listen': 'relay', 'http-listen': 'http' } as const;
 
@@ -44,6 +45,24 @@ export async function runStartCommand(args: string[]): Promise<number> {
   for (const w of warnings) {
     logger.warn({ warning: w }, 'configuration warning');
     process.stderr.write(`hikyaku: warning: ${w}\n`);
+  }
+
+  // The data directory's format: said here in both languages (startServer checks again and logs).
+  try {
+    const format = ensureDataFormat(config.dataDir);
+    if (format.migrated) {
+      logger.info({ event: 'data-format-migrated', dataDir: config.dataDir, from: format.from, to: format.to }, 'data directory migrated');
+      process.stderr.write(
+        `hikyaku: data directory ${config.dataDir} migrated from format ${format.from} to ${format.to}\n` +
+          `hikyaku: データディレクトリ ${config.dataDir} をフォーマット ${format.from} から ${format.to} に移行しました\n`,
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof DataFormatError)) throw err;
+    logger.fatal({ err }, 'start refused: data directory format');
+    logger.flush();
+    process.stderr.write(`hikyaku: ${err.en}\nhikyaku: ${err.ja}\n`);
+    return 1;
   }
 
   let server;

@@ -87,10 +87,11 @@ function expectedDefaults(baseDir: string): Config {
     queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000 },
     log: { level: 'info', file: undefined },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
-    doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] },
+    doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'], intervalMs: 6 * 3600_000 },
     webhooks: [],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
+    status: { queueAgeWarningMs: 3600_000, queueAgeCriticalMs: 86_400_000 },
   };
 }
 

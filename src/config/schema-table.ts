@@ -144,6 +144,11 @@ export const sections: readonly SchemaSection[] = [
       ja: 'メッセージ履歴 (history.db): すべてのメールと配信の試行、相手サーバーの応答を記録し、`hikyaku history` やコンソールで参照する。',
     },
   },
+  {
+    key: 'status',
+    optional: false,
+    description: { en: 'When `hikyaku status` calls for attention (its exit status, for monitoring).', ja: '`hikyaku status` が対応を促す条件 (監視に使う終了ステータス)。' },
+  },
   ...policySections,
 ];
 
@@ -596,6 +601,36 @@ export const entries: readonly SchemaEntry[] = [
     description: {
       en: 'How many days a message stays in the history after it was accepted (0 = keep no history).',
       ja: '受け付けたメールを履歴に残す日数 (0 = 履歴を残さない)。',
+    },
+  },
+  {
+    key: 'doctor.interval',
+    target: 'doctor.intervalMs',
+    kind: durationOrOffKind(1000),
+    default: '6h',
+    description: {
+      en: 'How often the running server runs the doctor (the first run a minute after start) and keeps the result for `hikyaku status` and the console; off = never.',
+      ja: '起動中のサーバーが doctor を実行する間隔 (初回は起動の 1 分後)。結果は `hikyaku status` とコンソールで使います。off で実行しません。',
+    },
+  },
+  {
+    key: 'status.queueAgeWarning',
+    target: 'status.queueAgeWarningMs',
+    kind: positiveDuration,
+    default: '1h',
+    description: {
+      en: '`hikyaku status` warns (exit 1) when the oldest queued message is older than this.',
+      ja: 'キューで最も古いメールがこれより古いと `hikyaku status` は警告します (終了ステータス 1)。',
+    },
+  },
+  {
+    key: 'status.queueAgeCritical',
+    target: 'status.queueAgeCriticalMs',
+    kind: positiveDuration,
+    default: '1d',
+    description: {
+      en: '`hikyaku status` reports a critical problem (exit 2) when the oldest queued message is older than this: the queue is stuck.',
+      ja: 'キューで最も古いメールがこれより古いと `hikyaku status` は重大な問題 (キューの停滞) と報告します (終了ステータス 2)。',
     },
   },
   ...policyEntries,

@@ -26,6 +26,7 @@ import { runAdminCommand } from './cli/admin-command.js';
 
 import { runHistoryCommand } from './cli/history-command.js';
 import { runStatusCommand } from './cli/status-command.js';
+import { runBackupCommand } from './cli/backup-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -59,6 +60,8 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   tls use-certbot DOMAIN           use certbot's Let's Encrypt certificate; renewals load without a restart
   admin add NAME [--totp] | list | remove NAME | passwd NAME | totp NAME on|off   web console admins (/console/)
   status [--json]                  ask the running server how it is; exit 0 ok, 1 warning, 2 critical, 3 not running
+  backup FILE [--passphrase-file F]   consistent snapshot of the data directory and configuration, server running
+  restore FILE [--data-dir DIR] [--config FILE] [--passphrase-file F] [--force]   bring a backup back (another machine)
 
 Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
   ja: `Hikyaku (飛脚) — 送信メールサーバ
@@ -91,6 +94,8 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   tls use-certbot ドメイン          certbot の Let's Encrypt 証明書を使います (更新は再起動なしで反映)
   admin add 名前 [--totp] | list | remove 名前 | passwd 名前 | totp 名前 on|off   Web コンソール (/console/) の管理者
   status [--json]                  起動中のサーバーの状態。終了ステータス 0 正常、1 警告、2 重大、3 停止中
+  backup ファイル [--passphrase-file F]   データディレクトリと設定の一貫したバックアップ (起動中でも可)
+  restore ファイル [--data-dir DIR] [--config ファイル] [--passphrase-file F] [--force]   バックアップを戻す (別のマシンにも)
 
 設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
 };
@@ -117,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
   // These take --config as the file to write, not one to load.
   if (command === 'service') return runServiceCommand(args);
   if (command === 'tls') return runTlsCommand(args);
+  if (command === 'backup' || command === 'restore') return runBackupCommand(command, args);
   const { config: configFlag, lang: langFlag, rest } = commonOptions(args);
   const lang = chooseLang(langFlag);
   const out = (line: string): void => void process.stdout.write(line + '\n');

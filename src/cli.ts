@@ -27,6 +27,7 @@ import { runAdminCommand } from './cli/admin-command.js';
 import { runHistoryCommand } from './cli/history-command.js';
 import { runStatusCommand } from './cli/status-command.js';
 import { runBackupCommand } from './cli/backup-command.js';
+import { DATA_FORMAT, newerFormatError, readDataFormat } from './storage/data-format.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -150,6 +151,15 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const ctx = { config, lang, out };
+  // A data directory of a newer Hikyaku: its stores are not ours to open (storage/data-format.ts).
+  if (['user', 'queue', 'history', 'domain', 'suppression', 'apikey', 'admin', 'sendmail'].includes(command)) {
+    const format = readDataFormat(config.dataDir);
+    if (format !== 'empty' && format > DATA_FORMAT) {
+      const refusal = newerFormatError(config.dataDir, format);
+      process.stderr.write(`hikyaku: ${lang === 'ja' ? refusal.ja : refusal.en}\n`);
+      return 1;
+    }
+  }
   switch (command) {
     case 'check-config':
       out(lang === 'ja' ? '設定に問題はありません。' : 'The configuration is valid.');

@@ -12,7 +12,7 @@ import type { Config } from '../config/types.js';
 import { DataFormatError, readDataFormat } from '../storage/data-format.js';
 import { describeConfigError } from './config-errors.js';
 import { chooseConfig } from './config-source.js';
-import { chooseLang, type Lang } from './language.js';
+import { chooseLang } from './language.js';
 
 const usage = {
   en: `usage: hikyaku backup FILE [--passphrase-file F] [--config FILE]
@@ -55,12 +55,12 @@ export async function runBackupCommand(command: 'backup' | 'restore', args: stri
   }
   let passphrase: string | undefined;
   if (values['passphrase-file'] !== undefined) {
-    const read = readPassphrase(values['passphrase-file'], lang);
+    const read = readPassphrase(values['passphrase-file']);
     if (typeof read !== 'string') return fail(read.en, read.ja);
     passphrase = read;
   }
   try {
-    if (command === 'restore') return await restore(resolve(file), values['data-dir'], values.config, passphrase, values.force === true, say, lang);
+    if (command === 'restore') return await restore(resolve(file), values['data-dir'], values.config, passphrase, values.force === true, say);
     let choice;
     try {
       choice = await chooseConfig(values.config);
@@ -76,14 +76,13 @@ export async function runBackupCommand(command: 'backup' | 'restore', args: stri
   }
 }
 
-function readPassphrase(path: string, lang: Lang): string | { en: string; ja: string } {
+function readPassphrase(path: string): string | { en: string; ja: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (err) {
     return { en: `--passphrase-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, ja: `--passphrase-file ${path}: 読めません (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
   }
-  void lang;
   if ([...text].length < 8) return { en: `--passphrase-file ${path}: the passphrase must be at least 8 characters`, ja: `--passphrase-file ${path}: パスフレーズは 8 文字以上にしてください` };
   return text;
 }
@@ -109,7 +108,7 @@ async function backup(file: string, config: Config, configFile: string | undefin
   }
 }
 
-async function restore(file: string, dataDir: string | undefined, configFile: string | undefined, passphrase: string | undefined, force: boolean, say: Say, lang: Lang): Promise<number> {
+async function restore(file: string, dataDir: string | undefined, configFile: string | undefined, passphrase: string | undefined, force: boolean, say: Say): Promise<number> {
   const r = await restoreBackup({ file, dataDir, configFile, passphrase, force });
   const made = new Date(r.manifest.createdAtMs).toISOString();
   say(`Restored the backup of ${r.manifest.hostname} (made ${made} on ${r.manifest.machine}) into ${r.dataDir}`, `${r.manifest.hostname} のバックアップ (${made}、${r.manifest.machine} で作成) を ${r.dataDir} に復元しました`);
@@ -118,7 +117,6 @@ async function restore(file: string, dataDir: string | undefined, configFile: st
   for (const f of r.manifest.outside) say(`Not in the backup, copy it yourself: ${f}`, `バックアップに含まれていないため、別途コピーしてください: ${f}`);
   if (process.getuid?.() === 0) say('Restored as root: give the files to the service user before starting (chown -R hikyaku: ' + r.dataDir + ').', 'root で復元しました。起動前にサービスのユーザーに渡してください (chown -R hikyaku: ' + r.dataDir + ')。');
   say(`Next: hikyaku start --config ${r.configFile ?? '…'} (or systemctl start hikyaku); queued mail is delivered from there.`, `次に: hikyaku start --config ${r.configFile ?? '…'} (または systemctl start hikyaku)。キューのメールはそこから配信されます。`);
-  void lang;
   return 0;
 }
 

@@ -98,4 +98,8 @@ test('a data directory of a newer format is refused, naming both versions, and l
   assert.match(r.stderr, /the data directory .*data has format 3, written by a newer Hikyaku; this Hikyaku reads format 2 and older\. Install the newer Hikyaku again/);
   assert.match(r.stderr, /フォーマットは 3 で、より新しい Hikyaku が書いたものです。この Hikyaku が読めるのはフォーマット 2 まで/);
   assert.equal(readFileSync(join(dataDir, 'FORMAT'), 'utf8'), 'hikyaku data format 3\n');
+  // The commands that open the stores refuse it too.
+  const users = await runCli(['user', 'list', '--config', configFile]);
+  assert.equal(users.code, 1);
+  assert.match(users.stderr, /has format 3, written by a newer Hikyaku; this Hikyaku reads format 2 and older/);
 });

@@ -5,8 +5,8 @@
 // socket from sendmail.sock, which is group-accessible by design (mail
 // submission for web applications) while the status names addresses and
 // errors meant for the administrator.
-import { createConnection, createServer, type Server } from 'node:net';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createConnection, type Server } from 'node:net';
+import { listenUnixSocket, removeSocketFile } from '../storage/unix-socket.js';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { StatusReport } from './status-report.js';
@@ -26,13 +26,7 @@ export interface RunningControlSocket {
 
 export async function startControlSocket(dataDir: string, status: () => StatusReport, logger: Logger): Promise<RunningControlSocket> {
   const path = controlSocketPath(dataDir);
-  // Left by a server that died (two servers cannot share one data directory's queue).
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
-  } catch {
-    // none
-  }
-  const server: Server = createServer((socket) => {
+  const server: Server = await listenUnixSocket(path, CONTROL_SOCKET_MODE, (socket) => {
     let request = '';
     socket.setTimeout(10_000, () => socket.destroy());
     socket.on('error', () => undefined);
@@ -51,25 +45,13 @@ export async function startControlSocket(dataDir: string, status: () => StatusRe
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  chmodSync(path, CONTROL_SOCKET_MODE);
   server.on('error', (err) => logger.error({ err }, 'control socket error'));
   return {
     path,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        try {
-          unlinkSync(path);
-        } catch {
-          // already gone
-        }
+        removeSocketFile(path);
       }),
   };
 }

@@ -47,6 +47,7 @@ import { ensureDataFormat } from './storage/data-format.js';
 import { DoctorLights } from './console/doctor-lights.js';
 import { doctorRecorder, firstDoctorRunDelayMs, startServerStatus } from './status/server-status.js';
 import type { RunningControlSocket } from './status/control-socket.js';
+import type { RecentErrors } from './log/recent-errors.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -66,6 +67,8 @@ export interface RunningServer {
 export interface ServerExtras {
   /** The webhook outbox's backlog, for the hikyaku_webhook_backlog gauge. */
   readonly webhookBacklog?: BacklogSource | undefined;
+  /** The last error lines logged (log/recent-errors.ts), for `hikyaku status`. */
+  readonly recentErrors?: RecentErrors | undefined;
 }
 
 export async function startServer(config: Config, logger: Logger, extras: ServerExtras = {}): Promise<RunningServer> {
@@ -306,6 +309,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       history: history.reader,
       certificates,
       domains,
+      recentErrors: extras.recentErrors,
     });
   } catch (err) {
     await control?.close();

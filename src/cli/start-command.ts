@@ -6,6 +6,7 @@ import { chooseConfig, setRaw, type RawConfig } from './config-source.js';
 import { describeConfigError } from './config-errors.js';
 import { reloadOnHangup } from './hangup-reload.js';
 import { DataFormatError, ensureDataFormat } from '../storage/data-format.js';
+import { RecentErrors } from '../log/recent-errors.js';
 
 const LISTENERS = { 'submission-listen': 'submission', 'submissions-listen': 'submissions', 'relay-listen': 'relay', 'http-listen': 'http' } as const;
 
@@ -33,7 +34,9 @@ export async function runStartCommand(args: string[]): Promise<number> {
     return 2;
   }
   const { config, source, warnings } = choice;
-  const logger = createLogger(config.log);
+  // The last error lines, for `hikyaku status`.
+  const recentErrors = new RecentErrors();
+  const logger = createLogger(config.log, recentErrors);
   const builtIn = source === 'built-in defaults';
   logger.info({ config: source, dataDir: config.dataDir, hostname: config.hostname }, builtIn ? 'no configuration file: running on built-in defaults' : 'configuration loaded');
   if (builtIn) {
@@ -67,7 +70,7 @@ export async function runStartCommand(args: string[]): Promise<number> {
 
   let server;
   try {
-    server = await startServer(config, logger);
+    server = await startServer(config, logger, { recentErrors });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     logger.fatal({ err }, 'start failed');

@@ -80,6 +80,10 @@ function renderStatus(r: StatusReport, a: Assessment, lang: Lang): string {
     lines.push(ja ? `  証明書:     ${date(c.notAfterMs)} まで (${kind})` : `  certificate: valid until ${date(c.notAfterMs)} (${kind})`);
   }
   for (const k of r.dkimKeys) lines.push(ja ? `  DKIM:       ${k.domain} ${k.selector} (${k.state === 'pending' ? '有効化待ち' : '退役中'})` : `  DKIM:       ${k.domain} ${k.selector} (${k.state})`);
+  if (r.errorsSinceStart > 0) {
+    lines.push(ja ? `  エラー:     起動以来 ${r.errorsSinceStart} 件。最近のもの:` : `  errors:     ${r.errorsSinceStart} logged since start; the last:`);
+    for (const e of r.lastErrors.slice(0, 5)) lines.push(`    ${date(e.atMs)} ${e.msg}${e.detail ? `: ${e.detail}` : ''}`);
+  }
   if (r.doctor === null) lines.push(ja ? '  doctor:     まだ実行されていません' : '  doctor:     not run yet');
   else {
     lines.push(ja ? `  doctor:     ${date(r.doctor.checkedAtMs)}: エラー ${r.doctor.errors}、警告 ${r.doctor.warnings}` : `  doctor:     ${date(r.doctor.checkedAtMs)}: ${r.doctor.errors} error(s), ${r.doctor.warnings} warning(s)`);

@@ -25,6 +25,8 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     dkimKeys: [],
     doctor: { checkedAtMs: NOW - H, errors: 0, warnings: 2, problems: [] },
     doctorIntervalMs: 6 * H,
+    lastErrors: [],
+    errorsSinceStart: 0,
     ...over,
   };
 }
@@ -69,6 +71,13 @@ test('doctor: errors at the last run, or a last run far older than its interval'
   assert.deepEqual(ids(report({ doctor: { checkedAtMs: NOW - H, errors: 1, warnings: 0, problems: [] } })), ['doctor.errors']);
   assert.deepEqual(ids(report({ doctor: { checkedAtMs: NOW - 13 * H, errors: 0, warnings: 0, problems: [] } })), ['doctor.stale']);
   assert.equal(code(report({ doctor: null })), 0);
+});
+
+test('errors logged in the last hour are a warning; older ones are only listed', () => {
+  const e = { level: 50, msg: 'could not save the policy counters (quotas, brake); retrying' };
+  assert.deepEqual(ids(report({ lastErrors: [{ ...e, atMs: NOW - 10 * 60_000 }], errorsSinceStart: 3 })), ['log.errors']);
+  assert.match(assessStatus(report({ lastErrors: [{ ...e, atMs: NOW - 60_000 }], errorsSinceStart: 1 }), thresholds).reasons[0]?.en ?? '', /the last: "could not save the policy counters/);
+  assert.equal(code(report({ lastErrors: [{ ...e, atMs: NOW - 2 * H }], errorsSinceStart: 1 })), 0);
 });
 
 test('critical reasons come first; the level is the worst', () => {

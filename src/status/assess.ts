@@ -26,6 +26,7 @@ export interface Assessment {
   readonly reasons: readonly Reason[];
 }
 
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** As the doctor and the certificate loader: 14 days before expiry. */
 const CERT_WARN_MS = 14 * DAY_MS;
@@ -62,6 +63,12 @@ export function assessStatus(report: StatusReport, thresholds: StatusConfig): As
   for (const k of report.dkimKeys) {
     if (k.state === 'pending' && now - k.createdAtMs > PENDING_KEY_WARN_MS) add('dkim.pending', 'warning', `DKIM key ${k.selector} of ${k.domain} has been pending for more than 7 days: publish its record (hikyaku domain show ${k.domain})`, `${k.domain} の DKIM 鍵 ${k.selector} は 7 日以上有効化待ちです。レコードを公開してください (hikyaku domain show ${k.domain})`);
     if (k.state === 'retiring' && k.retireUntilMs !== null && k.retireUntilMs < now) add('dkim.retired', 'warning', `DKIM key ${k.selector} of ${k.domain} may now be removed: hikyaku domain retire-key ${k.domain} ${k.selector}, then remove its DNS record`, `${k.domain} の DKIM 鍵 ${k.selector} は削除できます: hikyaku domain retire-key ${k.domain} ${k.selector} の後、DNS レコードを削除してください`);
+  }
+
+  const recent = report.lastErrors.filter((e) => now - e.atMs < HOUR_MS);
+  if (recent.length > 0) {
+    const last = recent[0] as StatusReport['lastErrors'][number];
+    add('log.errors', 'warning', `the server logged errors in the last hour, the last: "${last.msg}" (journalctl -u hikyaku -p err)`, `直近 1 時間にサーバーがエラーを記録しました。最新: "${last.msg}" (journalctl -u hikyaku -p err)`);
   }
 
   const doctor = report.doctor;

@@ -10,6 +10,7 @@ import type { HistoryReader } from '../history/history-types.js';
 import type { Finding } from '../doctor/types.js';
 import { readLastResult, summarizeFindings, writeLastResult } from '../doctor/last-result.js';
 import { DATA_FORMAT } from '../storage/data-format.js';
+import type { RecentErrors } from '../log/recent-errors.js';
 import { collectStatus, type StatusReport } from './status-report.js';
 import { startControlSocket, type RunningControlSocket } from './control-socket.js';
 
@@ -25,6 +26,7 @@ export interface ServerStatusParts {
   readonly history: HistoryReader;
   readonly certificates: CertificateSource;
   readonly domains: DomainStore;
+  readonly recentErrors: RecentErrors | undefined;
 }
 
 export function startServerStatus(p: ServerStatusParts): Promise<RunningControlSocket> {
@@ -46,6 +48,7 @@ export function startServerStatus(p: ServerStatusParts): Promise<RunningControlS
         certificateGenerated: p.certificates.generated,
         domains: () => p.domains.list(),
         doctor: () => readLastResult(config.dataDir),
+        lastErrors: () => ({ errors: p.recentErrors?.list() ?? [], sinceStart: p.recentErrors?.total ?? 0 }),
       }),
     p.logger,
   );

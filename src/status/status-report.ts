@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import type { DoctorLastResult } from '../doctor/last-result.js';
 import type { FailingDestination, HistorySeriesPoint } from '../history/history-types.js';
 import type { SendingDomain } from '../domains/types.js';
+import type { RecentError } from '../log/recent-errors.js';
 
 export const STATUS_REPORT_VERSION = 1;
 const HOUR_MS = 3_600_000;
@@ -31,6 +32,9 @@ export interface StatusReport {
   /** null: the doctor has not run yet (doctor.interval; the first run is a minute after start) or is off. */
   readonly doctor: DoctorLastResult | null;
   readonly doctorIntervalMs: number | null;
+  /** The last error lines the server logged (newest first, at most 10), and how many since start. */
+  readonly lastErrors: readonly RecentError[];
+  readonly errorsSinceStart: number;
 }
 
 export interface StatusSources {
@@ -47,6 +51,7 @@ export interface StatusSources {
   certificateGenerated: boolean;
   domains(): readonly SendingDomain[];
   doctor(): DoctorLastResult | undefined;
+  lastErrors(): { errors: readonly RecentError[]; sinceStart: number };
 }
 
 export function collectStatus(s: StatusSources, nowMs = Date.now()): StatusReport {
@@ -58,6 +63,7 @@ export function collectStatus(s: StatusSources, nowMs = Date.now()): StatusRepor
     deliveries.bounced += p.bounced;
   }
   const queue = s.queueStats();
+  const errors = s.lastErrors();
   return {
     version: STATUS_REPORT_VERSION,
     pid: process.pid,
@@ -78,6 +84,8 @@ export function collectStatus(s: StatusSources, nowMs = Date.now()): StatusRepor
     ),
     doctor: s.doctor() ?? null,
     doctorIntervalMs: s.doctorIntervalMs ?? null,
+    lastErrors: errors.errors,
+    errorsSinceStart: errors.sinceStart,
   };
 }
 

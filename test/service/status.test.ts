@@ -21,6 +21,8 @@ interface StatusJson {
   failingDestinations: { domain: string; failures: number; lastReply?: string }[];
   certificate: { notAfterMs: number; generated: boolean } | null;
   doctor: { checkedAtMs: number; errors: number; warnings: number } | null;
+  lastErrors: { atMs: number; msg: string }[];
+  errorsSinceStart: number;
   attention: { level: string; exitCode: number; reasons: { id: string; en: string; ja: string }[] };
 }
 
@@ -98,6 +100,8 @@ test('status: a healthy server answers 0 with its listeners, queue and deliverie
     assert.ok(s.json.startedAtMs <= Date.now());
     assert.equal(s.json.certificate?.generated, true);
     assert.equal(s.json.doctor, null, 'doctor.interval: off');
+    assert.deepEqual(s.json.lastErrors, []);
+    assert.equal(s.json.errorsSinceStart, 0);
 
     const en = await runCli(['status', '--config', configFile, '--lang', 'en']);
     assert.equal(en.code, 0);
@@ -180,6 +184,9 @@ test('status: an expired certificate is critical (2); the periodic doctor\'s las
     assert.ok(s.json.doctor !== null && s.json.doctor.checkedAtMs <= Date.now());
     // The doctor's errors (this test DNS has no PTR for us) are attention too.
     assert.equal(s.json.attention.reasons.some((r) => r.id === 'doctor.errors'), s.json.doctor.errors > 0);
+    // The error the certificate loader logged at start is among the last errors.
+    assert.ok(s.json.lastErrors.some((e) => /the certificate has EXPIRED/.test(e.msg)), JSON.stringify(s.json.lastErrors));
+    assert.ok(s.json.attention.reasons.some((r) => r.id === 'log.errors'));
     const en = await runCli(['status', '--config', configFile, '--lang', 'en']);
     assert.equal(en.code, 2);
     assert.match(en.stdout, /CRITICAL: needs attention now:\n {2}- the TLS certificate expired on/);

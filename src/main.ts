@@ -44,6 +44,11 @@ import { startLocalServer, type RunningLocalServer } from './sendmail/local-serv
 import { openServerHistory } from './history/server-history.js';
 import { openServerBulk } from './bulk/server-bulk.js';
 import type { HistoryReader } from './history/history-types.js';
+import { ensureDataFormat } from './storage/data-format.js';
+import { DoctorLights } from './console/doctor-lights.js';
+import { doctorRecorder, firstDoctorRunDelayMs, startServerStatus } from './status/server-status.js';
+import type { RunningControlSocket } from './status/control-socket.js';
+import type { RecentErrors } from './log/recent-errors.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -63,9 +68,14 @@ export interface RunningServer {
 export interface ServerExtras {
   /** The webhook outbox's backlog, for the hikyaku_webhook_backlog gauge. */
   readonly webhookBacklog?: BacklogSource | undefined;
+  /** The last error lines logged (log/recent-errors.ts), for `hikyaku status`. */
+  readonly recentErrors?: RecentErrors | undefined;
 }
 
 export async function startServer(config: Config, logger: Logger, extras: ServerExtras = {}): Promise<RunningServer> {
+  // Before any store opens: a newer format is refused, an older one migrated (storage/data-format.ts).
+  const format = ensureDataFormat(config.dataDir);
+  if (format.migrated) logger.info({ event: 'data-format-migrated', dataDir: config.dataDir, from: format.from, to: format.to }, `data directory migrated from format ${format.from} to ${format.to}`);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const certificates = await openCertificates(config.tls, { hostname: config.hostname, dataDir: config.dataDir, logger });
   const users = UserStore.open(config.dataDir, { cramKey: config.auth.cramMd5 ? loadOrCreateCramKey(config.dataDir) : undefined });
@@ -210,6 +220,20 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     onAttempt: counted === undefined ? undefined : (status, delayMs) => counted.attempt(status, delayMs),
   });
 
+  // The periodic doctor (doctor.interval): each result is kept for `hikyaku status`; the console shares it.
+  const serverDoctor =
+    config.doctor.intervalMs === undefined
+      ? undefined
+      : new DoctorLights({
+          config,
+          domains,
+          resolver: createResolver({ servers: config.delivery.resolvers, timeoutMs: config.delivery.dnsTimeoutMs }),
+          logger,
+          intervalMs: config.doctor.intervalMs,
+          onRun: doctorRecorder(config.dataDir, logger),
+        });
+  let control: RunningControlSocket | undefined;
+  let closeStatusQueue = (): void => undefined;
   let listeners: RunningListener[] = [];
   let http: HttpServer | undefined;
   let httpPort = 0;
@@ -271,6 +295,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         secure: http.secure,
         services: { config, queue, domains, users, apiKeys, suppression },
         dashboard: { queueStats: () => consoleQueue.stats(), history: history.reader },
+        ...(serverDoctor === undefined ? {} : { doctor: serverDoctor }),
       });
       if (consoleQueue !== queueGauges) closeConsoleQueue = () => consoleQueue.close();
       try {
@@ -279,7 +304,25 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         throw new Error(`cannot listen for HTTP on ${host}:${port}: ${(err as Error).message}`, { cause: err });
       }
     }
+    // `hikyaku status`: the control socket (src/status/).
+    const statusQueue = queueGauges ?? (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir);
+    if (statusQueue !== queueGauges) closeStatusQueue = () => statusQueue.close();
+    const startedAtMs = Date.now();
+    const httpListener = http === undefined ? [] : [{ kind: 'http', host: config.listeners.http.host, port: httpPort }];
+    control = await startServerStatus({
+      config,
+      logger,
+      startedAtMs,
+      listeners: () => [...listeners.map((l) => ({ kind: l.kind, host: l.host, port: l.port })), ...httpListener],
+      queueStats: () => statusQueue.stats(),
+      history: history.reader,
+      certificates,
+      domains,
+      recentErrors: extras.recentErrors,
+    });
   } catch (err) {
+    await control?.close();
+    closeStatusQueue();
     await http?.close().catch(() => undefined);
     await webConsole?.close();
     closeConsoleQueue();
@@ -300,6 +343,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   scheduler.start();
   await dispatcher?.start().catch((err: unknown) => logger.error({ err }, 'could not start the webhook dispatcher'));
   local.startPickup();
+  if (serverDoctor !== undefined && config.doctor.intervalMs !== undefined) serverDoctor.startIn(firstDoctorRunDelayMs(config.dataDir, config.doctor.intervalMs));
   const keyActivation = config.domains.autoActivate ? startKeyActivation(config, domains, logger) : undefined;
   // Idempotency-Key answers are kept 24 h.
   const purgeTimer = setInterval(() => {
@@ -334,6 +378,9 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // lost here means a second delivery after the restart.
       await deliverer.close();
       await running.stop(5_000);
+      await control?.close();
+      await serverDoctor?.stop();
+      closeStatusQueue();
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();
       queueGauges?.close();

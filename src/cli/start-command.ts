@@ -5,6 +5,8 @@ import { startServer } from '../main.js';
 import { chooseConfig, setRaw, type RawConfig } from './config-source.js';
 import { describeConfigError } from './config-errors.js';
 import { reloadOnHangup } from './hangup-reload.js';
+import { DataFormatError, ensureDataFormat } from '../storage/data-format.js';
+import { RecentErrors } from '../log/recent-errors.js';
 
 const LISTENERS = { 'submission-listen': 'submission', 'submissions-listen': 'submissions', 'relay-listen': 'relay', 'http-listen': 'http' } as const;
 
@@ -32,7 +34,9 @@ export async function runStartCommand(args: string[]): Promise<number> {
     return 2;
   }
   const { config, source, warnings } = choice;
-  const logger = createLogger(config.log);
+  // The last error lines, for `hikyaku status`.
+  const recentErrors = new RecentErrors();
+  const logger = createLogger(config.log, recentErrors);
   const builtIn = source === 'built-in defaults';
   logger.info({ config: source, dataDir: config.dataDir, hostname: config.hostname }, builtIn ? 'no configuration file: running on built-in defaults' : 'configuration loaded');
   if (builtIn) {
@@ -46,9 +50,27 @@ export async function runStartCommand(args: string[]): Promise<number> {
     process.stderr.write(`hikyaku: warning: ${w}\n`);
   }
 
+  // The data directory's format: said here in both languages (startServer checks again and logs).
+  try {
+    const format = ensureDataFormat(config.dataDir);
+    if (format.migrated) {
+      logger.info({ event: 'data-format-migrated', dataDir: config.dataDir, from: format.from, to: format.to }, 'data directory migrated');
+      process.stderr.write(
+        `hikyaku: data directory ${config.dataDir} migrated from format ${format.from} to ${format.to}\n` +
+          `hikyaku: データディレクトリ ${config.dataDir} をフォーマット ${format.from} から ${format.to} に移行しました\n`,
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof DataFormatError)) throw err;
+    logger.fatal({ err }, 'start refused: data directory format');
+    logger.flush();
+    process.stderr.write(`hikyaku: ${err.en}\nhikyaku: ${err.ja}\n`);
+    return 1;
+  }
+
   let server;
   try {
-    server = await startServer(config, logger);
+    server = await startServer(config, logger, { recentErrors });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     logger.fatal({ err }, 'start failed');

@@ -77,7 +77,8 @@ queue:
   pollInterval: 2s
 log: { level: debug, file: logs/hikyaku.log }
 domains: { rotationOverlap: 3d }
-doctor: { blocklists: [zen.spamhaus.org] }
+doctor: { blocklists: [zen.spamhaus.org], interval: off }
+status: { queueAgeWarning: 2h, queueAgeCritical: 3d }
 webhooks:
   - { url: 'https://app.example.org/events', events: [delivered, bounced], secret: 0123456789abcdef }
 `;
@@ -165,11 +166,12 @@ test('a config file round trip: every setting read from YAML, written back and r
     queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000 },
     log: { level: 'debug', file: join(dir, 'logs/hikyaku.log') },
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
-    doctor: { blocklists: ['zen.spamhaus.org'] },
+    doctor: { blocklists: ['zen.spamhaus.org'], intervalMs: undefined },
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
     bulk: { unsubscribeUrl: undefined },
+    status: { queueAgeWarningMs: 2 * 3600_000, queueAgeCriticalMs: 3 * 86_400_000 },
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

@@ -87,11 +87,12 @@ function expectedDefaults(baseDir: string): Config {
     queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000 },
     log: { level: 'info', file: undefined },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
-    doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] },
+    doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'], intervalMs: 6 * 3600_000 },
     webhooks: [],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
     bulk: { unsubscribeUrl: undefined },
+    status: { queueAgeWarningMs: 3600_000, queueAgeCriticalMs: 86_400_000 },
   };
 }
 
@@ -195,7 +196,7 @@ test('unknown keys are errors, with a suggestion when one is close', () => {
     }),
   );
   assert.deepEqual([...problems].sort(), [
-    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, auth, quotas, brake, suppression, webhooks)',
+    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, status, auth, quotas, brake, suppression, webhooks)',
     'connectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.conectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.connectTimeoutMs: unknown key (did you mean "delivery.connectTimeout"?)',

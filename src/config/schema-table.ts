@@ -153,6 +153,11 @@ export const sections: readonly SchemaSection[] = [
       ja: '一斉配信メール (メールマガジンなど): Gmail と Yahoo が大量送信者に求めるワンクリック配信停止リンク (RFC 8058)。',
     },
   },
+  {
+    key: 'status',
+    optional: false,
+    description: { en: 'When `hikyaku status` calls for attention (its exit status, for monitoring).', ja: '`hikyaku status` が対応を促す条件 (監視に使う終了ステータス)。' },
+  },
   ...policySections,
 ];
 
@@ -615,6 +620,36 @@ export const entries: readonly SchemaEntry[] = [
     description: {
       en: 'Public https:// address of this server\'s HTTP listener (directly, or a reverse proxy that forwards /unsubscribe/ to it). A message marked bulk (`X-Hikyaku-Bulk: yes`, or `"bulk": true` in the API) gets List-Unsubscribe <URL/unsubscribe/TOKEN> and List-Unsubscribe-Post, both DKIM-signed; a recipient who uses it joins the sending domain\'s suppression list. Unset: bulk mail gets no unsubscribe link (the doctor says so).',
       ja: 'この HTTP リスナーに外から届く https:// のアドレス (直接、または /unsubscribe/ を転送するリバースプロキシ)。一斉配信の印 (`X-Hikyaku-Bulk: yes` ヘッダー、API では `"bulk": true`) があるメールに List-Unsubscribe <URL/unsubscribe/TOKEN> と List-Unsubscribe-Post を付け、DKIM 署名に含めます。受信者が使うと、そのアドレスは送信ドメインの送信停止リストに入ります。未設定なら配信停止リンクは付きません (doctor が指摘します)。',
+    },
+  },
+  {
+    key: 'doctor.interval',
+    target: 'doctor.intervalMs',
+    kind: durationOrOffKind(1000),
+    default: '6h',
+    description: {
+      en: 'How often the running server runs the doctor (the first run a minute after start) and keeps the result for `hikyaku status` and the console; off = never.',
+      ja: '起動中のサーバーが doctor を実行する間隔 (初回は起動の 1 分後)。結果は `hikyaku status` とコンソールで使います。off で実行しません。',
+    },
+  },
+  {
+    key: 'status.queueAgeWarning',
+    target: 'status.queueAgeWarningMs',
+    kind: positiveDuration,
+    default: '1h',
+    description: {
+      en: '`hikyaku status` warns (exit 1) when the oldest queued message is older than this.',
+      ja: 'キューで最も古いメールがこれより古いと `hikyaku status` は警告します (終了ステータス 1)。',
+    },
+  },
+  {
+    key: 'status.queueAgeCritical',
+    target: 'status.queueAgeCriticalMs',
+    kind: positiveDuration,
+    default: '1d',
+    description: {
+      en: '`hikyaku status` reports a critical problem (exit 2) when the oldest queued message is older than this: the queue is stuck.',
+      ja: 'キューで最も古いメールがこれより古いと `hikyaku status` は重大な問題 (キューの停滞) と報告します (終了ステータス 2)。',
     },
   },
   ...policyEntries,

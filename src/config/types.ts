@@ -168,6 +168,16 @@ export interface DomainsConfig {
 export interface DoctorConfig {
   /** DNS blocklist zones to check the outbound addresses against. */
   readonly blocklists: readonly string[];
+  /** How often the running server runs the doctor and records the result for `hikyaku status`; undefined = off. */
+  readonly intervalMs: number | undefined;
+}
+
+/** When `hikyaku status` calls for attention about the queue (src/status/assess.ts). */
+export interface StatusConfig {
+  /** The oldest queued message older than this: warning (exit 1). */
+  readonly queueAgeWarningMs: number;
+  /** The oldest queued message older than this: critical (exit 2). */
+  readonly queueAgeCriticalMs: number;
 }
 
 /** The events a webhook can ask for (src/webhooks/). */
@@ -228,4 +238,5 @@ export interface Config {
   readonly metrics: MetricsConfig;
   readonly history: HistoryConfig;
   readonly bulk: BulkConfig;
+  readonly status: StatusConfig;
 }

@@ -8,6 +8,9 @@
 // domain for MTA-STS): running it per page view would be slow and rude to
 // the resolvers. The outbound port 25 probe is left out (it is about the
 // server, not a domain, and `hikyaku doctor` runs it).
+// With doctor.interval (on by default) the server itself starts the same runs
+// a minute after start (main.ts: startIn) and records each result for
+// `hikyaku status` (onRun); the console then shares that one instance.
 import type { Resolver } from 'node:dns/promises';
 import type { Config } from '../config/types.js';
 import type { DomainStore } from '../domains/domain-store.js';
@@ -43,6 +46,8 @@ export interface DoctorLightsOptions {
   readonly logger: Logger;
   /** Default 6 hours. */
   readonly intervalMs?: number;
+  /** Told the findings of every run that finished (the server records them for `hikyaku status`). */
+  readonly onRun?: (checkedAtMs: number, findings: readonly Finding[]) => void;
 }
 
 const RANK: Record<CheckStatus, number> = { error: 0, warning: 1, info: 2, ok: 3 };
@@ -60,6 +65,7 @@ function problemsOf(findings: readonly Finding[]): Finding[] {
 export class DoctorLights {
   private snapshot: DoctorSnapshot = { checkedAtMs: undefined, running: false, domains: [], server: undefined, findings: [] };
   private timer: NodeJS.Timeout | undefined;
+  private delayTimer: NodeJS.Timeout | undefined;
   private current: Promise<void> | undefined;
   private stopped = false;
 
@@ -71,6 +77,13 @@ export class DoctorLights {
     void this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.options.intervalMs ?? 6 * 3_600_000);
     this.timer.unref();
+  }
+
+  /** Starts the runs `delayMs` from now (unless the console started them sooner). */
+  startIn(delayMs: number): void {
+    if (this.stopped) return;
+    this.delayTimer = setTimeout(() => this.ensureStarted(), delayMs);
+    this.delayTimer.unref();
   }
 
   latest(): DoctorSnapshot {
@@ -92,6 +105,7 @@ export class DoctorLights {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.delayTimer !== undefined) clearTimeout(this.delayTimer);
     await this.current;
   }
 
@@ -117,6 +131,7 @@ export class DoctorLights {
       const serverFindings = findings.filter((f) => f.subject === undefined || !domainSubjects.has(f.subject));
       const server = { domain: config.hostname, light: lightOf(serverFindings), problems: problemsOf(serverFindings) };
       this.snapshot = { checkedAtMs: Date.now(), running: true, domains: lights, server, findings };
+      this.options.onRun?.(this.snapshot.checkedAtMs ?? nowMs, findings);
     } catch (err) {
       logger.warn({ err }, 'console: the background doctor run failed; the traffic lights keep their last result');
     }

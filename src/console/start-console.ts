@@ -18,6 +18,8 @@ export interface StartConsoleOptions {
   readonly loginThrottle?: ConsoleOptions['loginThrottle'];
   /** How often the doctor's checks run in the background for the traffic lights. Default 6 hours. */
   readonly doctorIntervalMs?: number;
+  /** The server's own periodic doctor (doctor.interval), shared instead of a second one; stopped by its owner. */
+  readonly doctor?: DoctorLights;
 }
 
 export interface RunningConsole {
@@ -29,7 +31,8 @@ export interface RunningConsole {
 export async function startConsole(app: FastifyInstance, options: StartConsoleOptions): Promise<RunningConsole> {
   const { config, domains } = options.services;
   const db = openAdminDatabase(options.dataDir);
-  const doctor = new DoctorLights({
+  const shared = options.doctor;
+  const doctor = shared ?? new DoctorLights({
     config,
     domains,
     resolver: createResolver({ servers: config.delivery.resolvers, timeoutMs: config.delivery.dnsTimeoutMs }),
@@ -58,7 +61,7 @@ export async function startConsole(app: FastifyInstance, options: StartConsoleOp
   return {
     doctor,
     async close() {
-      await doctor.stop();
+      if (shared === undefined) await doctor.stop();
       db.close();
     },
   };

@@ -2,10 +2,12 @@
 // log: field names that might carry them are redacted as a safety net.
 import pino, { type Logger } from 'pino';
 import type { LogConfig } from '../config/types.js';
+import type { RecentErrors } from './recent-errors.js';
 
 export type { Logger };
 
-export function createLogger(config: LogConfig): Logger {
+/** `recentErrors`: also keeps the last error lines in memory (for `hikyaku status`). */
+export function createLogger(config: LogConfig, recentErrors?: RecentErrors): Logger {
   // Lines are gathered and written 4 KiB at a time, or at least every 100 ms:
   // one write per line (each a round trip through libuv's thread pool)
   // cost about a sixth of all CPU per message under load. pino flushes what
@@ -20,6 +22,16 @@ export function createLogger(config: LogConfig): Logger {
       base: { service: 'hikyaku' },
       timestamp: isoTimestamp,
       redact: { paths: ['password', '*.password', 'pass', '*.pass', 'auth.credentials'], censor: '[secret]' },
+      ...(recentErrors === undefined
+        ? {}
+        : {
+            hooks: {
+              logMethod(this: Logger, args: Parameters<Logger['info']>, method: (...a: Parameters<Logger['info']>) => void, level: number): void {
+                if (level >= 50) recentErrors.note(level, args);
+                method.apply(this, args);
+              },
+            },
+          }),
     },
     destination,
   );

@@ -14,8 +14,9 @@
 // file the policy refuses becomes a bounce to its sender (the null sender:
 // the file is moved to maildrop-refused/ with a log line) — never lost. A
 // temporary failure leaves the file for the next scan.
-import { createServer, type Socket } from 'node:net';
-import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
+import type { Socket } from 'node:net';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
+import { listenUnixSocket } from '../storage/unix-socket.js';
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Intake } from '../intake/intake.js';
@@ -69,29 +70,13 @@ export async function startLocalServer(o: LocalServerOptions): Promise<RunningLo
 }
 
 async function listenSocket(path: string, o: LocalServerOptions): Promise<{ close(): Promise<void> }> {
-  // A socket left by a server that died: nothing listens on it any more
-  // (two servers on one data directory cannot both open its queue).
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
-  } catch {
-    // none
-  }
   // Clients still sending (not yet handed to intake): cut off at close; those being stored get their answer.
   const sending = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = await listenUnixSocket(path, SOCKET_MODE, (socket) => {
     sending.add(socket);
     socket.on('close', () => sending.delete(socket));
     serveClient(socket, o, () => sending.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  // Created with the umask's mode (its write bit is what connect needs): now the documented one.
-  chmodSync(path, SOCKET_MODE);
   server.on('error', (err) => o.logger.error({ err }, 'sendmail socket error'));
   return {
     close: () =>

@@ -37,7 +37,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
 
   start [--config FILE]            run the server in the foreground (SIGTERM stops it cleanly)
         [--data-dir DIR] [--submission-listen HOST:PORT|off] [--submissions-listen HOST:PORT|off]
-        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL] [--log-format auto|json|pretty]
                                    (SIGHUP re-reads the certificate and log.level; README: Production)
   init [FILE]                      write a commented configuration file (default ./hikyaku.yaml)
   check-config                     validate the configuration and print every problem
@@ -71,7 +71,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
 
   start [--config ファイル]         サーバを起動します (SIGTERM で安全に停止)
         [--data-dir DIR] [--submission-listen HOST:PORT|off] [--submissions-listen HOST:PORT|off]
-        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL] [--log-format auto|json|pretty]
                                    (SIGHUP で証明書と log.level を再読み込み。README「本番運用」参照)
   init [ファイル]                   説明付きの設定ファイルを書き出します (既定 ./hikyaku.yaml)
   check-config                     設定を検査し、問題をすべて表示します

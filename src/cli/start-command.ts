@@ -1,6 +1,7 @@
 // `hikyaku start`: run the server in the foreground until SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
-import { createLogger } from '../log/logger.js';
+import { createLogger, wantsPrettyLogs } from '../log/logger.js';
+import { prettyLogStream } from '../log/pretty-stream.js';
 import { startServer } from '../main.js';
 import { chooseConfig, setRaw, type RawConfig } from './config-source.js';
 import { describeConfigError } from './config-errors.js';
@@ -22,6 +23,7 @@ export async function runStartCommand(args: string[]): Promise<number> {
       'http-listen': { type: 'string' },
       relayhost: { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
     },
     strict: true,
   });
@@ -36,7 +38,8 @@ export async function runStartCommand(args: string[]): Promise<number> {
   const { config, source, warnings } = choice;
   // The last error lines, for `hikyaku status`.
   const recentErrors = new RecentErrors();
-  const logger = createLogger(config.log, recentErrors);
+  const pretty = wantsPrettyLogs(config.log) ? await prettyLogStream(process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined) : undefined;
+  const logger = createLogger(config.log, recentErrors, pretty);
   const builtIn = source === 'built-in defaults';
   logger.info({ config: source, dataDir: config.dataDir, hostname: config.hostname }, builtIn ? 'no configuration file: running on built-in defaults' : 'configuration loaded');
   if (builtIn) {
@@ -123,11 +126,12 @@ export async function runStartCommand(args: string[]): Promise<number> {
   });
 }
 
-type StartValues = Partial<Record<'data-dir' | 'relayhost' | 'log-level' | keyof typeof LISTENERS, string | undefined>>;
+type StartValues = Partial<Record<'data-dir' | 'relayhost' | 'log-level' | 'log-format' | keyof typeof LISTENERS, string | undefined>>;
 
 function applyOverrides(raw: RawConfig, values: StartValues): void {
   if (values['data-dir']) setRaw(raw, 'dataDir', values['data-dir']);
   if (values['log-level']) setRaw(raw, 'log.level', values['log-level']);
+  if (values['log-format']) setRaw(raw, 'log.format', values['log-format']);
   for (const [flag, listener] of Object.entries(LISTENERS) as [keyof typeof LISTENERS, string][]) {
     const value = values[flag];
     if (value === undefined) continue;

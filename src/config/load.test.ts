@@ -164,7 +164,7 @@ test('a config file round trip: every setting read from YAML, written back and r
       },
     },
     queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000 },
-    log: { level: 'debug', file: join(dir, 'logs/hikyaku.log') },
+    log: { level: 'debug', file: join(dir, 'logs/hikyaku.log'), format: 'auto' },
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'], intervalMs: undefined },
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],

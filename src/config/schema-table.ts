@@ -549,6 +549,16 @@ export const entries: readonly SchemaEntry[] = [
     description: { en: 'Write logs to this file instead of standard output.', ja: '標準出力の代わりにこのファイルへログを書く。' },
   },
   {
+    key: 'log.format',
+    target: 'log.format',
+    kind: enumKind(['auto', 'json', 'pretty']),
+    default: 'auto',
+    description: {
+      en: 'auto: readable coloured one-line logs when standard output is a terminal, JSON lines otherwise (files, pipes, journald); json or pretty: always that. `hikyaku start --log-format` overrides it.',
+      ja: 'auto: 標準出力が端末なら読みやすい色付きの 1 行形式、それ以外 (ファイル、パイプ、journald) は JSON 行。json / pretty: 常にその形式。`hikyaku start --log-format` で上書きできます。',
+    },
+  },
+  {
     key: 'domains.rotationOverlap',
     target: 'domains.rotationOverlapMs',
     kind: durationKind(0),

@@ -154,6 +154,8 @@ export interface LogConfig {
   readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Write logs to this file instead of standard output. */
   readonly file: string | undefined;
+  /** 'auto': readable lines on a terminal, JSON otherwise (files, pipes, journald). */
+  readonly format: 'auto' | 'json' | 'pretty';
 }
 
 export interface DomainsConfig {

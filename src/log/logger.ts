@@ -6,16 +6,28 @@ import type { RecentErrors } from './recent-errors.js';
 
 export type { Logger };
 
-/** `recentErrors`: also keeps the last error lines in memory (for `hikyaku status`). */
-export function createLogger(config: LogConfig, recentErrors?: RecentErrors): Logger {
+/**
+ * Whether log lines are to be written for a person: `log.format` pretty, or
+ * auto with no log file and a terminal on standard output. JSON otherwise:
+ * journald, files and pipes get one JSON object per line.
+ */
+export function wantsPrettyLogs(config: LogConfig, stdoutIsTty: boolean = process.stdout.isTTY === true): boolean {
+  if (config.format === 'pretty') return true;
+  return config.format === 'auto' && config.file === undefined && stdoutIsTty;
+}
+
+/**
+ * `recentErrors`: also keeps the last error lines in memory (for `hikyaku status`).
+ * `pretty`: the readable stream (log/pretty-stream.ts) to write to instead of JSON.
+ */
+export function createLogger(config: LogConfig, recentErrors?: RecentErrors, pretty?: NodeJS.WritableStream): Logger {
   // Lines are gathered and written 4 KiB at a time, or at least every 100 ms:
   // one write per line (each a round trip through libuv's thread pool)
   // cost about a sixth of all CPU per message under load. pino flushes what
   // is left synchronously when the process exits.
   const batching = { sync: false, minLength: 4096, periodicFlush: 100 } as const;
-  const destination = config.file
-    ? pino.destination({ dest: config.file, mkdir: true, ...batching })
-    : pino.destination({ fd: 1, ...batching });
+  const destination =
+    pretty ?? (config.file ? pino.destination({ dest: config.file, mkdir: true, ...batching }) : pino.destination({ fd: 1, ...batching }));
   return pino(
     {
       level: config.level,

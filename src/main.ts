@@ -9,6 +9,7 @@ import { UserStore } from './users/user-store.js';
 import { openSqliteQueueStore } from './queue/sqlite-queue-store.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createDeliverer } from './outbound/deliverer.js';
+import { TlsReportStore } from './tlsrpt/tlsrpt-store.js';
 import { Intake, type IntakeOptions, type IntakeRequest, type MessageSigner } from './intake/intake.js';
 import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
@@ -74,7 +75,15 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   const domains = DomainStore.open(config.dataDir);
   const dkim = createDkimSigner(domains, logger);
   const signer = dkimSigner(dkim, logger);
-  const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger, downgrade: sevenBitDowngrade(dkim) });
+  // TLS-RPT counts (RFC 8460), told by the deliverer about every new session's TLS.
+  const tlsReports = config.tlsReports.enabled ? TlsReportStore.open(config.dataDir) : undefined;
+  const deliverer = createDeliverer(config.delivery, {
+    hostname: config.hostname,
+    logger,
+    downgrade: sevenBitDowngrade(dkim),
+    dataDir: config.dataDir,
+    tlsReport: tlsReports,
+  });
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
   const apiStore = ApiStore.open(config.dataDir, (err) => logger.error({ err }, 'could not record an API message, outcome or Idempotency-Key answer'));
@@ -286,6 +295,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     counters.close();
     certificates.close();
     await deliverer.close();
+    tlsReports?.close();
     throw err;
   }
   scheduler.start();
@@ -324,6 +334,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // a moment to record their outcome before the store closes: an outcome
       // lost here means a second delivery after the restart.
       await deliverer.close();
+      tlsReports?.close();
       await running.stop(5_000);
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();

@@ -72,6 +72,7 @@ delivery:
     domains: [example.com, example.net]
     caFile: tls/ca.pem
     verifyCertificate: false
+  mtaSts: { enabled: false, caFile: tls/ca.pem, fetchTimeout: 2s, policyPort: 8443, recheckInterval: 1m }
 queue:
   retry: { initialDelay: 1m, maxDelay: 30m, maxLifetime: 2d, delayNoticeAfter: off }
   pollInterval: 2s
@@ -80,6 +81,7 @@ domains: { rotationOverlap: 3d }
 doctor: { blocklists: [zen.spamhaus.org] }
 webhooks:
   - { url: 'https://app.example.org/events', events: [delivered, bounced], secret: 0123456789abcdef }
+tlsReports: { enabled: false, organizationName: Example Org, contactInfo: tls-reports@example.org }
 `;
 
 test('a config file round trip: every setting read from YAML, written back and read again', async (t) => {
@@ -161,6 +163,7 @@ test('a config file round trip: every setting read from YAML, written back and r
         caFile: join(dir, 'tls/ca.pem'),
         verifyCertificate: false,
       },
+      mtaSts: { enabled: false, caFile: join(dir, 'tls/ca.pem'), fetchTimeoutMs: 2000, policyPort: 8443, recheckIntervalMs: 60_000 },
     },
     queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000 },
     log: { level: 'debug', file: join(dir, 'logs/hikyaku.log') },
@@ -169,6 +172,7 @@ test('a config file round trip: every setting read from YAML, written back and r
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
+    tlsReports: { enabled: false, organizationName: 'Example Org', contactInfo: 'tls-reports@example.org' },
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

@@ -83,6 +83,7 @@ function expectedDefaults(baseDir: string): Config {
       maxConcurrentDeliveries: 100,
       sourceAddress: undefined,
       smarthost: undefined,
+      mtaSts: { enabled: true, caFile: undefined, fetchTimeoutMs: 10_000, policyPort: 443, recheckIntervalMs: 300_000 },
     },
     queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000 },
     log: { level: 'info', file: undefined },
@@ -91,6 +92,7 @@ function expectedDefaults(baseDir: string): Config {
     webhooks: [],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
+    tlsReports: { enabled: true, organizationName: undefined, contactInfo: undefined },
   };
 }
 
@@ -194,7 +196,7 @@ test('unknown keys are errors, with a suggestion when one is close', () => {
     }),
   );
   assert.deepEqual([...problems].sort(), [
-    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, auth, quotas, brake, suppression, webhooks)',
+    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, auth, quotas, brake, suppression, tlsReports, webhooks)',
     'connectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.conectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.connectTimeoutMs: unknown key (did you mean "delivery.connectTimeout"?)',

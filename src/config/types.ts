@@ -142,6 +142,23 @@ export interface DeliveryConfig {
   /** Local address to send from (Postfix: smtp_bind_address); undefined = the system chooses. */
   readonly sourceAddress: string | undefined;
   readonly smarthost: SmarthostConfig | undefined;
+  /** RFC 8461 when sending; always set by the parser, absent (= off) in hand-made test configs. */
+  readonly mtaSts?: MtaStsConfig | undefined;
+}
+
+export interface MtaStsConfig {
+  readonly enabled: boolean;
+  /** Extra CA (PEM file) for policy hosts and verified MX certificates. */
+  readonly caFile: string | undefined;
+  readonly fetchTimeoutMs: number;
+  readonly policyPort: number;
+  readonly recheckIntervalMs: number;
+}
+
+export interface TlsReportsConfig {
+  readonly enabled: boolean;
+  readonly organizationName: string | undefined;
+  readonly contactInfo: string | undefined;
 }
 
 export interface QueueConfig {
@@ -218,4 +235,6 @@ export interface Config {
   readonly webhooks: readonly WebhookConfig[];
   readonly metrics: MetricsConfig;
   readonly history: HistoryConfig;
+  /** TLS-RPT (RFC 8460). */
+  readonly tlsReports: TlsReportsConfig;
 }

@@ -25,6 +25,7 @@ import { runTlsCommand } from './cli/tls-command.js';
 import { runAdminCommand } from './cli/admin-command.js';
 
 import { runHistoryCommand } from './cli/history-command.js';
+import { runTlsRptCommand } from './cli/tlsrpt-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -57,6 +58,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
                                    run as a systemd service under its own unprivileged user
   tls use-certbot DOMAIN           use certbot's Let's Encrypt certificate; renewals load without a restart
   admin add NAME [--totp] | list | remove NAME | passwd NAME | totp NAME on|off   web console admins (/console/)
+  tlsrpt report [--date YYYY-MM-DD] [--dry-run]   send (or print) a day's TLS-RPT reports (RFC 8460)
 
 Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
   ja: `Hikyaku (飛脚) — 送信メールサーバ
@@ -88,6 +90,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
                                    専用の非特権ユーザーで systemd サービスとして動かします
   tls use-certbot ドメイン          certbot の Let's Encrypt 証明書を使います (更新は再起動なしで反映)
   admin add 名前 [--totp] | list | remove 名前 | passwd 名前 | totp 名前 on|off   Web コンソール (/console/) の管理者
+  tlsrpt report [--date YYYY-MM-DD] [--dry-run]   その日の TLS-RPT レポート (RFC 8460) を送る (または表示する)
 
 設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
 };
@@ -163,6 +166,8 @@ async function main(argv: string[]): Promise<number> {
       return runAdminCommand(rest, ctx);
     case 'doctor':
       return runDoctorCommand(rest, { ...ctx, isTty: process.stdout.isTTY === true });
+    case 'tlsrpt':
+      return runTlsRptCommand(rest, ctx);
     default:
       process.stderr.write((lang === 'ja' ? `不明なコマンドです: ${command}\n\n` : `unknown command: ${command}\n\n`) + help[lang] + '\n');
       return 2;

@@ -10,6 +10,7 @@ import { openSqliteQueueStore } from './queue/sqlite-queue-store.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createDeliverer } from './outbound/deliverer.js';
 import { TlsReportStore } from './tlsrpt/tlsrpt-store.js';
+import { startTlsReports } from './tlsrpt/start-reports.js';
 import { Intake, type IntakeOptions, type IntakeRequest, type MessageSigner } from './intake/intake.js';
 import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
@@ -302,6 +303,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   await dispatcher?.start().catch((err: unknown) => logger.error({ err }, 'could not start the webhook dispatcher'));
   local.startPickup();
   const keyActivation = config.domains.autoActivate ? startKeyActivation(config, domains, logger) : undefined;
+  const tlsReportJob = tlsReports === undefined ? undefined : startTlsReports(config, tlsReports, (request) => intake.accept(request), logger);
   // Idempotency-Key answers are kept 24 h.
   const purgeTimer = setInterval(() => {
     try {
@@ -327,6 +329,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // Sessions and HTTP requests first (they finish or get 421), so nothing
       // new is accepted; then deliveries in flight; then the stores.
       clearInterval(purgeTimer);
+      tlsReportJob?.stop();
       await Promise.all([...listeners.map((l) => l.close()), runningHttp?.close(), runningLocal?.close()]);
       await keyActivation?.stop();
       await running.stop(30_000);

@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS failures (
   count          INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (day, policy_domain, policy_type, policy_strings, result_type, sending_ip, receiving_mx, receiving_ip)
 );
+CREATE TABLE IF NOT EXISTS sent (
+  day           TEXT NOT NULL,
+  policy_domain TEXT NOT NULL,
+  sent_at       INTEGER NOT NULL,
+  PRIMARY KEY (day, policy_domain)
+);
 `;
 
 export const TLSRPT_DB = 'tlsrpt.db';
@@ -157,6 +163,16 @@ export class TlsReportStore implements TlsSessionRecorder {
   prune(beforeDay: string): void {
     this.db.prepare('DELETE FROM policies WHERE day < ?').run(beforeDay);
     this.db.prepare('DELETE FROM failures WHERE day < ?').run(beforeDay);
+    this.db.prepare('DELETE FROM sent WHERE day < ?').run(beforeDay);
+  }
+
+  /** The day's report for `domain` went out (so a restart does not send it twice). */
+  markSent(day: string, domain: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO sent (day, policy_domain, sent_at) VALUES (?, ?, ?)').run(day, domain, this.now());
+  }
+
+  wasSent(day: string, domain: string): boolean {
+    return this.db.prepare('SELECT 1 FROM sent WHERE day = ? AND policy_domain = ?').get(day, domain) !== undefined;
   }
 
   close(): void {

@@ -81,12 +81,21 @@ export function createPolicySource(options: PolicySourceOptions): PolicySource {
       const hit = recent.get(key);
       if (hit !== undefined && hit.untilMs > now()) return hit.answer;
       const answer = resolveFresh(key);
+      if (recent.size >= MAX_REMEMBERED) forgetExpired(recent, now());
       recent.set(key, { untilMs: now() + options.recheckMs, answer });
       // An unexpected error is not remembered: the next message asks again.
       answer.catch(() => recent.delete(key));
       return answer;
     },
   };
+}
+
+// Bounds the memory of a queue that reaches very many domains: expired answers go first, then all.
+const MAX_REMEMBERED = 10_000;
+
+function forgetExpired(recent: Map<string, { untilMs: number }>, nowMs: number): void {
+  for (const [k, v] of recent) if (v.untilMs <= nowMs) recent.delete(k);
+  if (recent.size >= MAX_REMEMBERED) recent.clear();
 }
 
 type RecordLookup = { readonly kind: 'id'; readonly id: string } | { readonly kind: 'absent' } | { readonly kind: 'failed'; readonly detail: string };

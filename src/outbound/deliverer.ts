@@ -146,6 +146,8 @@ export function createDeliverer(
   /** The security this group's delivery needs (secure-route.ts); undefined: the configured TLS policy alone. */
   async function secureRouteFor(route: Route, params: EnvelopeParams | undefined, message: Buffer): Promise<SecureRoute | undefined> {
     const requireTls = params?.requireTls === true;
+    const policies = route.kind === 'mx' && (stsPolicies !== undefined || deps.tlsReport !== undefined);
+    if (!requireTls && !policies) return undefined; // the smarthost, or nothing to apply: no cost
     // RFC 8689 §5: "TLS-Required: No" asks to ignore the recipient's policies; REQUIRETLS overrides the header.
     const ignorePolicies = !requireTls && hasTlsRequiredNo(message);
     const domain = route.kind === 'mx' && !ignorePolicies ? route.domain : undefined;

@@ -73,6 +73,7 @@ delivery:
     caFile: tls/ca.pem
     verifyCertificate: false
   mtaSts: { enabled: false, caFile: tls/ca.pem, fetchTimeout: 2s, policyPort: 8443, recheckInterval: 1m }
+  dane: { enabled: true, resolver: '127.0.0.1:5353', timeout: 2s }
 queue:
   retry: { initialDelay: 1m, maxDelay: 30m, maxLifetime: 2d, delayNoticeAfter: off }
   pollInterval: 2s
@@ -164,6 +165,7 @@ test('a config file round trip: every setting read from YAML, written back and r
         verifyCertificate: false,
       },
       mtaSts: { enabled: false, caFile: join(dir, 'tls/ca.pem'), fetchTimeoutMs: 2000, policyPort: 8443, recheckIntervalMs: 60_000 },
+      dane: { enabled: true, resolver: '127.0.0.1:5353', timeoutMs: 2000 },
     },
     queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000 },
     log: { level: 'debug', file: join(dir, 'logs/hikyaku.log') },

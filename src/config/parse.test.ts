@@ -84,6 +84,7 @@ function expectedDefaults(baseDir: string): Config {
       sourceAddress: undefined,
       smarthost: undefined,
       mtaSts: { enabled: true, caFile: undefined, fetchTimeoutMs: 10_000, policyPort: 443, recheckIntervalMs: 300_000 },
+      dane: { enabled: false, resolver: '127.0.0.1:53', timeoutMs: 5000 },
     },
     queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000 },
     log: { level: 'info', file: undefined },

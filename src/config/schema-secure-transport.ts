@@ -2,7 +2,7 @@
 // schema-table.ts for the format): MTA-STS when sending (RFC 8461) and
 // TLS-RPT reports (RFC 8460). Kept apart so that schema-table.ts stays
 // readable and other changes to it merge cleanly; concatenated there.
-import { booleanKind, durationKind, portKind, readableFileKind, stringKind } from './kinds.js';
+import { booleanKind, durationKind, portKind, readableFileKind, resolverKind, stringKind } from './kinds.js';
 import type { SchemaEntry, SchemaSection } from './schema-table.js';
 
 export const secureTransportSections: readonly SchemaSection[] = [
@@ -12,6 +12,14 @@ export const secureTransportSections: readonly SchemaSection[] = [
     description: {
       en: "MTA-STS (RFC 8461): honour the receiving domain's published policy. enforce = deliver only to the policy's MX hosts over TLS with a valid certificate (else the message waits in the queue); testing = deliver as usual and report failures (TLS-RPT).",
       ja: 'MTA-STS (RFC 8461): 受信ドメインが公開するポリシーに従う。enforce = ポリシーの MX にだけ、有効な証明書の TLS で配送 (できなければキューで待つ)。testing = 通常どおり配送し、失敗を報告 (TLS-RPT) する。',
+    },
+  },
+  {
+    key: 'delivery.dane',
+    optional: false,
+    description: {
+      en: 'DANE (RFC 7672): a domain whose DNSSEC-signed MX hosts publish TLSA records gets TLS checked against them, or no delivery. Needs a validating resolver on this host (e.g. Unbound; README: DANE).',
+      ja: 'DANE (RFC 7672): DNSSEC で署名された MX が TLSA レコードを公開しているドメインには、TLSA で検証した TLS でだけ配送する。このホストに検証リゾルバー (Unbound など) が必要 (README の DANE を参照)。',
     },
   },
   {
@@ -65,6 +73,30 @@ export const secureTransportEntries: readonly SchemaEntry[] = [
       en: 'How long a _mta-sts TXT answer (or a failed policy fetch) is reused before asking again. Fetched policies are kept until their max_age, in mta-sts-policies.json in dataDir.',
       ja: '_mta-sts の TXT の答え (またはポリシー取得の失敗) を再利用する時間。取得したポリシーは max_age まで dataDir の mta-sts-policies.json に保存する。',
     },
+  },
+  {
+    key: 'delivery.dane.enabled',
+    target: 'delivery.dane.enabled',
+    kind: booleanKind,
+    default: false,
+    description: { en: 'Look up DANE TLSA records (through dane.resolver) when delivering to MX hosts.', ja: 'MX へ配送するとき DANE の TLSA レコードを (dane.resolver で) 調べる。' },
+  },
+  {
+    key: 'delivery.dane.resolver',
+    target: 'delivery.dane.resolver',
+    kind: resolverKind,
+    default: '127.0.0.1:53',
+    description: {
+      en: 'A DNSSEC-validating resolver (it must set the AD bit on validated answers), as ip or ip:port. Only answers it validated count.',
+      ja: 'DNSSEC を検証するリゾルバー (検証済みの答えに AD ビットを立てるもの)。ip または ip:port。検証済みの答えだけを使う。',
+    },
+  },
+  {
+    key: 'delivery.dane.timeout',
+    target: 'delivery.dane.timeoutMs',
+    kind: durationKind(1),
+    default: '5s',
+    description: { en: 'Time allowed for one query to the validating resolver.', ja: '検証リゾルバーへの 1 回の問い合わせの制限時間。' },
   },
   {
     key: 'tlsReports.enabled',

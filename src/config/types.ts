@@ -144,6 +144,15 @@ export interface DeliveryConfig {
   readonly smarthost: SmarthostConfig | undefined;
   /** RFC 8461 when sending; always set by the parser, absent (= off) in hand-made test configs. */
   readonly mtaSts?: MtaStsConfig | undefined;
+  /** RFC 7672 when sending; always set by the parser, absent (= off) in hand-made test configs. */
+  readonly dane?: DaneConfig | undefined;
+}
+
+export interface DaneConfig {
+  readonly enabled: boolean;
+  /** A DNSSEC-validating resolver, "ip" or "ip:port". */
+  readonly resolver: string;
+  readonly timeoutMs: number;
 }
 
 export interface MtaStsConfig {

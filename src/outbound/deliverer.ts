@@ -14,6 +14,7 @@ import type { DeliveryConfig, SmarthostConfig } from '../config/types.js';
 import { createResolver } from '../dns/resolver.js';
 import { lookupMx } from '../dns/mx-lookup.js';
 import { hasTlsRequiredNo } from '../message/tls-required.js';
+import { lookupDane } from '../dane/dane-lookup.js';
 import { createPolicySource, type PolicySource } from '../mtasts/policy-source.js';
 import type { TlsSessionRecorder } from '../tlsrpt/session-result.js';
 import { canonicalCandidates, type Candidate } from './candidates.js';
@@ -146,15 +147,20 @@ export function createDeliverer(
   /** The security this group's delivery needs (secure-route.ts); undefined: the configured TLS policy alone. */
   async function secureRouteFor(route: Route, params: EnvelopeParams | undefined, message: Buffer): Promise<SecureRoute | undefined> {
     const requireTls = params?.requireTls === true;
-    const policies = route.kind === 'mx' && (stsPolicies !== undefined || deps.tlsReport !== undefined);
+    const dane = config.dane?.enabled === true ? config.dane : undefined;
+    const policies = route.kind === 'mx' && (stsPolicies !== undefined || deps.tlsReport !== undefined || dane !== undefined);
     if (!requireTls && !policies) return undefined; // the smarthost, or nothing to apply: no cost
     // RFC 8689 §5: "TLS-Required: No" asks to ignore the recipient's policies; REQUIRETLS overrides the header.
     const ignorePolicies = !requireTls && hasTlsRequiredNo(message);
     const domain = route.kind === 'mx' && !ignorePolicies ? route.domain : undefined;
-    const sts = domain !== undefined && stsPolicies !== undefined ? await stsPolicies.lookup(domain) : undefined;
+    // RFC 7672 §2: DANE through the validating resolver; MTA-STS too (it applies only where DANE does not).
+    const [daneLookup, sts] = await Promise.all([
+      domain !== undefined && dane !== undefined ? lookupDane(dane.resolver, domain, dane.timeoutMs) : undefined,
+      domain !== undefined && stsPolicies !== undefined ? stsPolicies.lookup(domain) : undefined,
+    ]);
     const recorder = domain !== undefined && config.tls !== 'none' ? deps.tlsReport : undefined;
-    if (!requireTls && sts === undefined && recorder === undefined) return undefined;
-    return new SecureRoute({ domain, sts, requireTls, recorder, sendingIp: config.sourceAddress });
+    if (!requireTls && sts === undefined && recorder === undefined && daneLookup === undefined) return undefined;
+    return new SecureRoute({ domain, sts, requireTls, dane: daneLookup, recorder, sendingIp: config.sourceAddress });
   }
 
   function poolKey(candidate: Candidate, transport: Transport, tls: ClientTlsMode): string {
@@ -257,6 +263,8 @@ export function createDeliverer(
     for (let i = 0; i < candidates.length && pending.length > 0; i++) {
       const candidate = candidates[i] as Candidate;
       const ctx: AttemptContext = { remoteMta: `${candidate.host}[${candidate.ip}]`, lastHost: i === candidates.length - 1 };
+      // A DANE host gets its own TLS terms (secure-route.ts).
+      const hostTransport: Transport = secure === undefined ? transport : { ...transport, ...secure.transportFor(candidate, transport.tls, transport.verifyCertificate) };
       const noSession: RelayInfo = { host: candidate.host, ip: candidate.ip, port: transport.port, tls: undefined };
 
       // An idle connection the server has dropped meanwhile answers nothing to
@@ -265,12 +273,20 @@ export function createDeliverer(
       let failure: SessionFailure | undefined;
       let refused: Verdict | undefined;
       while (sent === undefined) {
-        const opened = await openSession(candidate, transport, ca, secure);
+        const opened = await openSession(candidate, hostTransport, ca, secure);
         if (!('client' in opened)) {
           failure = opened.failure;
           break;
         }
         const { client, key } = opened;
+        // RFC 7672 §3: a DANE host's certificate must match its TLSA records (checked on every use of the connection).
+        refused = secure?.daneRefused(candidate, client.peerCertificate, ctx);
+        if (refused !== undefined) {
+          client.close();
+          await pool.release(key, client);
+          for (const r of pending) decided.set(r, { verdict: refused, relay: client.relay });
+          break;
+        }
         // RFC 8689 §4.2.1: a REQUIRETLS message only to a server that offers REQUIRETLS.
         refused = secure?.requireTlsRefused(client.offersRequireTls, ctx);
         if (refused !== undefined) {

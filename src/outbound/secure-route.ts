@@ -6,7 +6,10 @@
 // (RFC 8460) of every new session. Kept apart from deliverer.ts and
 // classify.ts: the deliverer asks this plan at four points (candidates,
 // transport, new session, verdict) and decides nothing itself.
+import type { DetailedPeerCertificate } from 'node:tls';
 import type { DeliveryFailure } from '../core/outcome.js';
+import type { DaneLookup, HostTlsa } from '../dane/dane-lookup.js';
+import { tlsaMismatch } from '../dane/tlsa.js';
 import type { StsLookup } from '../mtasts/policy-source.js';
 import { mxMatchesPattern } from '../mtasts/sts-text.js';
 import type { TlsSessionRecorder, TlsSessionResult } from '../tlsrpt/session-result.js';
@@ -22,6 +25,8 @@ export interface SecureRouteInput {
   readonly sts: StsLookup | undefined;
   /** The message was submitted with REQUIRETLS. */
   readonly requireTls: boolean;
+  /** DANE (RFC 7672); undefined when off or skipped. */
+  readonly dane?: DaneLookup | undefined;
   readonly recorder: TlsSessionRecorder | undefined;
   readonly sendingIp: string | undefined;
 }
@@ -39,9 +44,39 @@ export class SecureRoute {
     this.input = input;
   }
 
-  /** MTA-STS in enforce mode applies. */
+  /** MTA-STS in enforce mode applies (RFC 8461 §2: not where DANE applies). */
   get enforce(): boolean {
-    return this.policy?.mode === 'enforce';
+    return this.policy?.mode === 'enforce' && !this.daneActive;
+  }
+
+  /** Validated MX hosts with usable TLSA records: DANE decides, not MTA-STS. */
+  private get daneActive(): boolean {
+    const dane = this.input.dane;
+    return dane?.kind === 'secure' && [...dane.hosts.values()].some((h) => h.kind === 'tlsa');
+  }
+
+  private daneHost(host: string): HostTlsa | undefined {
+    const dane = this.input.dane;
+    return dane?.kind === 'secure' ? dane.hosts.get(host.toLowerCase()) : undefined;
+  }
+
+  /** The transport for one candidate: a DANE host gets TLS required, checked against TLSA (not the CAs). */
+  transportFor(candidate: Candidate, tls: ClientTlsMode, verifyCertificate: boolean): { tls: ClientTlsMode; verifyCertificate: boolean } {
+    if (this.daneHost(candidate.host)?.kind === 'tlsa') return { tls: tls === 'implicit' ? 'implicit' : 'required', verifyCertificate: false };
+    return this.transport(tls, verifyCertificate);
+  }
+
+  /**
+   * RFC 7672 §2.2, §3: a DANE host's certificate must match one of its TLSA
+   * records; the verdict when it does not (undefined: go ahead).
+   */
+  daneRefused(candidate: Candidate, peer: DetailedPeerCertificate | undefined, ctx: AttemptContext): Verdict | undefined {
+    const host = this.daneHost(candidate.host);
+    if (host?.kind !== 'tlsa') return undefined;
+    const why = peer === undefined ? 'no TLS' : tlsaMismatch(host.records, peer, candidate.host);
+    if (why === undefined) return undefined;
+    const detail = `DANE: ${why}; not sent to ${ctx.remoteMta ?? candidate.host}`;
+    return this.securityFailure({ status: '4.7.5', stage: 'tls', remoteMta: ctx.remoteMta, remoteReply: undefined, detail }, ctx.lastHost, true);
   }
 
   private get policy(): Extract<StsLookup, { kind: 'policy' }>['policy'] | undefined {
@@ -64,9 +99,20 @@ export class SecureRoute {
    * RFC 8461 §4.1: under enforce, only MX hosts matching the policy's mx
    * patterns; none left → one verdict for every recipient.
    */
-  candidates(all: readonly Candidate[]): Candidate[] | Verdict {
+  candidates(found: readonly Candidate[]): Candidate[] | Verdict {
+    const dane = this.input.dane;
+    if (dane?.kind === 'failed') {
+      return this.securityFailure({ status: '4.4.3', stage: 'dns', remoteMta: undefined, remoteReply: undefined, detail: dane.detail }, true, true);
+    }
+    // RFC 7672 §2.2: a host whose TLSA lookup failed is not used.
+    const all = found.filter((c) => this.daneHost(c.host)?.kind !== 'failed');
+    if (all.length === 0) {
+      const failed = found.map((c) => this.daneHost(c.host)).find((h) => h?.kind === 'failed');
+      const detail = failed?.kind === 'failed' ? failed.detail : 'DANE: no usable MX host';
+      return this.securityFailure({ status: '4.7.5', stage: 'dns', remoteMta: undefined, remoteReply: undefined, detail }, true, true);
+    }
     const policy = this.policy;
-    if (policy === undefined || policy.mode !== 'enforce') return [...all];
+    if (policy === undefined || policy.mode !== 'enforce' || this.daneActive) return [...all];
     const allowed = all.filter((c) => policy.mx.some((p) => mxMatchesPattern(c.host, p)));
     if (allowed.length > 0) return allowed;
     const hosts = [...new Set(all.map((c) => c.host))].join(', ');
@@ -79,6 +125,8 @@ export class SecureRoute {
   observe(candidate: Candidate, session: SessionTls): void {
     // A session that failed before TLS (connect, greeting) says nothing about TLS.
     if (session.kind === 'failed' && session.certificate === undefined && !isTlsFailure(session.failure)) return;
+    // A DANE host's certificate is judged by its TLSA records, not the CAs (TLS-RPT for DANE is not reported yet).
+    if (this.daneHost(candidate.host)?.kind === 'tlsa') return;
     const sts = this.input.sts;
     if (sts?.kind === 'fetch-failed') return this.report(candidate, { resultType: sts.resultType, detail: sts.detail });
     const failure = tlsFailure(session, this.policy?.mode === 'testing' || this.policy?.mode === 'enforce' ? this.policy.mx : undefined, candidate.host);
@@ -110,10 +158,16 @@ export class SecureRoute {
     return v;
   }
 
-  /** Under REQUIRETLS a permanent failure on the last host; under MTA-STS alone a deferral. */
-  private securityFailure(failure: DeliveryFailure, lastHost: boolean): Verdict {
+  /**
+   * Under REQUIRETLS a permanent failure on the last host (5.7.10 for a DANE
+   * failure: `tls`); under MTA-STS or DANE alone a deferral.
+   */
+  private securityFailure(failure: DeliveryFailure, lastHost: boolean, tls = false): Verdict {
     if (!lastHost) return { kind: 'next-host', failure: { ...failure, status: failure.status.replace(/^5\./, '4.') } };
-    if (this.input.requireTls) return { kind: 'bounced', failure: { ...failure, status: failure.status.replace(/^4\./, '5.') } };
+    if (this.input.requireTls) {
+      const status = tls ? '5.7.10' : failure.status.replace(/^4\./, '5.');
+      return { kind: 'bounced', failure: { ...failure, status, detail: tls ? `REQUIRETLS: ${failure.detail}` : failure.detail } };
+    }
     return { kind: 'deferred', failure: { ...failure, status: failure.status.replace(/^5\./, '4.') } };
   }
 

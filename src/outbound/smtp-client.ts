@@ -21,7 +21,7 @@
 // (bench/dot-stuff-micro.ts), ≤1% and ~3-10% of the CPU per message (bench/RESULTS.md): not worth a second path.
 import { isAscii } from 'node:buffer';
 import { isIP } from 'node:net';
-import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { rootCertificates, type ConnectionOptions, type DetailedPeerCertificate } from 'node:tls';
 import type { EnvelopeParams } from '../core/envelope.js';
 import { wireMailbox } from '../core/mailbox.js';
 import { encodeXtext } from '../core/xtext.js';
@@ -180,6 +180,11 @@ export class SmtpClient {
   /** Whether the server's certificate is valid for `hostName`, once TLS is up (checked even when not required). */
   get certificate(): CertificateCheck | undefined {
     return this.certificateCheck;
+  }
+
+  /** The server's certificate with its chain (issuerCertificate), once TLS is up: for DANE (dane/tlsa.ts). */
+  get peerCertificate(): DetailedPeerCertificate | undefined {
+    return this.wire.tlsSocket?.getPeerCertificate(true);
   }
 
   /** RFC 8689: the server offered REQUIRETLS after TLS. */

@@ -16,7 +16,7 @@ export interface SecureAnswer {
 }
 
 /** `server` is "ip:port" (or "ip", port 53). Rejects when there is no answer in time. */
-export async function secureQuery(server: string, name: string, type: 'MX' | 'TLSA', timeoutMs: number): Promise<SecureAnswer> {
+export async function secureQuery(server: string, name: string, type: 'MX' | 'TLSA' | 'SOA', timeoutMs: number): Promise<SecureAnswer> {
   const [host, portText] = splitServer(server);
   const id = randomInt(0, 65536);
   const query = dnsPacket.encode({

@@ -28,6 +28,7 @@ import { runHistoryCommand } from './cli/history-command.js';
 import { runStatusCommand } from './cli/status-command.js';
 import { runBackupCommand } from './cli/backup-command.js';
 import { DATA_FORMAT, newerFormatError, readDataFormat } from './storage/data-format.js';
+import { runTlsRptCommand } from './cli/tlsrpt-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -63,6 +64,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   status [--json]                  ask the running server how it is; exit 0 ok, 1 warning, 2 critical, 3 not running
   backup FILE [--passphrase-file F]   consistent snapshot of the data directory and configuration, server running
   restore FILE [--data-dir DIR] [--config FILE] [--passphrase-file F] [--force]   bring a backup back (another machine)
+  tlsrpt report [--date YYYY-MM-DD] [--dry-run]   send (or print) a day's TLS-RPT reports (RFC 8460)
 
 Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else built-in defaults.`,
   ja: `Hikyaku (飛脚) — 送信メールサーバ
@@ -97,6 +99,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   status [--json]                  起動中のサーバーの状態。終了ステータス 0 正常、1 警告、2 重大、3 停止中
   backup ファイル [--passphrase-file F]   データディレクトリと設定の一貫したバックアップ (起動中でも可)
   restore ファイル [--data-dir DIR] [--config ファイル] [--passphrase-file F] [--force]   バックアップを戻す (別のマシンにも)
+  tlsrpt report [--date YYYY-MM-DD] [--dry-run]   その日の TLS-RPT レポート (RFC 8460) を送る (または表示する)
 
 設定ファイル: --config、なければ $HIKYAKU_CONFIG、なければ ./hikyaku.yaml、なければ既定値。`,
 };
@@ -184,6 +187,8 @@ async function main(argv: string[]): Promise<number> {
       return runDoctorCommand(rest, { ...ctx, isTty: process.stdout.isTTY === true });
     case 'status':
       return runStatusCommand(rest, ctx);
+    case 'tlsrpt':
+      return runTlsRptCommand(rest, ctx);
     default:
       process.stderr.write((lang === 'ja' ? `不明なコマンドです: ${command}\n\n` : `unknown command: ${command}\n\n`) + help[lang] + '\n');
       return 2;

@@ -9,6 +9,8 @@ import { UserStore } from './users/user-store.js';
 import { openSqliteQueueStore } from './queue/sqlite-queue-store.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createDeliverer } from './outbound/deliverer.js';
+import { TlsReportStore } from './tlsrpt/tlsrpt-store.js';
+import { startTlsReports } from './tlsrpt/start-reports.js';
 import { Intake, type IntakeOptions, type IntakeRequest, type MessageSigner } from './intake/intake.js';
 import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
@@ -87,7 +89,15 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   const domains = DomainStore.open(config.dataDir);
   const dkim = createDkimSigner(domains, logger);
   const signer = dkimSigner(dkim, logger);
-  const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger, downgrade: sevenBitDowngrade(dkim) });
+  // TLS-RPT counts (RFC 8460), told by the deliverer about every new session's TLS.
+  const tlsReports = config.tlsReports.enabled ? TlsReportStore.open(config.dataDir) : undefined;
+  const deliverer = createDeliverer(config.delivery, {
+    hostname: config.hostname,
+    logger,
+    downgrade: sevenBitDowngrade(dkim),
+    dataDir: config.dataDir,
+    tlsReport: tlsReports,
+  });
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
   const apiStore = ApiStore.open(config.dataDir, (err) => logger.error({ err }, 'could not record an API message, outcome or Idempotency-Key answer'));
@@ -338,6 +348,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     counters.close();
     certificates.close();
     await deliverer.close();
+    tlsReports?.close();
     throw err;
   }
   scheduler.start();
@@ -345,6 +356,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   local.startPickup();
   if (serverDoctor !== undefined && config.doctor.intervalMs !== undefined) serverDoctor.startIn(firstDoctorRunDelayMs(config.dataDir, config.doctor.intervalMs));
   const keyActivation = config.domains.autoActivate ? startKeyActivation(config, domains, logger) : undefined;
+  const tlsReportJob = tlsReports === undefined ? undefined : startTlsReports(config, tlsReports, (request) => intake.accept(request), logger);
   // Idempotency-Key answers are kept 24 h.
   const purgeTimer = setInterval(() => {
     try {
@@ -370,6 +382,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // Sessions and HTTP requests first (they finish or get 421), so nothing
       // new is accepted; then deliveries in flight; then the stores.
       clearInterval(purgeTimer);
+      tlsReportJob?.stop();
       await Promise.all([...listeners.map((l) => l.close()), runningHttp?.close(), runningLocal?.close()]);
       await keyActivation?.stop();
       await running.stop(30_000);
@@ -377,6 +390,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // a moment to record their outcome before the store closes: an outcome
       // lost here means a second delivery after the restart.
       await deliverer.close();
+      tlsReports?.close();
       await running.stop(5_000);
       await control?.close();
       await serverDoctor?.stop();

@@ -63,7 +63,8 @@ export function createBounceNotifier(options: BounceNotifierOptions): BounceNoti
       reportingMta: hostname,
       queueId: message.id,
       envId: message.envId,
-      ret: message.ret,
+      // RFC 8689 §5: a REQUIRETLS message's content is not returned in the clear: headers only.
+      ret: message.requireTls === true ? 'HDRS' : message.ret,
       arrivalDateMs: message.createdAtMs,
       originalMailFrom: message.mailFrom,
       originalMessage: original,
@@ -71,7 +72,8 @@ export function createBounceNotifier(options: BounceNotifierOptions): BounceNoti
       nowMs,
     });
     const id = await intake.accept({
-      envelope: dsn.envelope,
+      // RFC 8689 §5: the report about a REQUIRETLS message goes back under REQUIRETLS too.
+      envelope: message.requireTls === true ? { ...dsn.envelope, params: { ...dsn.envelope.params, requireTls: true } } : dsn.envelope,
       message: dsn.message,
       submitter: {
         clientIp: '127.0.0.1',

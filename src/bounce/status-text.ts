@@ -30,6 +30,21 @@ const DETAIL: Readonly<Record<string, StatusText>> = {
     en: 'The receiving mail server cannot accept internationalised (non-ASCII) email addresses (no SMTPUTF8 support)',
   },
   '7.1': { ja: '宛先のサーバーがポリシーによりメールを拒否しました', en: 'The receiving server refused the message by policy' },
+  // RFC 3463 X.7.5 "Cryptographic failure": TLS or the certificate (MTA-STS enforce, required TLS).
+  '7.5': {
+    ja: '宛先のサーバーと安全な TLS 接続を確立できませんでした (証明書が無効、または TLS に非対応)',
+    en: 'A secure TLS connection to the receiving server could not be established (invalid certificate, or no TLS)',
+  },
+  // RFC 8689 §5: REQUIRETLS and no verified TLS to the next hop.
+  '7.10': {
+    ja: '送信者が TLS 必須 (REQUIRETLS) を指定しましたが、宛先のサーバーと証明書を検証できる TLS 接続を確立できなかったため、送信しませんでした',
+    en: 'The sender required TLS (REQUIRETLS), but no TLS connection with a verified certificate could be made to the receiving server, so the message was not sent',
+  },
+  // RFC 8689 §5: REQUIRETLS and a next hop that does not offer it.
+  '7.30': {
+    ja: '送信者が TLS 必須 (REQUIRETLS) を指定しましたが、宛先のサーバーが REQUIRETLS に対応していないため、送信しませんでした',
+    en: 'The sender required TLS (REQUIRETLS), but the receiving server does not support REQUIRETLS, so the message was not sent',
+  },
 };
 
 const SUBJECT: Readonly<Record<string, StatusText>> = {

@@ -72,6 +72,8 @@ delivery:
     domains: [example.com, example.net]
     caFile: tls/ca.pem
     verifyCertificate: false
+  mtaSts: { enabled: false, caFile: tls/ca.pem, fetchTimeout: 2s, policyPort: 8443, recheckInterval: 1m }
+  dane: { enabled: true, resolver: '127.0.0.1:5353', timeout: 2s }
 queue:
   retry: { initialDelay: 1m, maxDelay: 30m, maxLifetime: 2d, delayNoticeAfter: off }
   pollInterval: 2s
@@ -81,6 +83,7 @@ doctor: { blocklists: [zen.spamhaus.org], interval: off }
 status: { queueAgeWarning: 2h, queueAgeCritical: 3d }
 webhooks:
   - { url: 'https://app.example.org/events', events: [delivered, bounced], secret: 0123456789abcdef }
+tlsReports: { enabled: false, organizationName: Example Org, contactInfo: tls-reports@example.org }
 `;
 
 test('a config file round trip: every setting read from YAML, written back and read again', async (t) => {
@@ -162,6 +165,8 @@ test('a config file round trip: every setting read from YAML, written back and r
         caFile: join(dir, 'tls/ca.pem'),
         verifyCertificate: false,
       },
+      mtaSts: { enabled: false, caFile: join(dir, 'tls/ca.pem'), fetchTimeoutMs: 2000, policyPort: 8443, recheckIntervalMs: 60_000 },
+      dane: { enabled: true, resolver: '127.0.0.1:5353', timeoutMs: 2000 },
     },
     queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000 },
     log: { level: 'debug', file: join(dir, 'logs/hikyaku.log'), format: 'auto' },
@@ -172,6 +177,7 @@ test('a config file round trip: every setting read from YAML, written back and r
     history: { retentionDays: 30 },
     bulk: { unsubscribeUrl: undefined },
     status: { queueAgeWarningMs: 2 * 3600_000, queueAgeCriticalMs: 3 * 86_400_000 },
+    tlsReports: { enabled: false, organizationName: 'Example Org', contactInfo: 'tls-reports@example.org' },
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

@@ -83,6 +83,8 @@ function expectedDefaults(baseDir: string): Config {
       maxConcurrentDeliveries: 100,
       sourceAddress: undefined,
       smarthost: undefined,
+      mtaSts: { enabled: true, caFile: undefined, fetchTimeoutMs: 10_000, policyPort: 443, recheckIntervalMs: 300_000 },
+      dane: { enabled: false, resolver: '127.0.0.1:53', timeoutMs: 5000 },
     },
     queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000 },
     log: { level: 'info', file: undefined, format: 'auto' },
@@ -93,6 +95,7 @@ function expectedDefaults(baseDir: string): Config {
     history: { retentionDays: 30 },
     bulk: { unsubscribeUrl: undefined },
     status: { queueAgeWarningMs: 3600_000, queueAgeCriticalMs: 86_400_000 },
+    tlsReports: { enabled: true, organizationName: undefined, contactInfo: undefined },
   };
 }
 
@@ -196,7 +199,7 @@ test('unknown keys are errors, with a suggestion when one is close', () => {
     }),
   );
   assert.deepEqual([...problems].sort(), [
-    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, status, auth, quotas, brake, suppression, webhooks)',
+    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, status, auth, quotas, brake, suppression, tlsReports, webhooks)',
     'connectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.conectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.connectTimeoutMs: unknown key (did you mean "delivery.connectTimeout"?)',

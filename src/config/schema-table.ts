@@ -12,6 +12,7 @@ import { hostname as osHostname } from 'node:os';
 import { defaultRetrySchedule } from '../core/retry.js';
 import type { Config } from './types.js';
 import { policyEntries, policySections } from './schema-policy.js';
+import { secureTransportEntries, secureTransportSections } from './schema-secure-transport.js';
 import {
   booleanKind,
   cidrKind,
@@ -159,6 +160,7 @@ export const sections: readonly SchemaSection[] = [
     description: { en: 'When `hikyaku status` calls for attention (its exit status, for monitoring).', ja: '`hikyaku status` が対応を促す条件 (監視に使う終了ステータス)。' },
   },
   ...policySections,
+  ...secureTransportSections,
 ];
 
 const positiveDuration = durationKind(1);
@@ -663,6 +665,7 @@ export const entries: readonly SchemaEntry[] = [
     },
   },
   ...policyEntries,
+  ...secureTransportEntries,
   // ---- webhooks (src/webhooks/): a list of mappings, checked item by item.
   {
     key: 'webhooks',

@@ -142,6 +142,32 @@ export interface DeliveryConfig {
   /** Local address to send from (Postfix: smtp_bind_address); undefined = the system chooses. */
   readonly sourceAddress: string | undefined;
   readonly smarthost: SmarthostConfig | undefined;
+  /** RFC 8461 when sending; always set by the parser, absent (= off) in hand-made test configs. */
+  readonly mtaSts?: MtaStsConfig | undefined;
+  /** RFC 7672 when sending; always set by the parser, absent (= off) in hand-made test configs. */
+  readonly dane?: DaneConfig | undefined;
+}
+
+export interface DaneConfig {
+  readonly enabled: boolean;
+  /** A DNSSEC-validating resolver, "ip" or "ip:port". */
+  readonly resolver: string;
+  readonly timeoutMs: number;
+}
+
+export interface MtaStsConfig {
+  readonly enabled: boolean;
+  /** Extra CA (PEM file) for policy hosts and verified MX certificates. */
+  readonly caFile: string | undefined;
+  readonly fetchTimeoutMs: number;
+  readonly policyPort: number;
+  readonly recheckIntervalMs: number;
+}
+
+export interface TlsReportsConfig {
+  readonly enabled: boolean;
+  readonly organizationName: string | undefined;
+  readonly contactInfo: string | undefined;
 }
 
 export interface QueueConfig {
@@ -241,4 +267,6 @@ export interface Config {
   readonly history: HistoryConfig;
   readonly bulk: BulkConfig;
   readonly status: StatusConfig;
+  /** TLS-RPT (RFC 8460). */
+  readonly tlsReports: TlsReportsConfig;
 }

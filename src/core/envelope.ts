@@ -24,6 +24,8 @@ export interface EnvelopeParams {
   readonly envId?: string | undefined;
   /** MAIL FROM had SMTPUTF8 (RFC 6531 §3.4). */
   readonly smtputf8?: boolean | undefined;
+  /** MAIL FROM had REQUIRETLS (RFC 8689 §4.1): only verified TLS, all the way. */
+  readonly requireTls?: boolean | undefined;
   /** Per recipient, keyed by the address as it is in `rcptTo`; recipients without parameters are absent. */
   readonly recipients?: ReadonlyMap<string, RecipientParams> | undefined;
 }

@@ -52,6 +52,9 @@ export const replies = {
   connectionRateFromClient: smtpReply(421, '4.7.0', 'Too many new connections from your address this minute, try again later'),
   // RFC 6531 §3.5: a UTF-8 address needs the SMTPUTF8 parameter.
   utf8AddressNeedsSmtputf8: smtpReply(553, '5.6.7', 'Non-ASCII address requires the SMTPUTF8 parameter'),
+  // RFC 8689 §4.1: REQUIRETLS only in a session protected by TLS; X.7.10 "REQUIRETLS needed".
+  requireTlsNeedsTls: smtpReply(530, '5.7.10', 'REQUIRETLS is only accepted over TLS: issue STARTTLS first'),
+  badRequireTls: smtpReply(501, '5.5.4', 'REQUIRETLS takes no value'),
   // --- authentication (RFC 4954) ---
   // RFC 4954 §6: authentication is required before MAIL on the submission port.
   authRequired: smtpReply(530, '5.7.0', 'Authentication required'),

@@ -9,6 +9,7 @@ import { reverseDnsName } from '../domains/reverse-dns-name.js';
 import { checkBlocklists } from './blocklist-check.js';
 import { bulkSenderFindings } from './bulk-sender-check.js';
 import { checkDkim, unregisteredDkimFinding } from './dkim-check.js';
+import { checkDaneResolver } from './dane-check.js';
 import { checkDmarc } from './dmarc-check.js';
 import { general, port25 } from './messages.js';
 import { checkMtaSts } from './mta-sts-check.js';
@@ -35,6 +36,8 @@ export interface DoctorContext {
   readonly port25TimeoutMs?: number;
   /** MTA-STS policy fetch: timeout, and for loopback tests a port and CA. */
   readonly mtaStsFetch?: { readonly timeoutMs?: number; readonly port?: number; readonly ca?: string };
+  /** The signed name the DANE resolver check asks for (default the root SOA); tests use their own zone. */
+  readonly daneProbe?: { readonly name: string; readonly type: 'SOA' | 'MX' };
   readonly nowMs: number;
 }
 
@@ -146,6 +149,8 @@ async function serverFindings(context: DoctorContext, domainNames: readonly stri
   }
   checks.push(guarded('TLS', hostname, async () => checkTls({ hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile, dataDir: config.dataDir, nowMs })));
   if (smarthostHost === undefined) checks.push(port25Findings(context, domainNames));
+  const dane = config.delivery.dane;
+  if (dane?.enabled === true) checks.push(guarded('DANE', hostname, () => checkDaneResolver({ resolver: dane.resolver, timeoutMs: dane.timeoutMs, probe: context.daneProbe })));
   return (await Promise.all(checks)).flat();
 }
 

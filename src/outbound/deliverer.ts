@@ -3,6 +3,7 @@
 // order (RFC 5321 §5.1), sends each group in one transaction, and returns
 // exactly one outcome per requested recipient. It never throws for anything
 // remote: every failure becomes outcomes, via classify.ts.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
@@ -12,6 +13,10 @@ import type { RecipientOutcome, RelayInfo } from '../core/outcome.js';
 import type { DeliveryConfig, SmarthostConfig } from '../config/types.js';
 import { createResolver } from '../dns/resolver.js';
 import { lookupMx } from '../dns/mx-lookup.js';
+import { hasTlsRequiredNo } from '../message/tls-required.js';
+import { lookupDane } from '../dane/dane-lookup.js';
+import { createPolicySource, type PolicySource } from '../mtasts/policy-source.js';
+import type { TlsSessionRecorder } from '../tlsrpt/session-result.js';
 import { canonicalCandidates, type Candidate } from './candidates.js';
 import {
   classifyBadAddress,
@@ -27,6 +32,7 @@ import {
   type Verdict,
 } from './classify.js';
 import { ConnectionPool } from './connection-pool.js';
+import { SecureRoute } from './secure-route.js';
 import { SmtpClient, SmtpSessionError, type ClientTlsMode, type SmtpClientOptions } from './smtp-client.js';
 
 export interface DeliveryRequest {
@@ -69,6 +75,10 @@ export function createDeliverer(
     logger: Logger;
     /** The 8BITMIME downgrade (smtp-client.ts), from main.ts: it re-signs with the domain's key. */
     downgrade?: ((message: Buffer) => Promise<Buffer>) | undefined;
+    /** Where the MTA-STS policy cache is kept (delivery.mtaSts); undefined = memory only. */
+    dataDir?: string | undefined;
+    /** TLS-RPT (RFC 8460): told about every new session's TLS; undefined = not recorded. */
+    tlsReport?: TlsSessionRecorder | undefined;
   },
 ): Deliverer {
   const log = deps.logger.child({ component: 'deliverer' });
@@ -78,6 +88,7 @@ export function createDeliverer(
     maxMessagesPerConnection: config.maxMessagesPerConnection,
     idleConnectionTimeoutMs: config.idleConnectionTimeoutMs,
   });
+  const stsPolicies = policySourceFor(config, resolver, deps.dataDir, log);
   const caFiles = new Map<string, Promise<string>>();
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
@@ -133,6 +144,25 @@ export function createDeliverer(
     return canonicalCandidates([{ host, preference: 0, addresses }]);
   }
 
+  /** The security this group's delivery needs (secure-route.ts); undefined: the configured TLS policy alone. */
+  async function secureRouteFor(route: Route, params: EnvelopeParams | undefined, message: Buffer): Promise<SecureRoute | undefined> {
+    const requireTls = params?.requireTls === true;
+    const dane = config.dane?.enabled === true ? config.dane : undefined;
+    const policies = route.kind === 'mx' && (stsPolicies !== undefined || deps.tlsReport !== undefined || dane !== undefined);
+    if (!requireTls && !policies) return undefined; // the smarthost, or nothing to apply: no cost
+    // RFC 8689 §5: "TLS-Required: No" asks to ignore the recipient's policies; REQUIRETLS overrides the header.
+    const ignorePolicies = !requireTls && hasTlsRequiredNo(message);
+    const domain = route.kind === 'mx' && !ignorePolicies ? route.domain : undefined;
+    // RFC 7672 §2: DANE through the validating resolver; MTA-STS too (it applies only where DANE does not).
+    const [daneLookup, sts] = await Promise.all([
+      domain !== undefined && dane !== undefined ? lookupDane(dane.resolver, domain, dane.timeoutMs) : undefined,
+      domain !== undefined && stsPolicies !== undefined ? stsPolicies.lookup(domain) : undefined,
+    ]);
+    const recorder = domain !== undefined && config.tls !== 'none' ? deps.tlsReport : undefined;
+    if (!requireTls && sts === undefined && recorder === undefined && daneLookup === undefined) return undefined;
+    return new SecureRoute({ domain, sts, requireTls, dane: daneLookup, recorder, sendingIp: config.sourceAddress });
+  }
+
   function poolKey(candidate: Candidate, transport: Transport, tls: ClientTlsMode): string {
     // The host name matters only when the certificate is checked against it.
     const name = transport.verifyCertificate ? candidate.host : '';
@@ -143,12 +173,12 @@ export function createDeliverer(
    * A ready session: an idle one (its next transaction starts with RSET, RFC 5321
    * §4.1.1.5, pipelined with MAIL by the client), or a new one. Throws SmtpSessionError.
    */
-  async function session(candidate: Candidate, transport: Transport, tls: ClientTlsMode, ca: string | undefined): Promise<{ client: SmtpClient; key: string }> {
+  async function session(candidate: Candidate, transport: Transport, tls: ClientTlsMode, ca: string | undefined): Promise<{ client: SmtpClient; key: string; reused: boolean }> {
     const key = poolKey(candidate, transport, tls);
     const idle = pool.takeIdle(key);
     if (idle !== undefined) {
       log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, reused: true, messages: idle.messageCount }, 'reusing SMTP connection');
-      return { client: idle, key };
+      return { client: idle, key, reused: true };
     }
     const options: SmtpClientOptions = {
       ip: candidate.ip,
@@ -166,16 +196,27 @@ export function createDeliverer(
     };
     const client = await SmtpClient.connect(options);
     log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, tls: client.relay.tls, reused: false }, 'SMTP connection established');
-    return { client, key };
+    return { client, key, reused: false };
   }
 
   /** A session with `candidate`, or why there is none. */
-  async function openSession(candidate: Candidate, transport: Transport, ca: string | undefined): Promise<{ client: SmtpClient; key: string } | { failure: SessionFailure }> {
+  async function openSession(
+    candidate: Candidate,
+    transport: Transport,
+    ca: string | undefined,
+    secure: SecureRoute | undefined,
+  ): Promise<{ client: SmtpClient; key: string } | { failure: SessionFailure }> {
     try {
-      return await session(candidate, transport, transport.tls, ca);
+      const opened = await session(candidate, transport, transport.tls, ca);
+      if (!opened.reused && transport.tls !== 'none') {
+        const c = opened.client;
+        secure?.observe(candidate, c.relay.tls !== undefined ? { kind: 'tls', certificate: c.certificate } : { kind: 'plain', offered: false });
+      }
+      return opened;
     } catch (err) {
       if (!(err instanceof SmtpSessionError)) throw err;
       const failure = err.failure;
+      if (transport.tls !== 'none') secure?.observe(candidate, { kind: 'failed', failure, certificate: err.certificate });
       // Postfix at security level "may": a failed handshake is retried in
       // plain text, since opportunistic TLS must never make delivery worse.
       if (transport.tls !== 'opportunistic' || failure.type !== 'tls-failed') return { failure };
@@ -198,15 +239,20 @@ export function createDeliverer(
     message: Buffer,
     params: EnvelopeParams | undefined,
     eightBit: boolean | undefined,
+    secure: SecureRoute | undefined,
   ): Promise<Map<string, Decided>> {
     const decided = new Map<string, Decided>();
-    const transport = transportFor(route);
+    const base = transportFor(route);
+    // MX certificates checked for MTA-STS, TLS-RPT or REQUIRETLS also trust delivery.mtaSts.caFile, e.g. a private CA.
+    const mxCa = route.kind === 'mx' && secure !== undefined ? config.mtaSts?.caFile : undefined;
+    const transport: Transport = secure === undefined ? base : { ...base, ...secure.transport(base.tls, base.verifyCertificate), caFile: base.caFile ?? mxCa };
+    const judged = (v: Verdict, ctx: AttemptContext): Verdict => (secure === undefined ? v : secure.verdict(v, ctx));
     let ca: string | undefined;
     if (transport.caFile !== undefined) {
       try {
         ca = await readCa(transport.caFile);
       } catch (err) {
-        const failure: SessionFailure = { type: 'local', status: '4.3.5', message: `cannot read smarthost caFile ${transport.caFile}: ${(err as Error).message}` };
+        const failure: SessionFailure = { type: 'local', status: '4.3.5', message: `cannot read caFile ${transport.caFile}: ${(err as Error).message}` };
         const verdict = classifySessionFailure(failure, { remoteMta: undefined, lastHost: true });
         for (const r of rcpts) decided.set(r, { verdict, relay: undefined });
         return decided;
@@ -217,19 +263,37 @@ export function createDeliverer(
     for (let i = 0; i < candidates.length && pending.length > 0; i++) {
       const candidate = candidates[i] as Candidate;
       const ctx: AttemptContext = { remoteMta: `${candidate.host}[${candidate.ip}]`, lastHost: i === candidates.length - 1 };
+      // A DANE host gets its own TLS terms (secure-route.ts).
+      const hostTransport: Transport = secure === undefined ? transport : { ...transport, ...secure.transportFor(candidate, transport.tls, transport.verifyCertificate) };
       const noSession: RelayInfo = { host: candidate.host, ip: candidate.ip, port: transport.port, tls: undefined };
 
       // An idle connection the server has dropped meanwhile answers nothing to
       // the transaction's RSET and nothing was sent: take another (`send` → undefined).
       let sent: { client: SmtpClient; key: string; results: Map<string, RecipientResult> } | undefined;
       let failure: SessionFailure | undefined;
+      let refused: Verdict | undefined;
       while (sent === undefined) {
-        const opened = await openSession(candidate, transport, ca);
+        const opened = await openSession(candidate, hostTransport, ca, secure);
         if (!('client' in opened)) {
           failure = opened.failure;
           break;
         }
         const { client, key } = opened;
+        // RFC 7672 §3: a DANE host's certificate must match its TLSA records (checked on every use of the connection).
+        refused = secure?.daneRefused(candidate, client.peerCertificate, ctx);
+        if (refused !== undefined) {
+          client.close();
+          await pool.release(key, client);
+          for (const r of pending) decided.set(r, { verdict: refused, relay: client.relay });
+          break;
+        }
+        // RFC 8689 §4.2.1: a REQUIRETLS message only to a server that offers REQUIRETLS.
+        refused = secure?.requireTlsRefused(client.offersRequireTls, ctx);
+        if (refused !== undefined) {
+          await pool.release(key, client);
+          for (const r of pending) decided.set(r, { verdict: refused, relay: client.relay });
+          break;
+        }
         let results: Map<string, RecipientResult> | undefined;
         try {
           results = await client.send({ mailFrom, rcptTo: pending, message, params, eightBit });
@@ -238,10 +302,16 @@ export function createDeliverer(
         }
         if (results !== undefined) sent = { client, key, results };
       }
+      if (refused !== undefined) {
+        // REQUIRETLS not offered by this host: the next host, or decided.
+        if (refused.kind === 'next-host') continue;
+        pending = [];
+        break;
+      }
       if (sent === undefined) {
         const f = failure as SessionFailure;
         log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, failure: f }, 'SMTP session failed');
-        const verdict = classifySessionFailure(f, ctx);
+        const verdict = judged(classifySessionFailure(f, ctx), ctx);
         for (const r of pending) decided.set(r, { verdict, relay: noSession });
         if (verdict.kind === 'next-host') continue;
         pending = [];
@@ -254,7 +324,7 @@ export function createDeliverer(
         const retry: string[] = [];
         for (const r of pending) {
           const result = results.get(r);
-          const verdict = result === undefined ? classifyUnexpected(new Error('no result for recipient')) : classifyRecipient(result, ctx);
+          const verdict = result === undefined ? classifyUnexpected(new Error('no result for recipient')) : judged(classifyRecipient(result, ctx), ctx);
           decided.set(r, { verdict, relay });
           if (verdict.kind === 'next-host') retry.push(r);
         }
@@ -267,7 +337,9 @@ export function createDeliverer(
   }
 
   async function deliverGroup(route: Route, rcpts: readonly string[], mailFrom: string, message: Buffer, params: EnvelopeParams | undefined, eightBit: boolean | undefined): Promise<Map<string, Decided>> {
-    const candidates = await candidatesFor(route);
+    const found = await candidatesFor(route);
+    const secure = Array.isArray(found) ? await secureRouteFor(route, params, message) : undefined;
+    const candidates = secure === undefined || !Array.isArray(found) ? found : secure.candidates(found);
     if (!Array.isArray(candidates)) {
       const verdict = candidates as Verdict;
       return new Map(rcpts.map((r) => [r, { verdict, relay: undefined }]));
@@ -279,7 +351,7 @@ export function createDeliverer(
         const verdict = classifySessionFailure({ type: 'local', status: '4.3.2', message: 'delivery agent is shutting down' }, { remoteMta: undefined, lastHost: true });
         return new Map(rcpts.map((r) => [r, { verdict, relay: undefined }]));
       }
-      return await attempt(route, candidates, rcpts, mailFrom, message, params, eightBit);
+      return await attempt(route, candidates, rcpts, mailFrom, message, params, eightBit, secure);
     } finally {
       release();
     }
@@ -367,4 +439,19 @@ function domainMatches(domain: string, pattern: string): boolean {
   const p = pattern.toLowerCase();
   if (p.startsWith('.')) return domain.endsWith(p);
   return domain === p;
+}
+
+/** MTA-STS for sending (RFC 8461), when delivery.mtaSts.enabled: through the deliverer's own resolver. */
+function policySourceFor(config: DeliveryConfig, resolver: ReturnType<typeof createResolver>, dataDir: string | undefined, log: Logger): PolicySource | undefined {
+  const sts = config.mtaSts;
+  if (sts === undefined || !sts.enabled) return undefined;
+  return createPolicySource({
+    resolver,
+    timeoutMs: sts.fetchTimeoutMs,
+    port: sts.policyPort,
+    ca: sts.caFile === undefined ? undefined : readFileSync(sts.caFile, 'utf8'),
+    dataDir,
+    recheckMs: sts.recheckIntervalMs,
+    onCacheProblem: (problem) => log.warn({ problem }, 'MTA-STS policy cache'),
+  });
 }

@@ -20,6 +20,8 @@ export interface EhloExtensions {
   readonly enhancedStatusCodes: boolean;
   /** RFC 3461: NOTIFY/ORCPT on RCPT and RET/ENVID on MAIL may be passed on. */
   readonly dsn: boolean;
+  /** RFC 8689: the server takes REQUIRETLS on MAIL (present only when offered). */
+  readonly requireTls?: boolean;
 }
 
 /** What a server answering HELO (no extensions) supports. */
@@ -46,6 +48,7 @@ export function parseEhlo(lines: readonly string[]): EhloExtensions {
   let smtpUtf8 = false;
   let enhancedStatusCodes = false;
   let dsn = false;
+  let requireTls = false;
   for (let i = 1; i < lines.length; i++) {
     // Some old servers write "AUTH=LOGIN PLAIN" (pre-RFC 4954 drafts): treat "=" as a separator.
     const words = (lines[i] as string).trim().split(/[ =]+/);
@@ -79,7 +82,11 @@ export function parseEhlo(lines: readonly string[]): EhloExtensions {
       case 'DSN':
         dsn = true;
         break;
+      case 'REQUIRETLS':
+        requireTls = true;
+        break;
     }
   }
-  return { pipelining, size, maxSize, startTls, auth, eightBitMime, smtpUtf8, enhancedStatusCodes, dsn };
+  const ext = { pipelining, size, maxSize, startTls, auth, eightBitMime, smtpUtf8, enhancedStatusCodes, dsn };
+  return requireTls ? { ...ext, requireTls } : ext;
 }

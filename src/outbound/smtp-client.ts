@@ -21,11 +21,13 @@
 // (bench/dot-stuff-micro.ts), ≤1% and ~3-10% of the CPU per message (bench/RESULTS.md): not worth a second path.
 import { isAscii } from 'node:buffer';
 import { isIP } from 'node:net';
-import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { rootCertificates, type ConnectionOptions, type DetailedPeerCertificate } from 'node:tls';
 import type { EnvelopeParams } from '../core/envelope.js';
 import { wireMailbox } from '../core/mailbox.js';
 import { encodeXtext } from '../core/xtext.js';
 import type { DeliveryStage, RelayInfo } from '../core/outcome.js';
+import { pemCertificates } from '../tls/pem-blocks.js';
+import { checkCertificate, type CertificateCheck } from './certificate-check.js';
 import type { RecipientResult, SessionFailure } from './classify.js';
 import { dataChunks } from './dot-stuff.js';
 import { NO_EXTENSIONS, parseEhlo, type EhloExtensions } from './ehlo-extensions.js';
@@ -84,10 +86,13 @@ export interface Transaction {
 /** Thrown by `SmtpClient.connect` only. */
 export class SmtpSessionError extends Error {
   readonly failure: SessionFailure;
-  constructor(failure: SessionFailure) {
+  /** For a certificate refused during set-up: why (TLS-RPT result type, secure-route.ts). */
+  readonly certificate: CertificateCheck | undefined;
+  constructor(failure: SessionFailure, certificate?: CertificateCheck) {
     super(`SMTP session failed: ${failure.type}`);
     this.name = 'SmtpSessionError';
     this.failure = failure;
+    this.certificate = certificate;
   }
 }
 
@@ -132,6 +137,7 @@ export class SmtpClient {
   private readonly wire: SmtpWire;
   private ext: EhloExtensions = NO_EXTENSIONS;
   private tlsInfo: RelayInfo['tls'];
+  private certificateCheck: CertificateCheck | undefined;
   /** send() calls so far: from the second on, RSET opens the transaction. */
   private uses = 0;
   private transactions = 0;
@@ -169,6 +175,21 @@ export class SmtpClient {
   /** RFC 1870: the SIZE the server announced; undefined when none (or 0, "no limit"). */
   get maxMessageSize(): number | undefined {
     return this.ext.maxSize;
+  }
+
+  /** Whether the server's certificate is valid for `hostName`, once TLS is up (checked even when not required). */
+  get certificate(): CertificateCheck | undefined {
+    return this.certificateCheck;
+  }
+
+  /** The server's certificate with its chain (issuerCertificate), once TLS is up: for DANE (dane/tlsa.ts). */
+  get peerCertificate(): DetailedPeerCertificate | undefined {
+    return this.wire.tlsSocket?.getPeerCertificate(true);
+  }
+
+  /** RFC 8689: the server offered REQUIRETLS after TLS. */
+  get offersRequireTls(): boolean {
+    return this.ext.requireTls === true;
   }
 
   /** Transactions started on this connection. */
@@ -335,7 +356,9 @@ export class SmtpClient {
   private async startTls(): Promise<void> {
     const o = this.options;
     const tls: ConnectionOptions = {
-      rejectUnauthorized: o.verifyCertificate,
+      // The handshake always completes; the certificate is judged below
+      // (certificate-check.ts), before any command goes through TLS.
+      rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
       // The name the certificate is checked against (an address literal is checked as an IP).
       host: o.hostName,
@@ -343,9 +366,16 @@ export class SmtpClient {
     // SNI carries a host name only (RFC 6066 §3), never an address literal.
     if (isIP(o.hostName) === 0) tls.servername = o.hostName;
     // Node's `ca` replaces the default roots; keep them and add the extra CA.
-    if (o.ca !== undefined) tls.ca = [...rootCertificates, o.ca];
+    if (o.ca !== undefined) tls.ca = [...rootCertificates, ...pemCertificates(o.ca)];
     const error = await this.wire.startTls(tls);
     if (error !== undefined) throw new SmtpSessionError({ type: 'tls-failed', message: error });
+    const socket = this.wire.tlsSocket;
+    const check: CertificateCheck = socket === undefined ? { verified: false, problem: 'validation-failure', detail: 'no TLS socket' } : checkCertificate(socket, o.hostName);
+    this.certificateCheck = check;
+    if (o.verifyCertificate && !check.verified) {
+      this.wire.destroy();
+      throw new SmtpSessionError({ type: 'tls-failed', message: check.detail }, check);
+    }
     this.tlsInfo = this.wire.tls;
   }
 
@@ -404,6 +434,8 @@ export class SmtpClient {
     // RFC 3461 §5.2.2: RET and ENVID go on to a server that offers DSN.
     if (this.ext.dsn && tx.params?.ret !== undefined) cmd += ` RET=${tx.params.ret}`;
     if (this.ext.dsn && tx.params?.envId !== undefined) cmd += ` ENVID=${encodeXtext(tx.params.envId)}`;
+    // RFC 8689 §4.2.1: the TLS requirement goes on to a server that offers it (the deliverer sends such a message to no other).
+    if (tx.params?.requireTls === true && this.ext.requireTls === true) cmd += ' REQUIRETLS';
     return `${cmd}\r\n`;
   }
 

@@ -117,6 +117,11 @@ export class SmtpWire {
     return version && cipher ? { version, cipher: cipher.name } : undefined;
   }
 
+  /** The TLS socket once TLS is up, for the certificate check (certificate-check.ts). */
+  get tlsSocket(): TLSSocket | undefined {
+    return this.socket instanceof TLSSocket ? this.socket : undefined;
+  }
+
   onClose(listener: () => void): void {
     if (this.closed) listener();
     else this.closeListeners.push(listener);

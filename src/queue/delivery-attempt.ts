@@ -137,9 +137,9 @@ function storedParams(stored: StoredMessage): EnvelopeParams | undefined {
   for (const r of stored.recipients) {
     if (r.notify !== undefined || r.orcpt !== undefined) recipients.set(r.rcptTo, { notify: r.notify, orcpt: r.orcpt });
   }
-  const { ret, envId, smtputf8 } = stored;
-  if (recipients.size === 0 && ret === undefined && envId === undefined && smtputf8 !== true) return undefined;
-  return { ret, envId, smtputf8, recipients: recipients.size === 0 ? undefined : recipients };
+  const { ret, envId, smtputf8, requireTls } = stored;
+  if (recipients.size === 0 && ret === undefined && envId === undefined && smtputf8 !== true && requireTls !== true) return undefined;
+  return { ret, envId, smtputf8, recipients: recipients.size === 0 ? undefined : recipients, ...(requireTls === true ? { requireTls } : {}) };
 }
 
 async function callDeliver(ctx: AttemptContext, request: DeliveryRequest): Promise<RecipientOutcome[]> {

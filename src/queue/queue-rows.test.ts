@@ -36,6 +36,10 @@ test('RFC 3461 RET, SMTPUTF8, NOTIFY and ORCPT columns are read; bad ones quaran
   assert.equal(parsed.message.recipients[0]?.orcpt, 'rfc822;x@example.org');
   assert.deepEqual(parseMessageRows({ ...row, dsn_ret: 'ALL' }, [rcpt]), { ok: false, reason: 'bad dsn_ret' });
   assert.deepEqual(parseMessageRows({ ...row, smtputf8: 2 }, [rcpt]), { ok: false, reason: 'bad smtputf8' });
+  const requireTls = parseMessageRows({ ...row, requiretls: 1 }, [rcpt]);
+  assert.ok(requireTls.ok && requireTls.message.requireTls === true);
+  assert.ok(parsed.message.requireTls === undefined);
+  assert.deepEqual(parseMessageRows({ ...row, requiretls: 'yes' }, [rcpt]), { ok: false, reason: 'bad requiretls' });
   assert.equal(parseMessageRows(row, [{ ...rcpt, notify: 1 }]).ok, false);
 });
 

@@ -18,6 +18,8 @@ export interface MessageRow {
   readonly smtputf8?: unknown;
   /** Absent in rows read by an older query: counted as 8-bit. */
   readonly eight_bit?: unknown;
+  /** RFC 8689 REQUIRETLS; absent in older rows: 0. */
+  readonly requiretls?: unknown;
 }
 
 export interface RecipientRow {
@@ -82,6 +84,8 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
   if (!isFlag(smtputf8)) return { ok: false, reason: 'bad smtputf8' };
   const holdReason = row.hold_reason;
   if (!optionalText(holdReason)) return { ok: false, reason: 'bad hold_reason' };
+  const requireTls = row.requiretls ?? 0;
+  if (!isFlag(requireTls)) return { ok: false, reason: 'bad requiretls' };
   const eightBit = row.eight_bit ?? 1;
   if (!isFlag(eightBit)) return { ok: false, reason: 'bad eight_bit' };
   if (recipientRows.length === 0) return { ok: false, reason: 'no recipients' };
@@ -104,6 +108,7 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
       envId: row.env_id ?? undefined,
       ...(ret === null ? {} : { ret }),
       ...(smtputf8 === 1 ? { smtputf8: true } : {}),
+      ...(requireTls === 1 ? { requireTls: true } : {}),
       eightBit: eightBit === 1,
       recipients,
     },

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS messages (
   hold_reason    TEXT,
   dsn_ret        TEXT,
   smtputf8       INTEGER NOT NULL DEFAULT 0,
-  eight_bit      INTEGER NOT NULL DEFAULT 1
+  eight_bit      INTEGER NOT NULL DEFAULT 1,
+  requiretls     INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS bodies (
   message_id TEXT PRIMARY KEY NOT NULL,
@@ -96,6 +97,8 @@ function upgradeSchema(db: Database): void {
   if (!rcptColumns.has('notify')) db.exec('ALTER TABLE recipients ADD COLUMN notify TEXT; ALTER TABLE recipients ADD COLUMN orcpt TEXT');
   // Has octets over 127 (scanned once at intake). Older rows count as 8-bit: the safe side.
   if (!columns.has('eight_bit')) db.exec('ALTER TABLE messages ADD COLUMN eight_bit INTEGER NOT NULL DEFAULT 1');
+  // RFC 8689 REQUIRETLS of the transaction: sent only over verified TLS.
+  if (!columns.has('requiretls')) db.exec('ALTER TABLE messages ADD COLUMN requiretls INTEGER NOT NULL DEFAULT 0');
 }
 
 export function configureReader(db: Database): void {

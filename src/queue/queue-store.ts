@@ -48,6 +48,8 @@ export interface StoredMessage {
   /** RFC 3461 RET; RFC 6531: the client used SMTPUTF8 on MAIL. */
   readonly ret?: 'FULL' | 'HDRS' | undefined;
   readonly smtputf8?: boolean;
+  /** RFC 8689: MAIL FROM had REQUIRETLS; delivered only over verified TLS. */
+  readonly requireTls?: boolean;
   /** Has octets over 127: sent with BODY=8BITMIME, or made 7-bit for a next hop without 8BITMIME. */
   readonly eightBit: boolean;
   readonly recipients: readonly StoredRecipient[];

@@ -90,7 +90,7 @@ try {
 
 const sql = {
   insertMessage: db.prepare(
-    'INSERT INTO messages (id, mail_from, size, created_at, held, delay_notified, env_id, hold_reason, dsn_ret, smtputf8, eight_bit) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)',
+    'INSERT INTO messages (id, mail_from, size, created_at, held, delay_notified, env_id, hold_reason, dsn_ret, smtputf8, eight_bit, requiretls) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)',
   ),
   insertBody: db.prepare('INSERT INTO bodies (message_id, body) VALUES (?, ?)'),
   // The first attempt is made from memory right after the enqueue; it is
@@ -139,7 +139,7 @@ function apply(op: WriteOp): boolean | number | null {
   switch (op.kind) {
     case 'enqueue': {
       const body = Buffer.from(op.body.buffer, op.body.byteOffset, op.body.byteLength);
-      sql.insertMessage.run(op.id, op.mailFrom, body.length, op.createdAtMs, op.holdReason === null ? 0 : 1, op.envId, op.holdReason, op.ret, op.smtputf8 ? 1 : 0, op.eightBit ? 1 : 0);
+      sql.insertMessage.run(op.id, op.mailFrom, body.length, op.createdAtMs, op.holdReason === null ? 0 : 1, op.envId, op.holdReason, op.ret, op.smtputf8 ? 1 : 0, op.eightBit ? 1 : 0, op.requireTls === true ? 1 : 0);
       sql.insertBody.run(op.id, body);
       for (const r of op.recipients) sql.insertRecipient.run(op.id, r.rcptTo, r.domain, op.firstRetryAtMs, op.createdAtMs, r.notify, r.orcpt);
       insertEvents(op.id, op.events);

@@ -76,7 +76,7 @@ const STATUSES: ReadonlySet<string> = new Set<RecipientStatus>(['queued', 'deliv
 // One statement per read (a message joined with its recipients): a single
 // statement reads one snapshot, so a concurrent removal can never show a
 // message without its recipients.
-const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held, m.hold_reason, m.delay_notified, m.env_id, m.dsn_ret, m.smtputf8, m.eight_bit,
+const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held, m.hold_reason, m.delay_notified, m.env_id, m.dsn_ret, m.smtputf8, m.eight_bit, m.requiretls,
     r.rcpt_to, r.status, r.attempts, r.next_attempt_at, r.last_error, r.last_status, r.notify, r.orcpt
   FROM messages m LEFT JOIN recipients r ON r.message_id = m.id`;
 
@@ -233,6 +233,7 @@ class SqliteStore implements SqliteQueueStore {
         holdReason: message.holdReason ?? null,
         ret: envelope.params?.ret ?? null,
         smtputf8: envelope.params?.smtputf8 === true,
+        ...(envelope.params?.requireTls === true ? { requireTls: true } : {}),
         eightBit: message.eightBit ?? !isAscii(message.message),
         createdAtMs: Date.now(),
         firstRetryAtMs: message.firstRetryAtMs,

@@ -13,6 +13,8 @@ export interface EnqueueOp {
   readonly ret: 'FULL' | 'HDRS' | null;
   readonly smtputf8: boolean;
   readonly eightBit: boolean;
+  /** RFC 8689 REQUIRETLS of the transaction (absent = false). */
+  readonly requireTls?: boolean;
   readonly createdAtMs: number;
   readonly firstRetryAtMs: number;
   /** NOTIFY and ORCPT: RFC 3461 parameters of the recipient, null when not given. */

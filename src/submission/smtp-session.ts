@@ -103,6 +103,8 @@ interface Transaction {
   readonly rcptTo: string[];
   /** MAIL FROM had SMTPUTF8 (RFC 6531 §3.4): UTF-8 addresses allowed. */
   readonly smtputf8: boolean;
+  /** MAIL FROM had REQUIRETLS (RFC 8689 §4.1). */
+  readonly requireTls?: boolean;
   /** RFC 3461 RET and ENVID from MAIL. */
   readonly ret: 'FULL' | 'HDRS' | undefined;
   readonly envId: string | undefined;
@@ -456,6 +458,7 @@ export class SmtpSession {
     const path = parsePathArgument(argument, 'FROM');
     if (path === undefined) return this.#error(badPath(argument, MAIL_KEYWORD, replies.badSenderAddress, replies.mailSyntax));
     let smtputf8 = false;
+    let requireTls = false;
     let ret: 'FULL' | 'HDRS' | undefined;
     let envId: string | undefined;
     for (const [key, value] of path.params) {
@@ -475,6 +478,11 @@ export class SmtpSession {
         const parsed = parseEnvId(value);
         if (!parsed.ok) return this.#error(parsed.reply);
         envId = parsed.value;
+      } else if (key === 'REQUIRETLS') {
+        // RFC 8689 §4.1: a flag, accepted only over TLS (it is advertised only then).
+        if (value !== true) return this.#error(replies.badRequireTls);
+        if (!this.#secure) return this.#error(replies.requireTlsNeedsTls);
+        requireTls = true;
       } else if (key === 'AUTH') {
         // RFC 4954 §5: the submitter's identity for a relayed message; we
         // keep the authenticated user ourselves, so it is accepted and unused.
@@ -486,7 +494,7 @@ export class SmtpSession {
     // Policy after syntax: a malformed command is told so, not that its sender is not allowed.
     const denied = this.#ctx.policy.checkSender(path.address, this.#facts);
     if (denied) return this.#error(denied);
-    this.#transaction = { mailFrom: path.address, rcptTo: [], smtputf8, ret, envId, rcptParams: undefined, keys: undefined, overshoot: 0 };
+    this.#transaction = { mailFrom: path.address, rcptTo: [], smtputf8, ret, envId, rcptParams: undefined, keys: undefined, overshoot: 0, ...(requireTls ? { requireTls } : {}) };
     this.#reply(replies.senderOk);
   }
 
@@ -587,8 +595,11 @@ export class SmtpSession {
     this.#busy = true;
     this.#storing = true;
     this.#flush();
-    const { smtputf8, ret, envId, rcptParams } = transaction;
-    const params = smtputf8 || ret || envId !== undefined || rcptParams ? { smtputf8, ret, envId, recipients: rcptParams } : undefined;
+    const { smtputf8, ret, envId, rcptParams, requireTls } = transaction;
+    const params =
+      smtputf8 || ret || envId !== undefined || rcptParams || requireTls === true
+        ? { smtputf8, ret, envId, recipients: rcptParams, ...(requireTls === true ? { requireTls } : {}) }
+        : undefined;
     this.#ctx.policy.deliverMessage(transaction.mailFrom, transaction.rcptTo, message, this.#facts, params).then((reply) => {
       this.#storing = false;
       if (this.#closed) return this.#onClosed(this); // the client left meanwhile (see #onClose)
@@ -876,7 +887,8 @@ function ehloReplies(ctx: SessionContext): { plain: SmtpReply; secure: SmtpReply
     cached = {
       // No BINARYMIME: intake canonicalises line endings, which would change a binary body.
       plain: smtpReply(250, undefined, [...common, 'CHUNKING', 'STARTTLS']),
-      secure: smtpReply(250, undefined, [...common, 'CHUNKING', `AUTH ${ctx.policy.mechanisms.join(' ')}`]),
+      // RFC 8689 §4.1: REQUIRETLS offered only once TLS is up.
+      secure: smtpReply(250, undefined, [...common, 'CHUNKING', `AUTH ${ctx.policy.mechanisms.join(' ')}`, 'REQUIRETLS']),
     };
     ehloCache.set(ctx, cached);
   }

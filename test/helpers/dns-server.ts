@@ -23,6 +23,13 @@ export type RecordSet = {
   NS?: string[];
   /** TTL of every record of this name (default 60). */
   ttl?: number;
+  /**
+   * Records of any other type, ready for dns-packet (DNSKEY, TLSA, NSEC, DS, and
+   * RRSIG): from a zone signed by ldns-signzone (signed-zone.ts). Each is served
+   * for its own type; an RRSIG is added to the answers it covers when the query
+   * asks for DNSSEC records (EDNS DO bit, RFC 4035 §3.2.1).
+   */
+  DNSSEC?: Answer[];
 };
 
 /** Key: fully qualified name without trailing dot, e.g. 'example.com', '_dmarc.example.com'. */
@@ -111,7 +118,8 @@ export async function startDnsServer(zone: Zone, opts?: { host?: string; port?: 
     const behaviour = behaviours.get(qname) ?? 'normal';
     if (behaviour === 'timeout') return undefined;
     const ednsOpt = query.additionals?.find((a) => a.type === 'OPT');
-    const answer = behaviour === 'servfail' ? { rcode: RCODE.SERVFAIL, answers: [] } : lookup(records, question);
+    const dnssecOk = ednsOpt !== undefined && ((ednsOpt as { flags?: number }).flags ?? 0) & dnsPacket.DNSSEC_OK ? true : false;
+    const answer = behaviour === 'servfail' ? { rcode: RCODE.SERVFAIL, answers: [] } : lookup(records, question, dnssecOk);
     const response: Packet = {
       type: 'response',
       id: query.id ?? 0,
@@ -260,7 +268,7 @@ function optRecord(): Answer {
   return { type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] };
 }
 
-function lookup(records: Map<string, RecordSet>, question: Question): { rcode: number; answers: Answer[] } {
+function lookup(records: Map<string, RecordSet>, question: Question, dnssecOk = false): { rcode: number; answers: Answer[] } {
   const answers: Answer[] = [];
   let owner = question.name.replace(/\.$/, ''); // the first answer echoes the name as asked (0x20-safe)
   let name = normalizeName(owner);
@@ -280,6 +288,7 @@ function lookup(records: Map<string, RecordSet>, question: Question): { rcode: n
       continue;
     }
     answers.push(...recordsOfType(set, type, owner, ttl));
+    if (dnssecOk) answers.push(...(set.DNSSEC ?? []).filter((r) => r.type === 'RRSIG' && String((r.data as { typeCovered: unknown }).typeCovered) === type).map((r) => ({ ...r, name: owner })));
     return { rcode: RCODE.NOERROR, answers };
   }
   return { rcode: RCODE.SERVFAIL, answers: [] }; // CNAME loop
@@ -307,7 +316,7 @@ function recordsOfType(set: RecordSet, type: string, name: string, ttl: number):
     case 'CNAME':
       return set.CNAME !== undefined ? [{ ...base, type: 'CNAME', data: set.CNAME.replace(/\.$/, '') }] : [];
     default:
-      return [];
+      return (set.DNSSEC ?? []).filter((r) => r.type === type).map((r) => ({ ...r, name }));
   }
 }
 
@@ -324,7 +333,9 @@ function txtStrings(txt: string | string[]): Buffer[] {
 }
 
 function cloneRecordSet(set: RecordSet): RecordSet {
-  return structuredClone(set);
+  // DNSSEC records hold Buffers, which structuredClone would turn into plain Uint8Arrays.
+  const { DNSSEC, ...plain } = set;
+  return DNSSEC === undefined ? structuredClone(plain) : { ...structuredClone(plain), DNSSEC: [...DNSSEC] };
 }
 
 // --- zone-file text (RFC 1035 §5.1 master file format, the common subset) ---

@@ -53,6 +53,8 @@ export interface SmtpSinkOptions {
   dsn?: boolean;
   /** Leave SMTPUTF8 (RFC 6531) out of the EHLO reply. */
   hideSMTPUTF8?: boolean;
+  /** Offer REQUIRETLS (RFC 8689) in the EHLO reply after TLS (smtp-server hides it unless told). */
+  offerRequireTls?: boolean;
   onMailFrom?: (address: string) => SinkReply | undefined;
   /** undefined = 250. */
   onRcptTo?: (address: string) => SinkReply | undefined;
@@ -126,6 +128,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     closeTimeout: 200,
     ...(options.dsn ? { hideDSN: false } : {}),
     ...(options.hideSMTPUTF8 ? { hideSMTPUTF8: true } : {}),
+    ...(options.offerRequireTls ? { hideREQUIRETLS: false } : {}),
     ...(greeting && greeting.code < 400 ? { banner: greeting.message } : {}),
     ...(credentials ? { key: credentials.key, cert: credentials.cert } : {}),
     ...(options.size !== undefined ? { size: options.size, rejectOversized: true } : {}),

@@ -302,7 +302,13 @@ test('RFC 3461/6531 parameters are stored per message and recipient, also in a q
     envelope: {
       mailFrom: 'alice@example.com',
       rcptTo: ['bob@example.net', 'carol@example.org'],
-      params: { ret: 'FULL', envId: 'E1', smtputf8: true, recipients: new Map([['bob@example.net', { notify: 'SUCCESS,FAILURE', orcpt: 'rfc822;Bob@old.test' }]]) },
+      params: {
+        ret: 'FULL',
+        envId: 'E1',
+        smtputf8: true,
+        requireTls: true,
+        recipients: new Map([['bob@example.net', { notify: 'SUCCESS,FAILURE', orcpt: 'rfc822;Bob@old.test' }]]),
+      },
     },
   });
   await store.enqueue(msg);
@@ -310,6 +316,8 @@ test('RFC 3461/6531 parameters are stored per message and recipient, also in a q
   assert.ok(loaded);
   assert.equal(loaded.ret, 'FULL');
   assert.equal(loaded.smtputf8, true);
+  // RFC 8689: REQUIRETLS kept with the message, so every retry honours it.
+  assert.equal(loaded.requireTls, true);
   assert.equal(loaded.envId, 'E1');
   assert.deepEqual(
     loaded.recipients.map((r) => [r.rcptTo, r.notify, r.orcpt]),

@@ -151,7 +151,8 @@ async function main(argv: string[]): Promise<number> {
     config = (await chooseConfig(configFlag)).config;
   } catch (err) {
     process.stderr.write(describeConfigError(err) + '\n');
-    return 2;
+    // For `status`, 2 means "critical" to a monitoring system: a configuration it cannot read is "unknown".
+    return command === 'status' ? 3 : 2;
   }
   const ctx = { config, lang, out };
   // A data directory of a newer Hikyaku: its stores are not ours to open (storage/data-format.ts).

@@ -99,8 +99,9 @@ async function* entryStream(entries: readonly ArchiveEntry[]): AsyncGenerator<Bu
     if (e.source === undefined || e.size === undefined) throw new Error(`archive entry ${e.path}: no source`);
     yield Buffer.from(JSON.stringify({ path: e.path, mode: e.mode, size: e.size }) + '\n');
     let written = 0;
-    for await (const chunk of createReadStream(e.source, { end: e.size - 1, start: 0 }) as AsyncIterable<Buffer>) {
-      if (e.size === 0) break;
+    // An empty file: nothing to read (a read stream cannot be given end: -1).
+    const chunks = e.size === 0 ? [] : (createReadStream(e.source, { start: 0, end: e.size - 1 }) as AsyncIterable<Buffer>);
+    for await (const chunk of chunks) {
       written += chunk.length;
       yield chunk;
     }

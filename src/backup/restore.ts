@@ -35,7 +35,10 @@ export interface RestoreReport {
 }
 
 export async function restoreBackup(o: RestoreOptions): Promise<RestoreReport> {
-  const staging = mkdtempSync(join(tmpdir(), 'hikyaku-restore-'));
+  // Beside the target when it is known: the final move is then a rename, not a copy of the whole queue.
+  const stagingParent = o.dataDir === undefined ? tmpdir() : dirname(resolve(o.dataDir));
+  mkdirSync(stagingParent, { recursive: true });
+  const staging = mkdtempSync(join(stagingParent, '.hikyaku-restore-'));
   try {
     await extractArchive(o.file, staging, o.passphrase);
     const manifest = JSON.parse(readFileSync(join(staging, 'manifest.json'), 'utf8')) as BackupManifest;
@@ -91,7 +94,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreReport> {
 }
 
 /** rename(2) when on one file system, else a copy (modes kept) then removal. */
-function moveDirectory(from: string, to: string): void {
+export function moveDirectory(from: string, to: string): void {
   try {
     renameSync(from, to);
   } catch (err) {

@@ -6,7 +6,9 @@
 // every other file (DKIM keys in domains/, TLS keys, the CRAM key, maildrop
 // files) copied as is — they are replaced by rename, never rewritten in
 // place — and the configuration file. WAL and shared-memory files, sockets
-// and SQLite journals are left out: the copies are whole databases.
+// and SQLite journals are left out: the copies are whole databases. The
+// copies are made in a staging directory inside the data directory itself
+// (.backup-*), so plain key material never leaves the directory that holds it.
 import Database from 'better-sqlite3';
 import { copyFileSync, mkdirSync, openSync, readSync, closeSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -40,6 +42,8 @@ export interface SnapshotInput {
 }
 
 const SKIP = /(-wal|-shm|-journal)$/;
+/** The staging directory of a backup in progress, inside the data directory (never itself backed up). */
+export const STAGING_PREFIX = '.backup-';
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
 export async function snapshotDataDir(input: SnapshotInput): Promise<{ entries: ArchiveEntry[]; manifest: BackupManifest }> {
@@ -55,7 +59,7 @@ export async function snapshotDataDir(input: SnapshotInput): Promise<{ entries: 
     for (const d of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(dir, d.name);
       const rel = relative(input.dataDir, path).split(sep).join('/');
-      if (exclude.has(resolve(path)) || d.name.includes('.tmp-') || SKIP.test(d.name)) continue;
+      if (exclude.has(resolve(path)) || d.name.includes('.tmp-') || d.name.startsWith(STAGING_PREFIX) || SKIP.test(d.name)) continue;
       if (d.isDirectory()) {
         entries.push({ path: `data/${rel}`, mode: statSync(path).mode & 0o7777, dir: true });
         await walk(path);

@@ -3,11 +3,11 @@
 // (src/backup/). The backup is taken while the server runs; without a
 // passphrase the file holds the private keys in the clear and says so.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import { join, relative, resolve, isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BackupError, writeArchive } from '../backup/archive.js';
 import { restoreBackup } from '../backup/restore.js';
-import { snapshotDataDir } from '../backup/snapshot.js';
+import { STAGING_PREFIX, snapshotDataDir } from '../backup/snapshot.js';
 import type { Config } from '../config/types.js';
 import { DataFormatError, readDataFormat } from '../storage/data-format.js';
 import { describeConfigError } from './config-errors.js';
@@ -72,6 +72,11 @@ export async function runBackupCommand(command: 'backup' | 'restore', args: stri
     return await backup(resolve(file), choice.config, configFile, passphrase, say);
   } catch (err) {
     if (err instanceof BackupError || err instanceof DataFormatError) return fail(err.en, err.ja);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      const path = (err as NodeJS.ErrnoException).path ?? '';
+      return fail(`no permission for ${path}: run it as root or as the server's user (sudo -u hikyaku …)`, `${path} への権限がありません。root かサーバーのユーザー (sudo -u hikyaku …) で実行してください`);
+    }
     throw err;
   }
 }
@@ -91,7 +96,8 @@ async function backup(file: string, config: Config, configFile: string | undefin
   const dataFormat = readDataFormat(config.dataDir);
   if (dataFormat === 'empty') throw new BackupError(`the data directory ${config.dataDir} is empty or missing: nothing to back up (is --config the server's?)`, `データディレクトリ ${config.dataDir} が空か存在しません。バックアップするものがありません (--config はサーバーのものですか?)`);
   const outside = [config.tls.certFile, config.tls.keyFile].filter((f): f is string => f !== undefined && !isInside(config.dataDir, f));
-  const staging = mkdtempSync(join(dirname(file), '.hikyaku-backup-'));
+  // Inside the data directory: the plain copies of the keys never leave the directory that already holds them.
+  const staging = mkdtempSync(join(config.dataDir, STAGING_PREFIX));
   try {
     const { entries, manifest } = await snapshotDataDir({ dataDir: resolve(config.dataDir), dataFormat, hostname: config.hostname, configFile, outside, exclude: [file], stagingDir: staging });
     await writeArchive(file, entries, passphrase);

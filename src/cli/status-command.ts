@@ -84,7 +84,8 @@ function renderStatus(r: StatusReport, a: Assessment, lang: Lang): string {
     lines.push(ja ? `  エラー:     起動以来 ${r.errorsSinceStart} 件。最近のもの:` : `  errors:     ${r.errorsSinceStart} logged since start; the last:`);
     for (const e of r.lastErrors.slice(0, 5)) lines.push(`    ${date(e.atMs)} ${e.msg}${e.detail ? `: ${e.detail}` : ''}`);
   }
-  if (r.doctor === null) lines.push(ja ? '  doctor:     まだ実行されていません' : '  doctor:     not run yet');
+  if (r.doctor === null && r.doctorIntervalMs === null) lines.push(ja ? '  doctor:     定期実行なし (doctor.interval: off)' : '  doctor:     not run periodically (doctor.interval: off)');
+  else if (r.doctor === null) lines.push(ja ? '  doctor:     まだ実行されていません (起動の 1 分後に初回)' : '  doctor:     not run yet (the first run is a minute after start)');
   else {
     lines.push(ja ? `  doctor:     ${date(r.doctor.checkedAtMs)}: エラー ${r.doctor.errors}、警告 ${r.doctor.warnings}` : `  doctor:     ${date(r.doctor.checkedAtMs)}: ${r.doctor.errors} error(s), ${r.doctor.warnings} warning(s)`);
     for (const p of r.doctor.problems.slice(0, 5)) lines.push(`    ${p.status === 'error' ? '✗' : '!'} ${p.subject ? `${p.subject}: ` : ''}${p.title[lang]}`);

@@ -122,6 +122,7 @@ test('backup while the server accepts mail; restored on another machine, each me
     assert.equal(backup.code, 0, backup.stderr);
     assert.match(backup.stdout, /Backup written: .*hikyaku\.backup \(\d+ files, \d+ databases/);
     assert.match(backup.stdout, /Not encrypted: it holds the DKIM and TLS private keys in the clear/);
+    assert.deepEqual(readdirSync(join(dirA, 'data')).filter((n) => n.startsWith('.backup-')), [], 'the staging copies are gone');
     t.diagnostic(`accepted before the backup: ${beforeBackup.length}, during it: ${sentDuringBackup}, in all: ${accepted.length}`);
   } finally {
     await stop(server);

@@ -122,6 +122,11 @@ test('status: a healthy server answers 0 with its listeners, queue and deliverie
   const downJson = await status(configFile);
   assert.equal(downJson.code, 3);
   assert.equal(downJson.json.running, false);
+  // A configuration it cannot read: "unknown" too, with the problem named.
+  writeFileSync(join(dir, 'broken.yaml'), 'listeners: [oops\n');
+  const broken = await runCli(['status', '--config', join(dir, 'broken.yaml')]);
+  assert.equal(broken.code, 3);
+  assert.match(broken.stderr, /the configuration has problems/);
 });
 
 test('status: a message queued longer than status.queueAgeWarning is a warning (1); the failing destination is named', async (t) => {

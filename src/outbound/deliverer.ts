@@ -205,7 +205,7 @@ export function createDeliverer(
     transport: Transport,
     ca: string | undefined,
     secure: SecureRoute | undefined,
-  ): Promise<{ client: SmtpClient; key: string } | { failure: SessionFailure }> {
+  ): Promise<{ client: SmtpClient; key: string; reused: boolean } | { failure: SessionFailure }> {
     try {
       const opened = await session(candidate, transport, transport.tls, ca);
       if (!opened.reused && transport.tls !== 'none') {
@@ -278,9 +278,9 @@ export function createDeliverer(
           failure = opened.failure;
           break;
         }
-        const { client, key } = opened;
+        const { client, key, reused } = opened;
         // RFC 7672 §3: a DANE host's certificate must match its TLSA records (checked on every use of the connection).
-        refused = secure?.daneRefused(candidate, client.peerCertificate, ctx);
+        refused = secure?.daneRefused(candidate, client.peerCertificate, ctx, !reused);
         if (refused !== undefined) {
           client.close();
           await pool.release(key, client);
@@ -303,7 +303,7 @@ export function createDeliverer(
         if (results !== undefined) sent = { client, key, results };
       }
       if (refused !== undefined) {
-        // REQUIRETLS not offered by this host: the next host, or decided.
+        // DANE mismatch or REQUIRETLS not offered by this host: the next host, or decided.
         if (refused.kind === 'next-host') continue;
         pending = [];
         break;

@@ -15,7 +15,9 @@ import type { DeliveryRequest } from '../../src/outbound/deliverer.js';
 import { makeTestCertificate } from '../helpers/certs.js';
 import { signZone } from '../helpers/signed-zone.js';
 import { startUnbound } from '../helpers/unbound.js';
-import { deliverer, deliveryConfig, dnsServer, request, sinks } from './fixtures.js';
+import { createDeliverer } from '../../src/outbound/deliverer.js';
+import type { TlsSessionResult } from '../../src/tlsrpt/session-result.js';
+import { deliveryConfig, dnsServer, HOSTNAME, request, silentLogger, sinks } from './fixtures.js';
 
 /** TLSA 3 0 1: SHA-256 of the whole certificate (the test certificates share one key, so not of the key). */
 function tlsaFor(pem: string): string {
@@ -58,11 +60,14 @@ async function setUp(t: TestContext) {
     { host: '127.0.0.5', tls: false },
   ]);
   const config = deliveryConfig(dns, good!.port, { dane: { enabled: true, resolver: unbound.address, timeoutMs: 3000 } });
-  return { d: deliverer(t, config), good: good!, bad: bad!, bogusMx: bogusMx!, plain: plain! };
+  const recorded: TlsSessionResult[] = [];
+  const d = createDeliverer(config, { hostname: HOSTNAME, logger: silentLogger, tlsReport: { record: (r) => void recorded.push(r) } });
+  t.after(() => d.close());
+  return { d, recorded, hash, good: good!, bad: bad!, bogusMx: bogusMx!, plain: plain! };
 }
 
 test('DANE: a TLSA match delivers; a mismatch, or a bogus TLSA record, defers; an unsigned domain is not affected', async (t) => {
-  const { d, good, bad, bogusMx, plain } = await setUp(t);
+  const { d, recorded, hash, good, bad, bogusMx, plain } = await setUp(t);
 
   const [match] = await d.deliver(request(['u@dane.test']));
   assert.ok(match?.kind === 'delivered', JSON.stringify(match));
@@ -82,6 +87,18 @@ test('DANE: a TLSA match delivers; a mismatch, or a bogus TLSA record, defers; a
   const [unsigned] = await d.deliver(request(['u@plain.test']));
   assert.ok(unsigned?.kind === 'delivered', JSON.stringify(unsigned));
   assert.equal(plain.messages.length, 1);
+
+  // TLS-RPT (RFC 8460): DANE hosts are reported under policy-type tlsa, with the TLSA record as policy-string.
+  assert.deepEqual(
+    recorded.map((r) => [r.policyDomain, r.policyType, r.receivingMxHostname, r.failure?.resultType]),
+    [
+      ['dane.test', 'tlsa', 'mx.dane.test', undefined],
+      ['bad.dane.test', 'tlsa', 'mxbad.dane.test', 'tlsa-invalid'],
+      ['bogus.dane.test', 'tlsa', 'mxbogus.dane.test', 'dnssec-invalid'],
+      ['plain.test', 'no-policy-found', 'mx.plain.test', 'starttls-not-supported'],
+    ],
+  );
+  assert.deepEqual(recorded[0]?.policyStrings, [`3 0 1 ${hash}`]);
 });
 
 test('DANE counts as verified TLS for REQUIRETLS: delivered with REQUIRETLS; a mismatch bounces 5.7.10', async (t) => {

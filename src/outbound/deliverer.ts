@@ -246,7 +246,7 @@ export function createDeliverer(
     // MX certificates checked for MTA-STS, TLS-RPT or REQUIRETLS also trust delivery.mtaSts.caFile, e.g. a private CA.
     const mxCa = route.kind === 'mx' && secure !== undefined ? config.mtaSts?.caFile : undefined;
     const transport: Transport = secure === undefined ? base : { ...base, ...secure.transport(base.tls, base.verifyCertificate), caFile: base.caFile ?? mxCa };
-    const judged = (v: Verdict, ctx: AttemptContext): Verdict => (secure === undefined ? v : secure.verdict(v, ctx));
+    const judged = (v: Verdict, ctx: AttemptContext, candidate: Candidate): Verdict => (secure === undefined ? v : secure.verdict(v, ctx, candidate));
     let ca: string | undefined;
     if (transport.caFile !== undefined) {
       try {
@@ -311,7 +311,7 @@ export function createDeliverer(
       if (sent === undefined) {
         const f = failure as SessionFailure;
         log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, failure: f }, 'SMTP session failed');
-        const verdict = judged(classifySessionFailure(f, ctx), ctx);
+        const verdict = judged(classifySessionFailure(f, ctx), ctx, candidate);
         for (const r of pending) decided.set(r, { verdict, relay: noSession });
         if (verdict.kind === 'next-host') continue;
         pending = [];
@@ -324,7 +324,7 @@ export function createDeliverer(
         const retry: string[] = [];
         for (const r of pending) {
           const result = results.get(r);
-          const verdict = result === undefined ? classifyUnexpected(new Error('no result for recipient')) : judged(classifyRecipient(result, ctx), ctx);
+          const verdict = result === undefined ? classifyUnexpected(new Error('no result for recipient')) : judged(classifyRecipient(result, ctx), ctx, candidate);
           decided.set(r, { verdict, relay });
           if (verdict.kind === 'next-host') retry.push(r);
         }

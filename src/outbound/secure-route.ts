@@ -153,15 +153,18 @@ export class SecureRoute {
   }
 
   /** The verdict of classify.ts, worded (and for REQUIRETLS decided) for the security in force. */
-  verdict(v: Verdict, ctx: AttemptContext): Verdict {
+  verdict(v: Verdict, ctx: AttemptContext, candidate: Candidate): Verdict {
     if (v.kind === 'delivered' || v.failure.stage !== 'tls') return v;
+    if (this.daneHost(candidate.host)?.kind === 'tlsa' && !this.input.requireTls) {
+      return { ...v, failure: { ...v.failure, detail: `DANE: the TLSA records of ${candidate.host} require TLS: ${v.failure.detail}` } };
+    }
     if (this.input.requireTls) {
       // RFC 8689 §4.2.1: no verified TLS → not sent; on the last host, returned as 5.7.10.
       const detail = `REQUIRETLS: no verified TLS with ${ctx.remoteMta ?? 'the server'}: ${v.failure.detail}`;
       return this.securityFailure({ ...v.failure, status: '5.7.10', detail }, ctx.lastHost);
     }
     const policy = this.policy;
-    if (policy?.mode === 'enforce') {
+    if (policy !== undefined && this.enforce) {
       return { ...v, failure: { ...v.failure, detail: `MTA-STS policy of ${policy.domain} (enforce) requires a valid certificate: ${v.failure.detail}` } };
     }
     return v;

@@ -14,7 +14,7 @@ import type { DeliveryConfig, SmarthostConfig } from '../config/types.js';
 import { createResolver } from '../dns/resolver.js';
 import { lookupMx } from '../dns/mx-lookup.js';
 import { hasTlsRequiredNo } from '../message/tls-required.js';
-import { lookupDane } from '../dane/dane-lookup.js';
+import { createDaneSource } from '../dane/dane-lookup.js';
 import { createPolicySource, type PolicySource } from '../mtasts/policy-source.js';
 import type { TlsSessionRecorder } from '../tlsrpt/session-result.js';
 import { canonicalCandidates, type Candidate } from './candidates.js';
@@ -89,6 +89,8 @@ export function createDeliverer(
     idleConnectionTimeoutMs: config.idleConnectionTimeoutMs,
   });
   const stsPolicies = policySourceFor(config, resolver, deps.dataDir, log);
+  // RFC 7672: answers of the validating resolver, reused for a minute.
+  const daneSource = config.dane?.enabled === true ? createDaneSource({ resolver: config.dane.resolver, timeoutMs: config.dane.timeoutMs, rememberMs: DANE_REMEMBER_MS }) : undefined;
   const caFiles = new Map<string, Promise<string>>();
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
@@ -147,15 +149,14 @@ export function createDeliverer(
   /** The security this group's delivery needs (secure-route.ts); undefined: the configured TLS policy alone. */
   async function secureRouteFor(route: Route, params: EnvelopeParams | undefined, message: Buffer): Promise<SecureRoute | undefined> {
     const requireTls = params?.requireTls === true;
-    const dane = config.dane?.enabled === true ? config.dane : undefined;
-    const policies = route.kind === 'mx' && (stsPolicies !== undefined || deps.tlsReport !== undefined || dane !== undefined);
+    const policies = route.kind === 'mx' && (stsPolicies !== undefined || deps.tlsReport !== undefined || daneSource !== undefined);
     if (!requireTls && !policies) return undefined; // the smarthost, or nothing to apply: no cost
     // RFC 8689 §5: "TLS-Required: No" asks to ignore the recipient's policies; REQUIRETLS overrides the header.
     const ignorePolicies = !requireTls && hasTlsRequiredNo(message);
     const domain = route.kind === 'mx' && !ignorePolicies ? route.domain : undefined;
     // RFC 7672 §2: DANE through the validating resolver; MTA-STS too (it applies only where DANE does not).
     const [daneLookup, sts] = await Promise.all([
-      domain !== undefined && dane !== undefined ? lookupDane(dane.resolver, domain, dane.timeoutMs) : undefined,
+      domain !== undefined && daneSource !== undefined ? daneSource.lookup(domain) : undefined,
       domain !== undefined && stsPolicies !== undefined ? stsPolicies.lookup(domain) : undefined,
     ]);
     const recorder = domain !== undefined && config.tls !== 'none' ? deps.tlsReport : undefined;
@@ -426,6 +427,7 @@ export function createDeliverer(
 }
 
 const CLOSE_WAIT_MS = 10_000;
+const DANE_REMEMBER_MS = 60_000;
 const QUIT_WAIT_MS = 3_000;
 
 function within(promise: Promise<unknown>, ms: number): Promise<void> {

@@ -50,3 +50,24 @@ async function hostTlsa(resolver: string, host: string, timeoutMs: number): Prom
   );
   return records.length === 0 ? { kind: 'none' } : { kind: 'tlsa', records };
 }
+
+/**
+ * DANE answers per domain, each reused for `rememberMs` (the validating
+ * resolver caches too, but this saves the queries of every message to a busy
+ * domain); at most 10,000 domains remembered.
+ */
+export function createDaneSource(options: { resolver: string; timeoutMs: number; rememberMs: number; now?: () => number }): { lookup(domain: string): Promise<DaneLookup> } {
+  const now = options.now ?? Date.now;
+  const recent = new Map<string, { untilMs: number; answer: Promise<DaneLookup> }>();
+  return {
+    lookup(domain) {
+      const key = domain.toLowerCase();
+      const hit = recent.get(key);
+      if (hit !== undefined && hit.untilMs > now()) return hit.answer;
+      const answer = lookupDane(options.resolver, key, options.timeoutMs);
+      if (recent.size >= 10_000) recent.clear();
+      recent.set(key, { untilMs: now() + options.rememberMs, answer });
+      return answer;
+    },
+  };
+}

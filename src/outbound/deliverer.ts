@@ -14,7 +14,7 @@ import type { DeliveryConfig, SmarthostConfig } from '../config/types.js';
 import { createResolver } from '../dns/resolver.js';
 import { lookupMx } from '../dns/mx-lookup.js';
 import { hasTlsRequiredNo } from '../message/tls-required.js';
-import { lookupDane } from '../dane/dane-lookup.js';
+import { createDaneSource } from '../dane/dane-lookup.js';
 import { createPolicySource, type PolicySource } from '../mtasts/policy-source.js';
 import type { TlsSessionRecorder } from '../tlsrpt/session-result.js';
 import { canonicalCandidates, type Candidate } from './candidates.js';
@@ -89,6 +89,8 @@ export function createDeliverer(
     idleConnectionTimeoutMs: config.idleConnectionTimeoutMs,
   });
   const stsPolicies = policySourceFor(config, resolver, deps.dataDir, log);
+  // RFC 7672: answers of the validating resolver, reused for a minute.
+  const daneSource = config.dane?.enabled === true ? createDaneSource({ resolver: config.dane.resolver, timeoutMs: config.dane.timeoutMs, rememberMs: DANE_REMEMBER_MS }) : undefined;
   const caFiles = new Map<string, Promise<string>>();
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
@@ -147,15 +149,14 @@ export function createDeliverer(
   /** The security this group's delivery needs (secure-route.ts); undefined: the configured TLS policy alone. */
   async function secureRouteFor(route: Route, params: EnvelopeParams | undefined, message: Buffer): Promise<SecureRoute | undefined> {
     const requireTls = params?.requireTls === true;
-    const dane = config.dane?.enabled === true ? config.dane : undefined;
-    const policies = route.kind === 'mx' && (stsPolicies !== undefined || deps.tlsReport !== undefined || dane !== undefined);
+    const policies = route.kind === 'mx' && (stsPolicies !== undefined || deps.tlsReport !== undefined || daneSource !== undefined);
     if (!requireTls && !policies) return undefined; // the smarthost, or nothing to apply: no cost
     // RFC 8689 §5: "TLS-Required: No" asks to ignore the recipient's policies; REQUIRETLS overrides the header.
     const ignorePolicies = !requireTls && hasTlsRequiredNo(message);
     const domain = route.kind === 'mx' && !ignorePolicies ? route.domain : undefined;
     // RFC 7672 §2: DANE through the validating resolver; MTA-STS too (it applies only where DANE does not).
     const [daneLookup, sts] = await Promise.all([
-      domain !== undefined && dane !== undefined ? lookupDane(dane.resolver, domain, dane.timeoutMs) : undefined,
+      domain !== undefined && daneSource !== undefined ? daneSource.lookup(domain) : undefined,
       domain !== undefined && stsPolicies !== undefined ? stsPolicies.lookup(domain) : undefined,
     ]);
     const recorder = domain !== undefined && config.tls !== 'none' ? deps.tlsReport : undefined;
@@ -205,7 +206,7 @@ export function createDeliverer(
     transport: Transport,
     ca: string | undefined,
     secure: SecureRoute | undefined,
-  ): Promise<{ client: SmtpClient; key: string } | { failure: SessionFailure }> {
+  ): Promise<{ client: SmtpClient; key: string; reused: boolean } | { failure: SessionFailure }> {
     try {
       const opened = await session(candidate, transport, transport.tls, ca);
       if (!opened.reused && transport.tls !== 'none') {
@@ -246,7 +247,7 @@ export function createDeliverer(
     // MX certificates checked for MTA-STS, TLS-RPT or REQUIRETLS also trust delivery.mtaSts.caFile, e.g. a private CA.
     const mxCa = route.kind === 'mx' && secure !== undefined ? config.mtaSts?.caFile : undefined;
     const transport: Transport = secure === undefined ? base : { ...base, ...secure.transport(base.tls, base.verifyCertificate), caFile: base.caFile ?? mxCa };
-    const judged = (v: Verdict, ctx: AttemptContext): Verdict => (secure === undefined ? v : secure.verdict(v, ctx));
+    const judged = (v: Verdict, ctx: AttemptContext, candidate: Candidate): Verdict => (secure === undefined ? v : secure.verdict(v, ctx, candidate));
     let ca: string | undefined;
     if (transport.caFile !== undefined) {
       try {
@@ -278,9 +279,9 @@ export function createDeliverer(
           failure = opened.failure;
           break;
         }
-        const { client, key } = opened;
+        const { client, key, reused } = opened;
         // RFC 7672 §3: a DANE host's certificate must match its TLSA records (checked on every use of the connection).
-        refused = secure?.daneRefused(candidate, client.peerCertificate, ctx);
+        refused = secure?.daneRefused(candidate, client.peerCertificate, ctx, !reused);
         if (refused !== undefined) {
           client.close();
           await pool.release(key, client);
@@ -303,7 +304,7 @@ export function createDeliverer(
         if (results !== undefined) sent = { client, key, results };
       }
       if (refused !== undefined) {
-        // REQUIRETLS not offered by this host: the next host, or decided.
+        // DANE mismatch or REQUIRETLS not offered by this host: the next host, or decided.
         if (refused.kind === 'next-host') continue;
         pending = [];
         break;
@@ -311,7 +312,7 @@ export function createDeliverer(
       if (sent === undefined) {
         const f = failure as SessionFailure;
         log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, failure: f }, 'SMTP session failed');
-        const verdict = judged(classifySessionFailure(f, ctx), ctx);
+        const verdict = judged(classifySessionFailure(f, ctx), ctx, candidate);
         for (const r of pending) decided.set(r, { verdict, relay: noSession });
         if (verdict.kind === 'next-host') continue;
         pending = [];
@@ -324,7 +325,7 @@ export function createDeliverer(
         const retry: string[] = [];
         for (const r of pending) {
           const result = results.get(r);
-          const verdict = result === undefined ? classifyUnexpected(new Error('no result for recipient')) : judged(classifyRecipient(result, ctx), ctx);
+          const verdict = result === undefined ? classifyUnexpected(new Error('no result for recipient')) : judged(classifyRecipient(result, ctx), ctx, candidate);
           decided.set(r, { verdict, relay });
           if (verdict.kind === 'next-host') retry.push(r);
         }
@@ -426,6 +427,7 @@ export function createDeliverer(
 }
 
 const CLOSE_WAIT_MS = 10_000;
+const DANE_REMEMBER_MS = 60_000;
 const QUIT_WAIT_MS = 3_000;
 
 function within(promise: Promise<unknown>, ms: number): Promise<void> {

@@ -70,10 +70,12 @@ export class SecureRoute {
    * RFC 7672 §2.2, §3: a DANE host's certificate must match one of its TLSA
    * records; the verdict when it does not (undefined: go ahead).
    */
-  daneRefused(candidate: Candidate, peer: DetailedPeerCertificate | undefined, ctx: AttemptContext): Verdict | undefined {
+  daneRefused(candidate: Candidate, peer: DetailedPeerCertificate | undefined, ctx: AttemptContext, newSession: boolean): Verdict | undefined {
     const host = this.daneHost(candidate.host);
     if (host?.kind !== 'tlsa') return undefined;
     const why = peer === undefined ? 'no TLS' : tlsaMismatch(host.records, peer, candidate.host);
+    // RFC 8460 §4.3.2.2: tlsa-invalid when no TLSA record matches.
+    if (newSession) this.report(candidate, why === undefined ? undefined : { resultType: 'tlsa-invalid', detail: why });
     if (why === undefined) return undefined;
     const detail = `DANE: ${why}; not sent to ${ctx.remoteMta ?? candidate.host}`;
     return this.securityFailure({ status: '4.7.5', stage: 'tls', remoteMta: ctx.remoteMta, remoteReply: undefined, detail }, ctx.lastHost, true);
@@ -104,8 +106,12 @@ export class SecureRoute {
     if (dane?.kind === 'failed') {
       return this.securityFailure({ status: '4.4.3', stage: 'dns', remoteMta: undefined, remoteReply: undefined, detail: dane.detail }, true, true);
     }
-    // RFC 7672 §2.2: a host whose TLSA lookup failed is not used.
+    // RFC 7672 §2.2: a host whose TLSA lookup failed is not used (RFC 8460: dnssec-invalid).
     const all = found.filter((c) => this.daneHost(c.host)?.kind !== 'failed');
+    for (const c of found) {
+      const h = this.daneHost(c.host);
+      if (h?.kind === 'failed') this.report(c, { resultType: 'dnssec-invalid', detail: h.detail });
+    }
     if (all.length === 0) {
       const failed = found.map((c) => this.daneHost(c.host)).find((h) => h?.kind === 'failed');
       const detail = failed?.kind === 'failed' ? failed.detail : 'DANE: no usable MX host';
@@ -125,8 +131,11 @@ export class SecureRoute {
   observe(candidate: Candidate, session: SessionTls): void {
     // A session that failed before TLS (connect, greeting) says nothing about TLS.
     if (session.kind === 'failed' && session.certificate === undefined && !isTlsFailure(session.failure)) return;
-    // A DANE host's certificate is judged by its TLSA records, not the CAs (TLS-RPT for DANE is not reported yet).
-    if (this.daneHost(candidate.host)?.kind === 'tlsa') return;
+    // A DANE host's certificate is judged by its TLSA records, not the CAs: a session that got TLS is reported by daneRefused.
+    if (this.daneHost(candidate.host)?.kind === 'tlsa') {
+      if (session.kind !== 'tls') this.report(candidate, { resultType: 'starttls-not-supported', detail: 'STARTTLS not offered or failed' });
+      return;
+    }
     const sts = this.input.sts;
     if (sts?.kind === 'fetch-failed') return this.report(candidate, { resultType: sts.resultType, detail: sts.detail });
     const failure = tlsFailure(session, this.policy?.mode === 'testing' || this.policy?.mode === 'enforce' ? this.policy.mx : undefined, candidate.host);
@@ -144,15 +153,18 @@ export class SecureRoute {
   }
 
   /** The verdict of classify.ts, worded (and for REQUIRETLS decided) for the security in force. */
-  verdict(v: Verdict, ctx: AttemptContext): Verdict {
+  verdict(v: Verdict, ctx: AttemptContext, candidate: Candidate): Verdict {
     if (v.kind === 'delivered' || v.failure.stage !== 'tls') return v;
+    if (this.daneHost(candidate.host)?.kind === 'tlsa' && !this.input.requireTls) {
+      return { ...v, failure: { ...v.failure, detail: `DANE: the TLSA records of ${candidate.host} require TLS: ${v.failure.detail}` } };
+    }
     if (this.input.requireTls) {
       // RFC 8689 §4.2.1: no verified TLS → not sent; on the last host, returned as 5.7.10.
       const detail = `REQUIRETLS: no verified TLS with ${ctx.remoteMta ?? 'the server'}: ${v.failure.detail}`;
       return this.securityFailure({ ...v.failure, status: '5.7.10', detail }, ctx.lastHost);
     }
     const policy = this.policy;
-    if (policy?.mode === 'enforce') {
+    if (policy !== undefined && this.enforce) {
       return { ...v, failure: { ...v.failure, detail: `MTA-STS policy of ${policy.domain} (enforce) requires a valid certificate: ${v.failure.detail}` } };
     }
     return v;
@@ -174,6 +186,13 @@ export class SecureRoute {
   private report(candidate: Candidate, failure: TlsSessionResult['failure']): void {
     const { recorder, domain } = this.input;
     if (recorder === undefined || domain === undefined) return;
+    const tlsa = this.daneHost(candidate.host);
+    if (tlsa?.kind === 'tlsa' || tlsa?.kind === 'failed') {
+      // RFC 8460 §4.3.1.1: policy-type tlsa, the TLSA records as policy-string (none when they could not be validated).
+      const strings = (tlsa.kind === 'tlsa' ? tlsa.records : []).map((r) => `${r.usage} ${r.selector} ${r.matchingType} ${r.data.toString('hex')}`);
+      recorder.record({ policyDomain: domain, policyType: 'tlsa', policyStrings: strings, mxPatterns: [candidate.host], receivingMxHostname: candidate.host, receivingIp: candidate.ip, sendingIp: this.input.sendingIp, failure });
+      return;
+    }
     const sts = this.input.sts;
     const policy = sts?.kind === 'policy' ? sts.policy : undefined;
     recorder.record({

@@ -887,8 +887,8 @@ function ehloReplies(ctx: SessionContext): { plain: SmtpReply; secure: SmtpReply
     cached = {
       // No BINARYMIME: intake canonicalises line endings, which would change a binary body.
       plain: smtpReply(250, undefined, [...common, 'CHUNKING', 'STARTTLS']),
-      // RFC 8689 §4.1: REQUIRETLS offered only once TLS is up.
-      secure: smtpReply(250, undefined, [...common, 'CHUNKING', `AUTH ${ctx.policy.mechanisms.join(' ')}`, 'REQUIRETLS']),
+      // RFC 8689 §4.1: REQUIRETLS offered only once TLS is up (AUTH stays the last line, as before).
+      secure: smtpReply(250, undefined, [...common, 'CHUNKING', 'REQUIRETLS', `AUTH ${ctx.policy.mechanisms.join(' ')}`]),
     };
     ehloCache.set(ctx, cached);
   }

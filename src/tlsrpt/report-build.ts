@@ -24,7 +24,7 @@ export interface TlsReport {
   readonly 'report-id': string;
   readonly policies: readonly {
     readonly policy: {
-      readonly 'policy-type': 'sts' | 'no-policy-found';
+      readonly 'policy-type': 'tlsa' | 'sts' | 'no-policy-found';
       readonly 'policy-string'?: readonly string[];
       readonly 'policy-domain': string;
       readonly 'mx-host'?: readonly string[];

@@ -12,14 +12,16 @@ export type TlsResultType =
   | 'validation-failure'
   | 'sts-policy-fetch-error'
   | 'sts-policy-invalid'
-  | 'sts-webpki-invalid';
+  | 'sts-webpki-invalid'
+  | 'tlsa-invalid'
+  | 'dnssec-invalid';
 
 export interface TlsSessionResult {
   /** The recipient domain whose policy applied (RFC 8460 §4.3.1.3 policy-domain). */
   readonly policyDomain: string;
-  /** RFC 8460 §4.3.1.1: 'sts' (a policy, or one that failed to load) or 'no-policy-found'. */
-  readonly policyType: 'sts' | 'no-policy-found';
-  /** The policy file's lines (policy-string), empty without a policy. */
+  /** RFC 8460 §4.3.1.1: 'tlsa' (DANE), 'sts' (a policy, or one that failed to load) or 'no-policy-found'. */
+  readonly policyType: 'tlsa' | 'sts' | 'no-policy-found';
+  /** The policy file's lines, or the TLSA records (policy-string); empty without a policy. */
   readonly policyStrings: readonly string[];
   /** The policy's mx patterns (mx-host). */
   readonly mxPatterns: readonly string[];

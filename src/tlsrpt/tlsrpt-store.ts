@@ -44,7 +44,7 @@ export const TLSRPT_DB = 'tlsrpt.db';
 /** One policy's counts for a day, as the report needs them. */
 export interface PolicyDay {
   readonly policyDomain: string;
-  readonly policyType: 'sts' | 'no-policy-found';
+  readonly policyType: 'tlsa' | 'sts' | 'no-policy-found';
   readonly policyStrings: readonly string[];
   readonly mxPatterns: readonly string[];
   readonly successes: number;
@@ -141,7 +141,7 @@ export class TlsReportStore implements TlsSessionRecorder {
       .all(day) as { policy_domain: string; policy_type: string; policy_strings: string; result_type: string; sending_ip: string; receiving_mx: string; receiving_ip: string; detail: string; count: number }[];
     return policies.map((p) => ({
       policyDomain: p.policy_domain,
-      policyType: p.policy_type === 'sts' ? 'sts' : 'no-policy-found',
+      policyType: p.policy_type === 'sts' || p.policy_type === 'tlsa' ? p.policy_type : 'no-policy-found',
       policyStrings: JSON.parse(p.policy_strings) as string[],
       mxPatterns: JSON.parse(p.mx_patterns) as string[],
       successes: p.successes,

@@ -24,8 +24,26 @@ async function freeUdpPort(): Promise<number> {
 }
 
 /** `zone` is signed (its key is the trust anchor); `unsignedZones` are served by the same authority without one. */
-export async function startUnbound(options: { dir: string; zone: string; trustAnchor: string; authority: string; unsignedZones?: readonly string[] }): Promise<Unbound> {
-  const port = await freeUdpPort();
+export async function startUnbound(options: UnboundOptions): Promise<Unbound> {
+  // Unbound binds UDP and TCP on the port it is given: one found free may be taken meanwhile; try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freeUdpPort(), options);
+    } catch (err) {
+      if (attempt >= 5 || !/could not open ports|Address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+interface UnboundOptions {
+  readonly dir: string;
+  readonly zone: string;
+  readonly trustAnchor: string;
+  readonly authority: string;
+  readonly unsignedZones?: readonly string[];
+}
+
+async function startOn(port: number, options: UnboundOptions): Promise<Unbound> {
   const [authHost, authPort] = options.authority.split(':');
   const conf = join(options.dir, 'unbound.conf');
   writeFileSync(

@@ -15,7 +15,9 @@ import type { DeliveryRequest } from '../../src/outbound/deliverer.js';
 import { makeTestCertificate } from '../helpers/certs.js';
 import { signZone } from '../helpers/signed-zone.js';
 import { startUnbound } from '../helpers/unbound.js';
-import { deliverer, deliveryConfig, dnsServer, request, sinks } from './fixtures.js';
+import { createDeliverer } from '../../src/outbound/deliverer.js';
+import type { TlsSessionResult } from '../../src/tlsrpt/session-result.js';
+import { deliveryConfig, dnsServer, HOSTNAME, request, silentLogger, sinks } from './fixtures.js';
 
 /** TLSA 3 0 1: SHA-256 of the whole certificate (the test certificates share one key, so not of the key). */
 function tlsaFor(pem: string): string {
@@ -38,6 +40,9 @@ async function setUp(t: TestContext) {
     'bogus.dane.test. 3600 IN MX 10 mxbogus.dane.test.',
     'mxbogus.dane.test. 3600 IN A 127.0.0.4',
     `_25._tcp.mxbogus.dane.test. 3600 IN TLSA 3 0 1 ${hash}`,
+    'notls.dane.test. 3600 IN MX 10 mxnotls.dane.test.',
+    'mxnotls.dane.test. 3600 IN A 127.0.0.6',
+    `_25._tcp.mxnotls.dane.test. 3600 IN TLSA 3 0 1 ${hash}`,
   ]);
   // After signing, the bogus host's TLSA record is changed: its RRSIG no longer validates.
   const bogus = signed.zone['_25._tcp.mxbogus.dane.test']!;
@@ -51,18 +56,22 @@ async function setUp(t: TestContext) {
   });
   const unbound = await startUnbound({ dir, zone: 'dane.test', trustAnchor: signed.trustAnchor, authority: dns.address, unsignedZones: ['plain.test'] });
   t.after(() => unbound.close());
-  const [good, bad, bogusMx, plain] = await sinks(t, [
+  const [good, bad, bogusMx, plain, noTls] = await sinks(t, [
     { host: '127.0.0.2', name: 'mx.dane.test', tls: mxCert, offerRequireTls: true },
     { host: '127.0.0.3', name: 'mxbad.dane.test', tls: otherCert },
     { host: '127.0.0.4', name: 'mxbogus.dane.test', tls: mxCert },
     { host: '127.0.0.5', tls: false },
+    { host: '127.0.0.6', tls: false },
   ]);
   const config = deliveryConfig(dns, good!.port, { dane: { enabled: true, resolver: unbound.address, timeoutMs: 3000 } });
-  return { d: deliverer(t, config), good: good!, bad: bad!, bogusMx: bogusMx!, plain: plain! };
+  const recorded: TlsSessionResult[] = [];
+  const d = createDeliverer(config, { hostname: HOSTNAME, logger: silentLogger, tlsReport: { record: (r) => void recorded.push(r) } });
+  t.after(() => d.close());
+  return { d, recorded, hash, good: good!, bad: bad!, bogusMx: bogusMx!, plain: plain!, noTls: noTls! };
 }
 
 test('DANE: a TLSA match delivers; a mismatch, or a bogus TLSA record, defers; an unsigned domain is not affected', async (t) => {
-  const { d, good, bad, bogusMx, plain } = await setUp(t);
+  const { d, recorded, hash, good, bad, bogusMx, plain, noTls } = await setUp(t);
 
   const [match] = await d.deliver(request(['u@dane.test']));
   assert.ok(match?.kind === 'delivered', JSON.stringify(match));
@@ -79,9 +88,27 @@ test('DANE: a TLSA match delivers; a mismatch, or a bogus TLSA record, defers; a
   assert.match(bogus.failure.detail, /TLSA lookup of _25\._tcp\.mxbogus\.dane\.test: SERVFAIL/);
   assert.equal(bogusMx.connectionCount, 0);
 
+  const [cleartext] = await d.deliver(request(['u@notls.dane.test']));
+  assert.ok(cleartext?.kind === 'deferred', JSON.stringify(cleartext));
+  assert.match(cleartext.failure.detail, /^DANE: the TLSA records of mxnotls\.dane\.test require TLS: .*STARTTLS/);
+  assert.equal(noTls.messages.length, 0);
+
   const [unsigned] = await d.deliver(request(['u@plain.test']));
   assert.ok(unsigned?.kind === 'delivered', JSON.stringify(unsigned));
   assert.equal(plain.messages.length, 1);
+
+  // TLS-RPT (RFC 8460): DANE hosts are reported under policy-type tlsa, with the TLSA record as policy-string.
+  assert.deepEqual(
+    recorded.map((r) => [r.policyDomain, r.policyType, r.receivingMxHostname, r.failure?.resultType]),
+    [
+      ['dane.test', 'tlsa', 'mx.dane.test', undefined],
+      ['bad.dane.test', 'tlsa', 'mxbad.dane.test', 'tlsa-invalid'],
+      ['bogus.dane.test', 'tlsa', 'mxbogus.dane.test', 'dnssec-invalid'],
+      ['notls.dane.test', 'tlsa', 'mxnotls.dane.test', 'starttls-not-supported'],
+      ['plain.test', 'no-policy-found', 'mx.plain.test', 'starttls-not-supported'],
+    ],
+  );
+  assert.deepEqual(recorded[0]?.policyStrings, [`3 0 1 ${hash}`]);
 });
 
 test('DANE counts as verified TLS for REQUIRETLS: delivered with REQUIRETLS; a mismatch bounces 5.7.10', async (t) => {

@@ -221,7 +221,10 @@ test('BDAT announcing 10 GB: its octets are read and dropped as they come, the s
     peakRss = Math.max(peakRss, now.rss - base.rss);
   }
   const MiB = 1024 * 1024;
-  assert.ok(peakArrayBuffers < 48 * MiB, `buffers grew by ${Math.round(peakArrayBuffers / MiB)} MiB while ${STREAMED_MIB} MiB were streamed`);
+  // Dropped blocks wait for the garbage collector, which lags on a loaded
+  // machine (54 MiB was seen once under a full parallel suite); buffering the
+  // chunk would show the whole 256 MiB.
+  assert.ok(peakArrayBuffers < 96 * MiB, `buffers grew by ${Math.round(peakArrayBuffers / MiB)} MiB while ${STREAMED_MIB} MiB were streamed`);
   assert.ok(peakRss < 128 * MiB, `RSS grew by ${Math.round(peakRss / MiB)} MiB while ${STREAMED_MIB} MiB were streamed`);
   // Greeting, EHLO, MAIL, RCPT, and nothing for the chunk yet (nor a 421).
   assert.deepEqual(

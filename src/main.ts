@@ -9,6 +9,7 @@ import { UserStore } from './users/user-store.js';
 import { openSqliteQueueStore } from './queue/sqlite-queue-store.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createDeliverer } from './outbound/deliverer.js';
+import { openDeliverabilityEngine } from './deliverability/open-engine.js';
 import { Intake, type IntakeOptions, type IntakeRequest, type MessageSigner } from './intake/intake.js';
 import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
@@ -74,7 +75,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   const domains = DomainStore.open(config.dataDir);
   const dkim = createDkimSigner(domains, logger);
   const signer = dkimSigner(dkim, logger);
-  const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger, downgrade: sevenBitDowngrade(dkim) });
+  const deliverability = openDeliverabilityEngine(config, logger);
+  const deliverer = createDeliverer(config.delivery, { hostname: config.hostname, logger, downgrade: sevenBitDowngrade(dkim), shaping: deliverability.engine });
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
   const apiStore = ApiStore.open(config.dataDir, (err) => logger.error({ err }, 'could not record an API message, outcome or Idempotency-Key answer'));
@@ -286,6 +288,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     counters.close();
     certificates.close();
     await deliverer.close();
+    deliverability.close();
     throw err;
   }
   scheduler.start();
@@ -325,6 +328,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       // lost here means a second delivery after the restart.
       await deliverer.close();
       await running.stop(5_000);
+      deliverability.close();
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();
       queueGauges?.close();

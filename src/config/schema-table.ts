@@ -12,6 +12,7 @@ import { hostname as osHostname } from 'node:os';
 import { defaultRetrySchedule } from '../core/retry.js';
 import type { Config } from './types.js';
 import { policyEntries, policySections } from './schema-policy.js';
+import { deliverabilityEntries, deliverabilitySections } from './schema-deliverability.js';
 import {
   booleanKind,
   cidrKind,
@@ -145,6 +146,7 @@ export const sections: readonly SchemaSection[] = [
     },
   },
   ...policySections,
+  ...deliverabilitySections,
 ];
 
 const positiveDuration = durationKind(1);
@@ -599,6 +601,7 @@ export const entries: readonly SchemaEntry[] = [
     },
   },
   ...policyEntries,
+  ...deliverabilityEntries,
   // ---- webhooks (src/webhooks/): a list of mappings, checked item by item.
   {
     key: 'webhooks',

@@ -218,4 +218,27 @@ export interface Config {
   readonly webhooks: readonly WebhookConfig[];
   readonly metrics: MetricsConfig;
   readonly history: HistoryConfig;
+  readonly deliverability: DeliverabilityConfig;
+}
+
+/** One provider group as configured (the same shape as src/deliverability/providers.yaml). */
+export interface DeliverabilityGroupConfig {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly mx: readonly string[];
+  readonly connections?: number | undefined;
+  readonly messagesPerConnection?: number | undefined;
+  readonly perMinute?: number | undefined;
+  readonly perHour?: number | undefined;
+}
+
+export interface DeliverabilityConfig {
+  readonly enabled: boolean;
+  /** Added to / overriding the shipped groups. */
+  readonly groups: readonly DeliverabilityGroupConfig[];
+  readonly coolingPeriodMs: number;
+  readonly recoveryStepMs: number;
+  readonly suspendPeriodMs: number;
+  /** The "minute" of the per-minute limits; 60 s except in tests. */
+  readonly rateIntervalMs: number;
 }

@@ -33,7 +33,7 @@ export const MIN_FACTOR = 1 / 64;
 const STEP = 0.25;
 
 /** The share of the full rate at `nowMs` (1 = full). */
-export function factorAt(rec: BackoffRecord | undefined, s: BackoffSettings, nowMs: number): number {
+export function factorAt(rec: BackoffRecord | undefined, s: Pick<BackoffSettings, 'recoveryStepMs'>, nowMs: number): number {
   if (rec === undefined) return 1;
   if (nowMs < rec.coolUntilMs) return rec.factor;
   const steps = 1 + Math.floor((nowMs - rec.coolUntilMs) / s.recoveryStepMs);
@@ -45,7 +45,7 @@ export function isSuspended(rec: BackoffRecord | undefined, nowMs: number): bool
 }
 
 /** When the rate is full again (and the record can be forgotten). */
-export function fullAtMs(rec: BackoffRecord, s: BackoffSettings): number {
+export function fullAtMs(rec: BackoffRecord, s: Pick<BackoffSettings, 'recoveryStepMs'>): number {
   const steps = Math.max(0, Math.ceil((1 - rec.factor) / STEP - 1e-9));
   const slowEnd = steps === 0 ? rec.coolUntilMs : rec.coolUntilMs + (steps - 1) * s.recoveryStepMs;
   return Math.max(slowEnd, rec.suspendedUntilMs);

@@ -70,28 +70,28 @@ export class DeliverabilityEngine implements ShapingGate {
     const limits = this.effectiveLimits(group, rec, nowMs);
     const limiter = this.limiter(group.name);
     if (isSuspended(rec, nowMs)) {
-      const until = limiter.holdUntil(nowMs, (rec as BackoffRecord).suspendedUntilMs - nowMs, this.paceMs(limits));
+      const until = limiter.holdUntil(nowMs, (rec as BackoffRecord).suspendedUntilMs - nowMs, this.paceMs(limits), this.settings.rateIntervalMs);
       return hold(until, '4.7.0', `${group.name}: suspended after "${(rec as BackoffRecord).reason}"; held in the queue until ${clock(until)}`);
     }
     const wait = limiter.rateWaitMs(nowMs, limits);
     if (wait > 0) {
-      const until = limiter.holdUntil(nowMs, wait, this.paceMs(limits));
+      const until = limiter.holdUntil(nowMs, wait, this.paceMs(limits), this.settings.rateIntervalMs);
       return hold(until, '4.4.5', `${group.name}: rate limit ${rateText(limits)} reached; held in the queue until ${clock(until)}`);
     }
-    if (limits.connections !== undefined && limiter.active >= limits.connections) {
-      if (limiter.waiters.length >= limits.connections * MAX_WAITERS_PER_CONNECTION) {
-        const until = limiter.holdUntil(nowMs, this.settings.rateIntervalMs / 60, 0);
-        return hold(until, '4.4.5', `${group.name}: ${limits.connections} connections busy; held in the queue until ${clock(until)}`);
-      }
-      return new Promise((resolve) => limiter.waiters.push(() => resolve(this.admitted(group, limiter))));
+    const busy = limits.connections !== undefined && limiter.active >= limits.connections;
+    if (busy && limiter.waiters.length >= (limits.connections as number) * MAX_WAITERS_PER_CONNECTION) {
+      const until = limiter.holdUntil(nowMs, this.settings.rateIntervalMs / 60, 0, this.settings.rateIntervalMs);
+      return hold(until, '4.4.5', `${group.name}: ${limits.connections} connections busy; held in the queue until ${clock(until)}`);
     }
+    // The token is taken now, also by a delivery that then waits for a connection: the rate holds either way.
+    limiter.takeRate();
+    if (busy) return new Promise((resolve) => limiter.waiters.push(() => resolve(this.admitted(group, limiter))));
     limiter.active++;
     return this.admitted(group, limiter);
   }
 
-  /** A slot is held (active counted); take the rate token now. */
+  /** A connection slot is held (active counted). */
   private admitted(group: ProviderGroup, limiter: GroupLimiter): ShapingPass {
-    limiter.takeRate();
     let released = false;
     return {
       kind: 'go',

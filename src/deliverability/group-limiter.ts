@@ -42,7 +42,7 @@ export class GroupLimiter {
   active = 0;
   readonly waiters: (() => void)[] = [];
   /** Spreads the retry times of held messages at the group's pace (no herd at one instant). */
-  holdCursorMs = 0;
+  private holdOffsetMs = 0;
   private minute: TokenBucket | undefined;
   private hour: TokenBucket | undefined;
 
@@ -70,10 +70,16 @@ export class GroupLimiter {
     this.hour?.take();
   }
 
-  /** The time to give a held message: after `waitMs`, and one pace step after the last held one. */
-  holdUntil(nowMs: number, waitMs: number, paceMs: number): number {
-    const until = Math.max(nowMs + waitMs, this.holdCursorMs + paceMs);
-    this.holdCursorMs = until;
-    return until;
+  /**
+   * The time to give a held message: after `waitMs`, plus an offset that
+   * advances by one pace step per held message and wraps after `horizonMs`
+   * (one rate interval). Held mail thus comes back spread at the group's
+   * pace over the next interval, not all at one instant, and a backlog is
+   * never scheduled far ahead at a pace that a recovery would make stale.
+   */
+  holdUntil(nowMs: number, waitMs: number, paceMs: number, horizonMs: number): number {
+    this.holdOffsetMs += paceMs;
+    if (this.holdOffsetMs >= horizonMs) this.holdOffsetMs = 0;
+    return nowMs + waitMs + this.holdOffsetMs;
   }
 }

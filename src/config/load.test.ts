@@ -80,6 +80,13 @@ domains: { rotationOverlap: 3d }
 doctor: { blocklists: [zen.spamhaus.org] }
 webhooks:
   - { url: 'https://app.example.org/events', events: [delivered, bounced], secret: 0123456789abcdef }
+deliverability:
+  enabled: false
+  groups: [{ name: gmail, mx: ['*.gmail-like.example'], perMinute: 30 }]
+  coolingPeriod: 30m
+  recoveryStep: 10m
+  suspendPeriod: 2h
+  rateInterval: 1m
 `;
 
 test('a config file round trip: every setting read from YAML, written back and read again', async (t) => {
@@ -167,6 +174,14 @@ test('a config file round trip: every setting read from YAML, written back and r
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'] },
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
+    deliverability: {
+      enabled: false,
+      groups: [{ name: 'gmail', mx: ['*.gmail-like.example'], perMinute: 30 }],
+      coolingPeriodMs: 1_800_000,
+      recoveryStepMs: 600_000,
+      suspendPeriodMs: 7_200_000,
+      rateIntervalMs: 60_000,
+    },
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
   });

@@ -87,6 +87,7 @@ deliverability:
   recoveryStep: 10m
   suspendPeriod: 2h
   rateInterval: 1m
+  warmup: { enabled: true, firstDay: 20, growth: 3, day: 1d }
 `;
 
 test('a config file round trip: every setting read from YAML, written back and read again', async (t) => {
@@ -181,6 +182,7 @@ test('a config file round trip: every setting read from YAML, written back and r
       recoveryStepMs: 600_000,
       suspendPeriodMs: 7_200_000,
       rateIntervalMs: 60_000,
+      warmup: { enabled: true, firstDay: 20, growth: 3, dayMs: 86_400_000 },
     },
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },

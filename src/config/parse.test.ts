@@ -91,7 +91,7 @@ function expectedDefaults(baseDir: string): Config {
     webhooks: [],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
-    deliverability: { enabled: true, groups: [], coolingPeriodMs: 900_000, recoveryStepMs: 300_000, suspendPeriodMs: 3_600_000, rateIntervalMs: 60_000 },
+    deliverability: { enabled: true, groups: [], coolingPeriodMs: 900_000, recoveryStepMs: 300_000, suspendPeriodMs: 3_600_000, rateIntervalMs: 60_000, warmup: { enabled: false, firstDay: 50, growth: 2, dayMs: 86_400_000 } },
   };
 }
 

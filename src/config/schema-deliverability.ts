@@ -4,7 +4,7 @@
 // that schema-table.ts stays readable; it is concatenated there. The group
 // validator is the one the shipped file is checked with (a pure module).
 import { groupProblems, toGroup } from '../deliverability/provider-groups.js';
-import { booleanKind, durationKind, listKind, type Kind } from './kinds.js';
+import { booleanKind, durationKind, integerKind, listKind, type Kind } from './kinds.js';
 import type { SchemaEntry, SchemaSection } from './schema-table.js';
 
 const positiveDuration = durationKind(1);
@@ -26,6 +26,14 @@ export const deliverabilitySections: readonly SchemaSection[] = [
     description: {
       en: 'Sending to each mailbox provider at the pace it accepts: provider groups, limits per group, the reply table, automatic back-off (README "Deliverability").',
       ja: 'メールボックス事業者ごとに受け入れられる速さで送る: 事業者グループ、グループごとの上限、応答表、自動減速 (README「到達性」)。',
+    },
+  },
+  {
+    key: 'deliverability.warmup',
+    optional: false,
+    description: {
+      en: 'IP warm-up: a new sending address ramps up per provider group, day by day (`hikyaku warmup status`).',
+      ja: 'IP のウォームアップ: 新しい送信元アドレスは、事業者グループごとに日ごとに送信量を増やす (`hikyaku warmup status`)。',
     },
   },
 ];
@@ -91,5 +99,36 @@ export const deliverabilityEntries: readonly SchemaEntry[] = [
       en: 'The "minute" of perMinute (and 60 of them the hour of perHour). Always 1m; shorter only in tests.',
       ja: 'perMinute の「1 分」(その 60 倍が perHour の 1 時間)。常に 1m。テスト以外で変えないこと。',
     },
+  },
+  {
+    key: 'deliverability.warmup.enabled',
+    target: 'deliverability.warmup.enabled',
+    kind: booleanKind,
+    default: false,
+    description: {
+      en: 'Ramp up each provider group from the first message sent to it from this address; mail over the day\'s allowance waits in the queue for the next day.',
+      ja: 'このアドレスから各事業者グループへ最初に送った日から、送信量を段階的に増やす。その日の上限を超えたメールは翌日までキューで待つ。',
+    },
+  },
+  {
+    key: 'deliverability.warmup.firstDay',
+    target: 'deliverability.warmup.firstDay',
+    kind: integerKind(1),
+    default: 50,
+    description: { en: 'Messages per provider group on the first day.', ja: '初日に各事業者グループへ送る通数。' },
+  },
+  {
+    key: 'deliverability.warmup.growth',
+    target: 'deliverability.warmup.growth',
+    kind: integerKind(1, 10),
+    default: 2,
+    description: { en: 'Each day allows this many times the day before (2 = doubling daily).', ja: '毎日、前日の何倍まで送るか (2 = 毎日 2 倍)。' },
+  },
+  {
+    key: 'deliverability.warmup.day',
+    target: 'deliverability.warmup.dayMs',
+    kind: durationKind(100),
+    default: '1d',
+    description: { en: 'The length of a warm-up day. Always 1d; shorter only in tests.', ja: 'ウォームアップの 1 日の長さ。常に 1d。テスト以外で変えないこと。' },
   },
 ];

@@ -241,4 +241,15 @@ export interface DeliverabilityConfig {
   readonly suspendPeriodMs: number;
   /** The "minute" of the per-minute limits; 60 s except in tests. */
   readonly rateIntervalMs: number;
+  readonly warmup: WarmupConfig;
+}
+
+export interface WarmupConfig {
+  readonly enabled: boolean;
+  /** Messages per group on the first day. */
+  readonly firstDay: number;
+  /** Each day's allowance is the previous one times this. */
+  readonly growth: number;
+  /** 24 h except in tests. */
+  readonly dayMs: number;
 }

@@ -13,10 +13,13 @@ import type { BackoffStore } from './backoff-store.js';
 import { GroupLimiter, type EffectiveLimits } from './group-limiter.js';
 import { GroupMatcher, type ProviderGroup } from './provider-groups.js';
 import { matchReply, type ReplyRule } from './reply-rules.js';
+import { dailyLimit, dayEndsAtMs, sentToday, type WarmupRecord, type WarmupSettings } from './warmup.js';
 
 export interface EngineSettings extends Omit<BackoffSettings, 'minHalvingGapMs'> {
   /** The length of the "minute" of perMinute (and 60 of them the hour): 1 min; shortened only by tests. */
   readonly rateIntervalMs: number;
+  /** IP warm-up per group; undefined = off. */
+  readonly warmup?: WarmupSettings | undefined;
 }
 
 export interface EngineDeps {
@@ -29,6 +32,8 @@ export interface EngineDeps {
   readonly now?: () => number;
 }
 
+const WARMUP_FLUSH_MS = 2_000;
+
 /** How many deliveries may wait for a connection slot of one group before the rest are held in the queue. */
 const MAX_WAITERS_PER_CONNECTION = 4;
 
@@ -38,10 +43,13 @@ export class DeliverabilityEngine implements ShapingGate {
   private readonly backoff = new Map<string, BackoffRecord>();
   /** The factor last logged per group, to log recovery steps once. */
   private readonly loggedFactor = new Map<string, number>();
-  private readonly settings: BackoffSettings & { rateIntervalMs: number };
+  private readonly settings: BackoffSettings & { rateIntervalMs: number; warmup?: WarmupSettings | undefined };
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly ungrouped: ShapingPass;
+  private readonly warmups = new Map<string, WarmupRecord>();
+  private readonly warmupDirty = new Set<WarmupRecord>();
+  private readonly flushTimer: NodeJS.Timeout | undefined;
 
   constructor(settings: EngineSettings, private readonly deps: EngineDeps) {
     this.settings = { ...settings, minHalvingGapMs: settings.rateIntervalMs };
@@ -49,6 +57,12 @@ export class DeliverabilityEngine implements ShapingGate {
     this.now = deps.now ?? Date.now;
     this.log = deps.logger.child({ component: 'deliverability' });
     for (const rec of deps.store.all()) if (rec.source === deps.source) this.backoff.set(rec.group, rec);
+    if (settings.warmup !== undefined) {
+      for (const rec of deps.store.allWarmup()) if (rec.source === deps.source) this.warmups.set(rec.group, rec);
+      // Counts are saved every few seconds, not per message: a crash forgets at most that much of a day's count.
+      this.flushTimer = setInterval(() => this.flushWarmup(), WARMUP_FLUSH_MS);
+      this.flushTimer.unref();
+    }
     this.ungrouped = {
       kind: 'go',
       group: undefined,
@@ -73,6 +87,8 @@ export class DeliverabilityEngine implements ShapingGate {
       const until = limiter.holdUntil(nowMs, (rec as BackoffRecord).suspendedUntilMs - nowMs, this.paceMs(limits), this.settings.rateIntervalMs);
       return hold(until, '4.7.0', `${group.name}: suspended after "${(rec as BackoffRecord).reason}"; held in the queue until ${clock(until)}`);
     }
+    const warm = this.warmupHold(group, limiter, nowMs);
+    if (warm !== undefined) return warm;
     const wait = limiter.rateWaitMs(nowMs, limits);
     if (wait > 0) {
       const until = limiter.holdUntil(nowMs, wait, this.paceMs(limits), this.settings.rateIntervalMs);
@@ -85,6 +101,7 @@ export class DeliverabilityEngine implements ShapingGate {
     }
     // The token is taken now, also by a delivery that then waits for a connection: the rate holds either way.
     limiter.takeRate();
+    this.countWarmup(group);
     if (busy) return new Promise((resolve) => limiter.waiters.push(() => resolve(this.admitted(group, limiter))));
     limiter.active++;
     return this.admitted(group, limiter);
@@ -106,6 +123,49 @@ export class DeliverabilityEngine implements ShapingGate {
         else limiter.active--;
       },
     };
+  }
+
+  /** Over today's warm-up allowance: hold until the next day, spread over it. */
+  private warmupHold(group: ProviderGroup, limiter: GroupLimiter, nowMs: number): ShapingHold | undefined {
+    const w = this.settings.warmup;
+    if (w === undefined) return undefined;
+    let rec = this.warmups.get(group.name);
+    if (rec === undefined) {
+      rec = { source: this.deps.source, group: group.name, startedAtMs: nowMs, day: 0, sent: 0 };
+      this.warmups.set(group.name, rec);
+      this.warmupDirty.add(rec);
+      this.log.info({ event: 'warmup', group: group.name, source: this.deps.source, limit: dailyLimit(w, 0) }, `${group.name}: warm-up started, ${dailyLimit(w, 0)} messages on day 1`);
+    }
+    const limit = dailyLimit(w, rec.day);
+    if (sentToday(rec, w, nowMs) < dailyLimit(w, rec.day)) return undefined;
+    const nextDay = dayEndsAtMs(rec, w, rec.day);
+    const until = limiter.holdUntil(nowMs, nextDay - nowMs, w.dayMs / dailyLimit(w, rec.day + 1), w.dayMs);
+    return hold(until, '4.4.5', `${group.name}: warm-up day ${rec.day + 1} allows ${limit} messages, all sent; held in the queue until ${clock(until)}`);
+  }
+
+  private countWarmup(group: ProviderGroup): void {
+    const rec = this.warmups.get(group.name);
+    if (rec === undefined) return;
+    rec.sent++;
+    this.warmupDirty.add(rec);
+  }
+
+  private flushWarmup(): void {
+    if (this.warmupDirty.size === 0) return;
+    const records = [...this.warmupDirty];
+    this.warmupDirty.clear();
+    try {
+      this.deps.store.putWarmup(records);
+    } catch (err) {
+      for (const r of records) this.warmupDirty.add(r);
+      this.log.error({ err }, 'could not save the warm-up counts; retrying');
+    }
+  }
+
+  /** Save what is not saved yet; stop the timer. */
+  close(): void {
+    clearInterval(this.flushTimer);
+    this.flushWarmup();
   }
 
   private review(group: ProviderGroup | undefined, reply: RemoteReply): { action: ReplyRule['action']; ruleId: string } | undefined {

@@ -28,8 +28,20 @@ export function openDeliverabilityEngine(config: Config, logger: Logger): OpenEn
   if (!d.enabled) return { engine: undefined, close: () => undefined };
   const store = BackoffStore.open(config.dataDir);
   const engine = new DeliverabilityEngine(
-    { coolingPeriodMs: d.coolingPeriodMs, recoveryStepMs: d.recoveryStepMs, suspendPeriodMs: d.suspendPeriodMs, rateIntervalMs: d.rateIntervalMs },
+    {
+      coolingPeriodMs: d.coolingPeriodMs,
+      recoveryStepMs: d.recoveryStepMs,
+      suspendPeriodMs: d.suspendPeriodMs,
+      rateIntervalMs: d.rateIntervalMs,
+      warmup: d.warmup.enabled ? { firstDay: d.warmup.firstDay, growth: d.warmup.growth, dayMs: d.warmup.dayMs } : undefined,
+    },
     { groups: effectiveGroups(config), replies: shippedReplies(), store, source: sourceKey(config), logger },
   );
-  return { engine, close: () => store.close() };
+  return {
+    engine,
+    close: () => {
+      engine.close();
+      store.close();
+    },
+  };
 }

@@ -1,5 +1,6 @@
 // The shipped data files (providers.yaml and replies.yaml, in
-// src/deliverability/ and listed in package.json "files"), read once and
+// src/deliverability/; `npm run build` copies them beside the compiled
+// modules in dist/, which package.json "files" ships), read once and
 // validated. A broken shipped file is a bug of the release, so it throws
 // with every problem listed rather than running without the table.
 import { readFileSync, existsSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { groupProblems, toGroup, type ProviderGroup } from './provider-groups.js';
 import { parseReplyRule, type ReplyRule } from './reply-rules.js';
 
-/** The file next to the source, or (compiled: dist/src/deliverability/) the one in src/deliverability/. */
+/** The file beside this module (source, or dist/ after `npm run build`), else the source tree's (dist/ built by tsc alone). */
 export function shippedFile(name: string): string {
   const candidates = [new URL(`./${name}`, import.meta.url), new URL(`../../../src/deliverability/${name}`, import.meta.url)].map((u) => fileURLToPath(u));
   const found = candidates.find((p) => existsSync(p));

@@ -33,7 +33,18 @@ export interface HikyakuOptions {
    * trip them).
    */
   readonly http?: { readonly port: number; readonly metrics: boolean } | undefined;
+  /**
+   * Deliver through MX routing instead of the relayhost: the DNS server
+   * (bench/mx-dns.ts) gives the load client's recipient domain the MX
+   * BENCH_MX_HOST, at the sink's address; mxPort is the sink's port. With
+   * `shaping`, the deliverability engine is on and that MX is in a provider
+   * group whose limits the load never reaches; without, the engine is off.
+   */
+  readonly mx?: { readonly dns: string; readonly shaping: boolean } | undefined;
 }
+
+/** The MX host name the benchmark's DNS server gives the recipient domain. */
+export const BENCH_MX_HOST = 'mx.bench-provider.test';
 
 /** The API's user in the benchmark (the load client's sender address), also for SMTP AUTH. */
 export const API_USER = 'sender@bench.example';
@@ -72,6 +83,7 @@ export class HikyakuProcess {
         `listeners:\n  relay:\n    maySendAs: ['*@bench.example']\n` +
         (options.http === undefined ? `  http:\n    enabled: false\n` : `  http:\n    enabled: true\n    host: 127.0.0.1\n    port: ${options.http.port}\n`) +
         `limits:\n  maxConnections: ${options.maxConnections}\n  maxConnectionsPerClient: ${options.maxConnections}\n  connectionRatePerClient: 100000000\n` +
+        (options.mx === undefined ? '' : mxConfig(options.mx, options.sinkPort)) +
         (options.http === undefined ? '' : `metrics:\n  enabled: ${options.http.metrics}\nbrake:\n  enabled: false\nauth:\n  maxFailuresPerClient: 1000000\n  maxFailuresPerLogin: 1000000\nquotas:\n  user:\n    messagesPerHour: 0\n    messagesPerDay: 0\n`),
     );
     if (options.dkimDomain !== undefined) {
@@ -97,8 +109,7 @@ export class HikyakuProcess {
       'off',
       '--submissions-listen',
       options.http === undefined ? 'off' : '127.0.0.1:0',
-      '--relayhost',
-      `127.0.0.1:${options.sinkPort}`,
+      ...(options.mx === undefined ? ['--relayhost', `127.0.0.1:${options.sinkPort}`] : []),
     ];
     const child = track(spawn(process.execPath, args, { stdio: ['ignore', devNull, 'pipe'] }));
     closeSync(devNull);
@@ -129,6 +140,16 @@ export class HikyakuProcess {
     await stopChild(this.child, 15_000);
     removeFolder(this.dataDir);
   }
+}
+
+/** Delivery by MX through the bench DNS server, the deliverability engine on (a group never limited) or off. */
+function mxConfig(mx: { dns: string; shaping: boolean }, sinkPort: number): string {
+  const delivery = `delivery:\n  resolvers: [${JSON.stringify(mx.dns)}]\n  mxPort: ${sinkPort}\n  tls: none\n`;
+  if (!mx.shaping) return `${delivery}deliverability:\n  enabled: false\n`;
+  return (
+    `${delivery}deliverability:\n  enabled: true\n  groups:\n` +
+    `    - { name: bench-provider, mx: [${JSON.stringify(BENCH_MX_HOST)}], connections: 100000, messagesPerConnection: 1000000, perMinute: 1000000000, perHour: 1000000000 }\n`
+  );
 }
 
 /** `hikyaku user add API_USER` (quotas off in the config), then `hikyaku apikey create`: the key. */

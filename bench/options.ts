@@ -1,7 +1,9 @@
 // Command-line options of `npm run bench` (node dist/bench/self-bench.js).
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['baseline', 'hikyaku', 'hikyaku-dkim'] as const;
+export const SCENARIOS = ['baseline', 'hikyaku', 'hikyaku-dkim', 'hikyaku-mx', 'hikyaku-mx-shaped'] as const;
+/** Run when --scenarios is not given; the MX pair (deliverability engine off / on) only on request. */
+export const DEFAULT_SCENARIOS: readonly string[] = ['baseline', 'hikyaku', 'hikyaku-dkim'];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -27,7 +29,8 @@ export const usage = `usage: node dist/bench/self-bench.js [options]      (or: n
   --serial N       serial single-message sessions for latency (default 500)
   --idle K         idle connections (after EHLO) for memory (default 1000)
   --reps R         repetitions, scenarios interleaved rep by rep; medians reported (default 1)
-  --scenarios LIST comma-separated: baseline,hikyaku,hikyaku-dkim (default all)
+  --scenarios LIST comma-separated: baseline,hikyaku,hikyaku-dkim,hikyaku-mx,hikyaku-mx-shaped
+                   (default the first three; the mx pair measures the deliverability engine off / on)
   --timeout SEC    limit for each phase (default 180)
   --json FILE      also write every sample and the medians as JSON
 
@@ -54,7 +57,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
-  const scenarios = (values.scenarios ?? SCENARIOS.join(',')).split(',').map((s) => s.trim());
+  const scenarios = (values.scenarios ?? DEFAULT_SCENARIOS.join(',')).split(',').map((s) => s.trim());
   for (const s of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--scenarios: unknown scenario "${s}" (known: ${SCENARIOS.join(', ')})`);
   }

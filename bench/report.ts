@@ -59,6 +59,9 @@ export function markdownTable(options: BenchOptions, summaries: readonly Summary
   if (has('hikyaku')) head.push('hikyaku', ...(has('baseline') ? ['÷ baseline'] : []));
   if (has('hikyaku-dkim')) head.push('hikyaku-dkim', ...(has('baseline') ? ['÷ baseline'] : []));
   if (has('hikyaku') && has('hikyaku-dkim')) head.push('dkim ÷ unsigned');
+  if (has('hikyaku-mx')) head.push('hikyaku-mx');
+  if (has('hikyaku-mx-shaped')) head.push('hikyaku-mx-shaped');
+  if (has('hikyaku-mx') && has('hikyaku-mx-shaped')) head.push('shaped ÷ mx');
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   const digitsOf = new Map(rows(options).map((r) => [r.label, r.digits]));
   for (const s of summaries) {
@@ -70,6 +73,9 @@ export function markdownTable(options: BenchOptions, summaries: readonly Summary
     if (has('hikyaku')) cells.push(cell('hikyaku'), ...(has('baseline') ? [ratio(s.medians.hikyaku, base)] : []));
     if (has('hikyaku-dkim')) cells.push(cell('hikyaku-dkim'), ...(has('baseline') ? [ratio(s.medians['hikyaku-dkim'], base)] : []));
     if (has('hikyaku') && has('hikyaku-dkim')) cells.push(ratio(s.medians['hikyaku-dkim'], s.medians.hikyaku));
+    if (has('hikyaku-mx')) cells.push(cell('hikyaku-mx'));
+    if (has('hikyaku-mx-shaped')) cells.push(cell('hikyaku-mx-shaped'));
+    if (has('hikyaku-mx') && has('hikyaku-mx-shaped')) cells.push(ratio(s.medians['hikyaku-mx-shaped'], s.medians['hikyaku-mx']));
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

@@ -2,6 +2,7 @@
 // baseline), then memory (idle, and with K idle connections), throughput
 // (accept, end to end, CPU) and serial latency, in that order.
 import { HikyakuProcess } from './hikyaku-process.js';
+import { startMxDns } from './mx-dns.js';
 import { openIdleConnections, runLoad, SENDER, type LoadOptions, type LoadResult } from './load-client.js';
 import type { BenchOptions, ScenarioName } from './options.js';
 import { cpuSeconds, mainThreadCpuSeconds, memoryOf, type Memory } from './proc-stats.js';
@@ -46,6 +47,7 @@ interface Target {
 export async function runScenario(scenario: ScenarioName, rep: number, options: BenchOptions): Promise<Sample> {
   const sink = await SinkProcess.start();
   let hikyaku: HikyakuProcess | undefined;
+  const mxDns = scenario === 'hikyaku-mx' || scenario === 'hikyaku-mx-shaped' ? await startMxDns() : undefined;
   try {
     if (scenario !== 'baseline') {
       const profileDir = process.env['HIKYAKU_BENCH_CPU_PROF'];
@@ -55,6 +57,7 @@ export async function runScenario(scenario: ScenarioName, rep: number, options: 
         maxConnections: Math.max(1000, options.idle + options.sessions + 100),
         nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${scenario}-rep${rep}.cpuprofile`] : [],
         startTimeoutMs: 60_000,
+        mx: mxDns === undefined ? undefined : { dns: mxDns.address, shaping: scenario === 'hikyaku-mx-shaped' },
       });
     }
     const target: Target = hikyaku ? { port: hikyaku.port, pid: hikyaku.pid } : { port: sink.port, pid: sink.pid };
@@ -64,6 +67,7 @@ export async function runScenario(scenario: ScenarioName, rep: number, options: 
   } finally {
     await hikyaku?.stop();
     await sink.stop();
+    await mxDns?.close();
   }
 }
 

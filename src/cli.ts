@@ -29,6 +29,7 @@ import { runStatusCommand } from './cli/status-command.js';
 import { runBackupCommand } from './cli/backup-command.js';
 import { DATA_FORMAT, newerFormatError, readDataFormat } from './storage/data-format.js';
 import { runTlsRptCommand } from './cli/tlsrpt-command.js';
+import { runWarmupCommand } from './cli/warmup-command.js';
 import { defaultConfigYaml } from './config/schema.js';
 
 const help: Record<Lang, string> = {
@@ -48,6 +49,8 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   user app-password add ADDRESS --label LABEL [--network CIDR]… | list ADDRESS | revoke ADDRESS LABEL
   user unflag ADDRESS [--app-password LABEL]   lift the compromised-account brake, send the held mail
   queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  queue providers [--json]                  provider groups, their limits and back-off state (slowed, suspended)
+  warmup status [--json]                    IP warm-up per provider group: day, sent today / allowed, next day
   history ADDRESS|ID [--json] [--limit N]   recent mail from or to ADDRESS (delivered and bounced too),
                                    or one message with every attempt, the remote reply and what it means
   domain add NAME [--ed25519] | list | show NAME | remove NAME | rotate-key NAME
@@ -83,6 +86,8 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   user app-password add アドレス --label ラベル [--network CIDR]… | list アドレス | revoke アドレス ラベル
   user unflag アドレス [--app-password ラベル]   乗っ取り対策ブレーキを解除し、保留中のメールを送信
   queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  queue providers [--json]                  事業者グループと上限、自動減速の状態 (減速中・停止中)
+  warmup status [--json]                    事業者グループごとの IP ウォームアップ: 何日目か、本日の送信数 / 上限、翌日
   history アドレス|ID [--json] [--limit N]   アドレスとやりとりした最近のメール (配信済み・失敗も)、
                                    または 1 通の全配信記録と相手の応答、その意味と対応
   domain add ドメイン [--ed25519] | list | show ドメイン | remove ドメイン | rotate-key ドメイン
@@ -174,6 +179,8 @@ async function main(argv: string[]): Promise<number> {
       return runQueueCommand(rest, ctx);
     case 'history':
       return runHistoryCommand(rest, ctx);
+    case 'warmup':
+      return runWarmupCommand(rest, ctx);
     case 'domain':
       return runDomainCommand(rest, ctx);
     case 'suppression':

@@ -11,6 +11,7 @@ import { Scheduler } from './queue/scheduler.js';
 import { createDeliverer } from './outbound/deliverer.js';
 import { TlsReportStore } from './tlsrpt/tlsrpt-store.js';
 import { startTlsReports } from './tlsrpt/start-reports.js';
+import { openDeliverabilityEngine } from './deliverability/open-engine.js';
 import { Intake, type IntakeOptions, type IntakeRequest, type MessageSigner } from './intake/intake.js';
 import { createBounceNotifier } from './bounce/notify.js';
 import { startListeners, type RunningListener } from './submission/listeners.js';
@@ -89,6 +90,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   const domains = DomainStore.open(config.dataDir);
   const dkim = createDkimSigner(domains, logger);
   const signer = dkimSigner(dkim, logger);
+  // Provider groups, shaping, the reply table and back-off (src/deliverability/).
+  const deliverability = openDeliverabilityEngine(config, logger);
   // TLS-RPT counts (RFC 8460), told by the deliverer about every new session's TLS.
   const tlsReports = config.tlsReports.enabled ? TlsReportStore.open(config.dataDir) : undefined;
   const deliverer = createDeliverer(config.delivery, {
@@ -97,6 +100,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     downgrade: sevenBitDowngrade(dkim),
     dataDir: config.dataDir,
     tlsReport: tlsReports,
+    shaping: deliverability.engine,
   });
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
@@ -349,6 +353,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     certificates.close();
     await deliverer.close();
     tlsReports?.close();
+    deliverability.close();
     throw err;
   }
   scheduler.start();
@@ -395,6 +400,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       await control?.close();
       await serverDoctor?.stop();
       closeStatusQueue();
+      deliverability.close();
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();
       queueGauges?.close();

@@ -3,6 +3,7 @@
 import { wireMailbox } from '../core/mailbox.js';
 import { formatRfc5322Date } from '../message/date.js';
 import { sanitizeFieldText } from '../message/fold.js';
+import { authAdvice } from './auth-advice.js';
 import { carrierAdvice } from './carrier-advice.js';
 import { replyLine } from './delivery-status.js';
 import { returnsFullMessage, type DsnInput, type DsnRecipient } from './dsn.js';
@@ -43,6 +44,7 @@ function recipientJa(r: DsnRecipient): string[] {
   else if (r.detail) lines.push(`    詳細: ${sanitizeFieldText(r.detail)}`);
   if (r.remoteMta) lines.push(`    サーバー: ${sanitizeFieldText(r.remoteMta)}`);
   lines.push(...adviceLines(carrierAdvice(r.rcptTo, r.remoteReply)?.ja));
+  lines.push(...adviceLines(authAdvice(r.remoteReply)?.ja));
   if (r.action === 'delayed' && r.willRetryUntilMs !== undefined) {
     lines.push(`    再試行の期限: ${formatRfc5322Date(r.willRetryUntilMs)}`);
   }
@@ -57,6 +59,7 @@ function recipientEn(r: DsnRecipient): string[] {
   else if (r.detail) lines.push(`    Detail: ${sanitizeFieldText(r.detail)}`);
   if (r.remoteMta) lines.push(`    Server: ${sanitizeFieldText(r.remoteMta)}`);
   lines.push(...adviceLines(carrierAdvice(r.rcptTo, r.remoteReply)?.en));
+  lines.push(...adviceLines(authAdvice(r.remoteReply)?.en));
   if (r.action === 'delayed' && r.willRetryUntilMs !== undefined) {
     lines.push(`    Will retry until: ${formatRfc5322Date(r.willRetryUntilMs)}`);
   }

@@ -9,11 +9,12 @@ import type { QueueStore, StoredMessage } from '../queue/queue-store.js';
 import type { CommandContext } from './user-command.js';
 import { explainLastError, explanationLines } from './explain-text.js';
 import { HistoryStore } from '../history/history-store.js';
+import { runProvidersView } from './providers-view.js';
 
 const text = {
   usage: {
-    en: 'usage: hikyaku queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID',
-    ja: '使い方: hikyaku queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID',
+    en: 'usage: hikyaku queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID | providers [--json]',
+    ja: '使い方: hikyaku queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID | providers [--json]',
   },
   badAddress: { en: '--to %s: not an address', ja: '--to %s: アドレスではありません' },
   empty: { en: 'The queue is empty.', ja: 'キューは空です。' },
@@ -33,6 +34,7 @@ export async function runQueueCommand(args: string[], ctx: CommandContext): Prom
   });
   const [action, id] = positionals;
   const t = (key: keyof typeof text, arg = ''): string => text[key][ctx.lang].replace('%s', arg);
+  if (action === 'providers') return runProvidersView(ctx, values.json === true);
   const store = await openSqliteQueueStore({ dataDir: ctx.config.dataDir, logger: silentLogger() });
   try {
     const ifFound = (found: boolean, key: 'held' | 'released' | 'deleted', which: string): number => {

@@ -84,6 +84,14 @@ status: { queueAgeWarning: 2h, queueAgeCritical: 3d }
 webhooks:
   - { url: 'https://app.example.org/events', events: [delivered, bounced], secret: 0123456789abcdef }
 tlsReports: { enabled: false, organizationName: Example Org, contactInfo: tls-reports@example.org }
+deliverability:
+  enabled: false
+  groups: [{ name: gmail, mx: ['*.gmail-like.example'], perMinute: 30 }]
+  coolingPeriod: 30m
+  recoveryStep: 10m
+  suspendPeriod: 2h
+  rateInterval: 1m
+  warmup: { enabled: true, firstDay: 20, growth: 3, day: 1d }
 `;
 
 test('a config file round trip: every setting read from YAML, written back and read again', async (t) => {
@@ -173,6 +181,15 @@ test('a config file round trip: every setting read from YAML, written back and r
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'], intervalMs: undefined },
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
+    deliverability: {
+      enabled: false,
+      groups: [{ name: 'gmail', mx: ['*.gmail-like.example'], perMinute: 30 }],
+      coolingPeriodMs: 1_800_000,
+      recoveryStepMs: 600_000,
+      suspendPeriodMs: 7_200_000,
+      rateIntervalMs: 60_000,
+      warmup: { enabled: true, firstDay: 20, growth: 3, dayMs: 86_400_000 },
+    },
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
     bulk: { unsubscribeUrl: undefined },

@@ -96,6 +96,7 @@ function expectedDefaults(baseDir: string): Config {
     bulk: { unsubscribeUrl: undefined },
     status: { queueAgeWarningMs: 3600_000, queueAgeCriticalMs: 86_400_000 },
     tlsReports: { enabled: true, organizationName: undefined, contactInfo: undefined },
+    deliverability: { enabled: true, groups: [], coolingPeriodMs: 900_000, recoveryStepMs: 300_000, suspendPeriodMs: 3_600_000, rateIntervalMs: 60_000, warmup: { enabled: false, firstDay: 50, growth: 2, dayMs: 86_400_000 } },
   };
 }
 
@@ -199,7 +200,7 @@ test('unknown keys are errors, with a suggestion when one is close', () => {
     }),
   );
   assert.deepEqual([...problems].sort(), [
-    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, status, auth, quotas, brake, suppression, tlsReports, webhooks)',
+    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, status, auth, quotas, brake, suppression, tlsReports, deliverability, webhooks)',
     'connectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.conectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.connectTimeoutMs: unknown key (did you mean "delivery.connectTimeout"?)',

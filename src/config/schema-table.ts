@@ -13,6 +13,7 @@ import { defaultRetrySchedule } from '../core/retry.js';
 import type { Config } from './types.js';
 import { policyEntries, policySections } from './schema-policy.js';
 import { secureTransportEntries, secureTransportSections } from './schema-secure-transport.js';
+import { deliverabilityEntries, deliverabilitySections } from './schema-deliverability.js';
 import {
   booleanKind,
   cidrKind,
@@ -161,6 +162,7 @@ export const sections: readonly SchemaSection[] = [
   },
   ...policySections,
   ...secureTransportSections,
+  ...deliverabilitySections,
 ];
 
 const positiveDuration = durationKind(1);
@@ -666,6 +668,7 @@ export const entries: readonly SchemaEntry[] = [
   },
   ...policyEntries,
   ...secureTransportEntries,
+  ...deliverabilityEntries,
   // ---- webhooks (src/webhooks/): a list of mappings, checked item by item.
   {
     key: 'webhooks',

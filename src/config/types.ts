@@ -269,4 +269,38 @@ export interface Config {
   readonly status: StatusConfig;
   /** TLS-RPT (RFC 8460). */
   readonly tlsReports: TlsReportsConfig;
+  readonly deliverability: DeliverabilityConfig;
+}
+
+/** One provider group as configured (the same shape as src/deliverability/providers.yaml). */
+export interface DeliverabilityGroupConfig {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly mx: readonly string[];
+  readonly connections?: number | undefined;
+  readonly messagesPerConnection?: number | undefined;
+  readonly perMinute?: number | undefined;
+  readonly perHour?: number | undefined;
+}
+
+export interface DeliverabilityConfig {
+  readonly enabled: boolean;
+  /** Added to / overriding the shipped groups. */
+  readonly groups: readonly DeliverabilityGroupConfig[];
+  readonly coolingPeriodMs: number;
+  readonly recoveryStepMs: number;
+  readonly suspendPeriodMs: number;
+  /** The "minute" of the per-minute limits; 60 s except in tests. */
+  readonly rateIntervalMs: number;
+  readonly warmup: WarmupConfig;
+}
+
+export interface WarmupConfig {
+  readonly enabled: boolean;
+  /** Messages per group on the first day. */
+  readonly firstDay: number;
+  /** Each day's allowance is the previous one times this. */
+  readonly growth: number;
+  /** 24 h except in tests. */
+  readonly dayMs: number;
 }

@@ -39,7 +39,18 @@ export type RecipientOutcome =
       /** The next hop offered DSN (RFC 3461) and was given the NOTIFY/ORCPT parameters: it reports from here on. */
       readonly dsnPassed?: boolean;
     }
-  | { readonly kind: 'deferred'; readonly rcptTo: string; readonly relay: RelayInfo | undefined; readonly failure: DeliveryFailure }
+  | {
+      readonly kind: 'deferred';
+      readonly rcptTo: string;
+      readonly relay: RelayInfo | undefined;
+      readonly failure: DeliveryFailure;
+      /**
+       * Held by our own shaping (a provider group's limit), not refused by
+       * anyone: try again at this time; not counted as an attempt, and never
+       * the reason a message expires.
+       */
+      readonly holdUntilMs?: number;
+    }
   | { readonly kind: 'bounced'; readonly rcptTo: string; readonly relay: RelayInfo | undefined; readonly failure: DeliveryFailure };
 
 export type OutcomeKind = RecipientOutcome['kind'];

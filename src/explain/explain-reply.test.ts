@@ -99,6 +99,10 @@ const CASES: [string, ExplainInput][] = [
   ['tls-failure', { outcome: 'deferred', enhanced: '4.7.5', text: 'TLS failed: certificate has expired (mx.example.jp[203.0.113.5])', remoteMta: OTHER }],
   ['tls-failure', { outcome: 'deferred', enhanced: '4.7.5', text: 'TLS is required but the server does not offer STARTTLS (mx.example.jp[203.0.113.5])', remoteMta: OTHER }],
   ['dns-failure', { outcome: 'deferred', enhanced: '4.4.3', text: 'DNS lookup failed for example.jp: SERVFAIL' }],
+  // Our own shaping holds, as deliverability/engine.ts words them.
+  ['shaping-held', { outcome: 'deferred', enhanced: '4.4.5', text: 'gmail: rate limit 60/min reached; held in the queue until 14:05' }],
+  ['shaping-held', { outcome: 'deferred', enhanced: '4.4.5', text: 'microsoft: 5 connections busy; held in the queue until 14:05' }],
+  ['shaping-suspended', { outcome: 'deferred', enhanced: '4.7.0', text: 'microsoft: suspended after "550 5.7.606"; held in the queue until 15:02' }],
 ];
 
 test('every real reply lands on its row, in both languages', () => {

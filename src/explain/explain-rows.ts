@@ -75,6 +75,35 @@ export const EXPLAIN_ROWS: readonly ExplainRow[] = [
       en: 'The reply to the last attempt (below) tells why. The receiving server may have been down for a long time: check the address and send the message again later if needed.',
     },
   },
+  // ---- our own shaping (src/deliverability/): a wait, not a failure
+  {
+    id: 'shaping-suspended',
+    outcomes: ['deferred'],
+    text: /^[a-z0-9-]+: suspended after .*held in the queue until/,
+    severity: 'warning',
+    summary: {
+      ja: 'この事業者からブロックリストの応答があったため、飛脚はこの事業者への送信をしばらく止めています。メールはキューで待っています。',
+      en: 'This provider answered with a block-list reply, so Hikyaku has paused all sending to it for a while. The message is waiting in the queue.',
+    },
+    action: {
+      ja: '`hikyaku queue providers` で再開の時刻を確認できます。繰り返す場合は、サーバー管理者に事業者への解除申請 (Microsoft なら sender.office.com) を依頼してください。',
+      en: 'See when sending resumes with `hikyaku queue providers`. If it keeps happening, ask your administrator to request delisting from the provider (for Microsoft: sender.office.com).',
+    },
+  },
+  {
+    id: 'shaping-held',
+    outcomes: ['deferred'],
+    text: /^[a-z0-9-]+: (rate limit .* reached|\d+ connections busy); held in the queue until/,
+    severity: 'info',
+    summary: {
+      ja: 'エラーではありません。この事業者に受け入れられる速さで送るため、飛脚がメールを順番待ちにしています。',
+      en: 'Not an error: Hikyaku is pacing mail to this provider at the rate it accepts, and this message is waiting its turn.',
+    },
+    action: {
+      ja: '対応は不要です。飛脚が{retry}送ります。上限は `hikyaku queue providers` で確認でき、設定の deliverability.groups で変えられます。',
+      en: 'Nothing to do: Hikyaku sends it {retry}. `hikyaku queue providers` shows the limits; deliverability.groups in the configuration changes them.',
+    },
+  },
   // ---- Gmail
   {
     id: 'gmail-4.7.28',

@@ -107,8 +107,8 @@ export class ConnectionPool<C extends PoolableConnection> {
    * and under the message limit, otherwise QUIT it. Resolves once it is
    * either parked or closed, so a slot released afterwards is really free.
    */
-  async release(key: string, connection: C): Promise<void> {
-    if (this.closed || !connection.usable || connection.messageCount >= this.limits.maxMessagesPerConnection) {
+  async release(key: string, connection: C, maxMessages: number = this.limits.maxMessagesPerConnection): Promise<void> {
+    if (this.closed || !connection.usable || connection.messageCount >= Math.min(maxMessages, this.limits.maxMessagesPerConnection)) {
       return this.quit(connection);
     }
     const timer = setTimeout(() => {

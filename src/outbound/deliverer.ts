@@ -34,6 +34,7 @@ import {
 import { ConnectionPool } from './connection-pool.js';
 import { SecureRoute } from './secure-route.js';
 import { SmtpClient, SmtpSessionError, type ClientTlsMode, type SmtpClientOptions } from './smtp-client.js';
+import { reviewVerdict, type ShapingGate, type ShapingPass } from './shaping-gate.js';
 
 export interface DeliveryRequest {
   readonly id: string;
@@ -66,7 +67,8 @@ type Route =
   | { readonly kind: 'mx'; readonly destination: string; readonly domain: string }
   | { readonly kind: 'smarthost'; readonly destination: string; readonly smarthost: SmarthostConfig };
 
-type Decided = { readonly verdict: Verdict; readonly relay: RelayInfo | undefined };
+/** holdUntilMs: held by the shaping gate, not attempted (see ShapingGate). */
+type Decided = { readonly verdict: Verdict; readonly relay: RelayInfo | undefined; readonly holdUntilMs?: number };
 
 export function createDeliverer(
   config: DeliveryConfig,
@@ -79,6 +81,8 @@ export function createDeliverer(
     dataDir?: string | undefined;
     /** TLS-RPT (RFC 8460): told about every new session's TLS; undefined = not recorded. */
     tlsReport?: TlsSessionRecorder | undefined;
+    /** The deliverability engine (provider groups, shaping, reply table), from main.ts; undefined = none. */
+    shaping?: ShapingGate | undefined;
   },
 ): Deliverer {
   const log = deps.logger.child({ component: 'deliverer' });
@@ -241,6 +245,7 @@ export function createDeliverer(
     params: EnvelopeParams | undefined,
     eightBit: boolean | undefined,
     secure: SecureRoute | undefined,
+    pass: ShapingPass | undefined,
   ): Promise<Map<string, Decided>> {
     const decided = new Map<string, Decided>();
     const base = transportFor(route);
@@ -312,7 +317,7 @@ export function createDeliverer(
       if (sent === undefined) {
         const f = failure as SessionFailure;
         log.debug({ host: candidate.host, ip: candidate.ip, port: transport.port, failure: f }, 'SMTP session failed');
-        const verdict = judged(classifySessionFailure(f, ctx), ctx, candidate);
+        const verdict = reviewVerdict(pass, judged(classifySessionFailure(f, ctx), ctx, candidate));
         for (const r of pending) decided.set(r, { verdict, relay: noSession });
         if (verdict.kind === 'next-host') continue;
         pending = [];
@@ -325,13 +330,13 @@ export function createDeliverer(
         const retry: string[] = [];
         for (const r of pending) {
           const result = results.get(r);
-          const verdict = result === undefined ? classifyUnexpected(new Error('no result for recipient')) : judged(classifyRecipient(result, ctx), ctx, candidate);
+          const verdict = result === undefined ? classifyUnexpected(new Error('no result for recipient')) : reviewVerdict(pass, judged(classifyRecipient(result, ctx), ctx, candidate));
           decided.set(r, { verdict, relay });
           if (verdict.kind === 'next-host') retry.push(r);
         }
         pending = retry;
       } finally {
-        await pool.release(key, client);
+        await pool.release(key, client, pass?.messagesPerConnection);
       }
     }
     return decided;
@@ -345,6 +350,31 @@ export function createDeliverer(
       const verdict = candidates as Verdict;
       return new Map(rcpts.map((r) => [r, { verdict, relay: undefined }]));
     }
+    let pass: ShapingPass | undefined;
+    if (deps.shaping !== undefined && route.kind === 'mx') {
+      let admission = deps.shaping.admit(hostNames(candidates));
+      if (admission instanceof Promise) admission = await admission;
+      if (admission.kind === 'hold') return held(rcpts, admission.untilMs, admission.status, admission.detail);
+      pass = admission;
+    }
+    try {
+      return await deliverAdmitted(route, candidates, rcpts, mailFrom, message, params, eightBit, secure, pass);
+    } finally {
+      pass?.done();
+    }
+  }
+
+  async function deliverAdmitted(
+    route: Route,
+    candidates: readonly Candidate[],
+    rcpts: readonly string[],
+    mailFrom: string,
+    message: Buffer,
+    params: EnvelopeParams | undefined,
+    eightBit: boolean | undefined,
+    secure: SecureRoute | undefined,
+    pass: ShapingPass | undefined,
+  ): Promise<Map<string, Decided>> {
     const release = await pool.acquire(route.destination);
     try {
       if (closed) {
@@ -352,7 +382,7 @@ export function createDeliverer(
         const verdict = classifySessionFailure({ type: 'local', status: '4.3.2', message: 'delivery agent is shutting down' }, { remoteMta: undefined, lastHost: true });
         return new Map(rcpts.map((r) => [r, { verdict, relay: undefined }]));
       }
-      return await attempt(route, candidates, rcpts, mailFrom, message, params, eightBit, secure);
+      return await attempt(route, candidates, rcpts, mailFrom, message, params, eightBit, secure, pass);
     } finally {
       release();
     }
@@ -395,7 +425,8 @@ export function createDeliverer(
     }
     return request.rcptTo.map((r) => {
       const d = decided.get(r) ?? { verdict: classifyUnexpected(new Error('no outcome recorded')), relay: undefined };
-      return toOutcome(r, d.verdict.kind === 'delivered' && d.relay === undefined ? classifyUnexpected(new Error('delivered without relay')) : d.verdict, d.relay);
+      const outcome = toOutcome(r, d.verdict.kind === 'delivered' && d.relay === undefined ? classifyUnexpected(new Error('delivered without relay')) : d.verdict, d.relay);
+      return d.holdUntilMs !== undefined && outcome.kind === 'deferred' ? { ...outcome, holdUntilMs: d.holdUntilMs } : outcome;
     });
   }
 
@@ -434,6 +465,19 @@ function within(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   return Promise.race([promise.then(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The MX host names of a route's candidates, in order, each once. */
+function hostNames(candidates: readonly Candidate[]): string[] {
+  const names: string[] = [];
+  for (const c of candidates) if (names[names.length - 1] !== c.host) names.push(c.host);
+  return names;
+}
+
+/** Recipients held in the queue by the shaping gate: deferred to `untilMs`, not an attempt. */
+function held(rcpts: readonly string[], untilMs: number, status: string, detail: string): Map<string, Decided> {
+  const verdict: Verdict = { kind: 'deferred', failure: { status, stage: 'local', remoteMta: undefined, remoteReply: undefined, detail } };
+  return new Map(rcpts.map((r) => [r, { verdict, relay: undefined, holdUntilMs: untilMs }]));
 }
 
 /** "example.com" matches itself; ".example.com" matches its subdomains (Postfix transport-map style). */

@@ -58,7 +58,8 @@ export function attemptResult(recipient: StoredRecipient, outcome: RecipientOutc
     case 'bounced':
       return finalResult(recipient, 'bounced', outcome.failure, outcome.relay);
     case 'deferred': {
-      if (isExpired(clock.schedule, clock.createdAtMs, clock.nowMs)) {
+      const holdUntilMs = outcome.holdUntilMs;
+      if (holdUntilMs === undefined && isExpired(clock.schedule, clock.createdAtMs, clock.nowMs)) {
         return finalResult(recipient, 'expired', expiredFailure(outcome.failure), outcome.relay);
       }
       const failure = outcome.failure;
@@ -72,7 +73,9 @@ export function attemptResult(recipient: StoredRecipient, outcome: RecipientOutc
         update: {
           ...base,
           status: 'queued',
-          nextAttemptAtMs: clock.nowMs + retryDelayMs(clock.schedule, Math.max(1, recipient.attempts)),
+          // A hold is not an attempt: the count (bumped when the attempt was recorded) goes back.
+          ...(holdUntilMs !== undefined ? { attempts: Math.max(0, recipient.attempts - 1) } : {}),
+          nextAttemptAtMs: holdUntilMs ?? clock.nowMs + retryDelayMs(clock.schedule, Math.max(1, recipient.attempts)),
           lastError: lastErrorText(failure),
           lastStatus: failure.status,
         },

@@ -64,6 +64,8 @@ test('npm pack, npm install -g into an empty prefix: hikyaku --help and a start 
     // The built console ships beside the server code: no download at run time.
     assert.deepEqual(readdirSync(join(installed, 'dist')).sort(), ['console', 'src']);
     assert.ok(existsSync(join(installed, 'dist', 'console', 'index.html')), 'the built web console is in the package');
+    // The deliverability engine's data files (read at start: a start without them fails).
+    for (const f of ['providers.yaml', 'replies.yaml']) assert.ok(existsSync(join(installed, 'dist', 'src', 'deliverability', f)), `${f} is in the package`);
 
     const hikyaku = join(prefix, 'bin', 'hikyaku');
     // Only the installed prefix: no NODE_PATH, no source tree, no HIKYAKU_CONFIG.

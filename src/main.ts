@@ -260,7 +260,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         dataDir: config.dataDir,
         logger,
         secure: http.secure,
-        services: { config, queue, domains, users, apiKeys, suppression },
+        services: { config, queue, domains, users, apiKeys, suppression, quotas: counters.quotas },
         dashboard: { queueStats: () => consoleQueue.stats(), history: history.reader },
       });
       if (consoleQueue !== queueGauges) closeConsoleQueue = () => consoleQueue.close();

@@ -10,7 +10,7 @@
 // server, not a domain, and `hikyaku doctor` runs it).
 import type { Resolver } from 'node:dns/promises';
 import type { Config } from '../config/types.js';
-import type { DomainStore } from '../domains/domain-store.js';
+import type { DomainStore, SendingDomain } from '../domains/domain-store.js';
 import { outboundAddresses } from '../domains/outbound-addresses.js';
 import { runDoctor } from '../doctor/run-doctor.js';
 import type { CheckStatus, Finding } from '../doctor/types.js';
@@ -43,6 +43,17 @@ export interface DoctorLightsOptions {
   readonly logger: Logger;
   /** Default 6 hours. */
   readonly intervalMs?: number;
+}
+
+/** The findings about one sending domain (its own name and its return-path domain), as the lights group them. */
+export function findingsOfDomain(domain: Pick<SendingDomain, 'name' | 'returnPathDomain'>, findings: readonly Finding[]): Finding[] {
+  const subjects = new Set([domain.name, domain.returnPathDomain ?? domain.name]);
+  return findings.filter((f) => f.subject !== undefined && subjects.has(f.subject));
+}
+
+/** green / amber / red for a set of findings (an error → red, a warning → amber). */
+export function lightOfFindings(findings: readonly Finding[]): Light {
+  return lightOf(findings);
 }
 
 const RANK: Record<CheckStatus, number> = { error: 0, warning: 1, info: 2, ok: 3 };
@@ -109,8 +120,7 @@ export class DoctorLights {
         nowMs,
       });
       const lights = domains.map((domain) => {
-        const subjects = new Set([domain.name, domain.returnPathDomain ?? domain.name]);
-        const own = findings.filter((f) => f.subject !== undefined && subjects.has(f.subject));
+        const own = findingsOfDomain(domain, findings);
         return { domain: domain.name, light: lightOf(own), problems: problemsOf(own) };
       });
       const domainSubjects = new Set(domains.flatMap((d) => [d.name, d.returnPathDomain ?? d.name]));

@@ -48,6 +48,10 @@ export async function startConsole(app: FastifyInstance, options: StartConsoleOp
           doctor.ensureStarted();
           return doctor.latest();
         },
+        refreshDoctor: () => {
+          doctor.ensureStarted();
+          void doctor.refresh();
+        },
       },
       ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
     });

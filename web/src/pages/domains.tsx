@@ -182,23 +182,10 @@ function Checks({ t, lang, checks }: { readonly t: T; readonly lang: Lang; reado
   );
 }
 
-function DomainCard({ t, lang, domain, autoActivate, onChanged }: { readonly t: T; readonly lang: Lang; readonly domain: Domain; readonly autoActivate: boolean; onChanged(): void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [result, setResult] = useState<{ ok: boolean; lines: string[] } | undefined>(undefined);
+type RotateResult = { readonly ok: boolean; readonly lines: readonly string[] };
+
+function DomainCard({ t, lang, domain, result, onRotate }: { readonly t: T; readonly lang: Lang; readonly domain: Domain; readonly result: RotateResult | undefined; onRotate(): void }) {
   const id = `domain-${domain.name.replace(/[^a-z0-9-]/gi, '-')}`;
-  const rotate = async () => {
-    setConfirming(false);
-    try {
-      const answer = await api.post<{ added: Array<{ selector: string }> }>(`/domains/${encodeURIComponent(domain.name)}/rotate-key`);
-      setResult({
-        ok: true,
-        lines: [t('rotated', { selectors: answer.added.map((k) => k.selector).join(', ') }), autoActivate ? t('rotatedAuto') : t('rotatedManual', { name: domain.name })],
-      });
-      onChanged();
-    } catch (err) {
-      setResult({ ok: false, lines: [refusal(t, err)] });
-    }
-  };
   const light = domain.light ?? 'unknown';
   return (
     <section class="card domain" aria-labelledby={`${id}-title`} data-domain={domain.name}>
@@ -230,7 +217,7 @@ function DomainCard({ t, lang, domain, autoActivate, onChanged }: { readonly t: 
         </tbody>
       </table>
       <div class="buttons">
-        <button type="button" class="secondary" data-action="rotate" onClick={() => setConfirming(true)}>
+        <button type="button" class="secondary" data-action="rotate" onClick={() => onRotate()}>
           {t('rotate')}
         </button>
       </div>
@@ -244,15 +231,6 @@ function DomainCard({ t, lang, domain, autoActivate, onChanged }: { readonly t: 
       <h3>{t('checks')}</h3>
       <Checks t={t} lang={lang} checks={domain.checks} />
 
-      <ConfirmDialog
-        open={confirming}
-        title={t('rotateConfirmTitle')}
-        question={t('rotateConfirm', { name: domain.name })}
-        confirmLabel={t('rotate')}
-        cancelLabel={t('cancel')}
-        onConfirm={() => void rotate()}
-        onCancel={() => setConfirming(false)}
-      />
     </section>
   );
 }
@@ -263,6 +241,22 @@ export function DomainsPage() {
   const lang = useLanguage();
   const { data, error, reload } = usePolling(() => api.get<DomainsData>('/domains'), POLL_MS);
   const [checkError, setCheckError] = useState<string | undefined>(undefined);
+  // One dialog for the page (ids must be unique): the domain whose key is about to be rotated.
+  const [rotating, setRotating] = useState<string | undefined>(undefined);
+  const [results, setResults] = useState<Readonly<Record<string, RotateResult>>>({});
+  const rotate = async (name: string) => {
+    setRotating(undefined);
+    let result: RotateResult;
+    try {
+      const answer = await api.post<{ added: Array<{ selector: string }> }>(`/domains/${encodeURIComponent(name)}/rotate-key`);
+      const step2 = data?.autoActivate === false ? t('rotatedManual', { name }) : t('rotatedAuto');
+      result = { ok: true, lines: [t('rotated', { selectors: answer.added.map((k) => k.selector).join(', ') }), step2] };
+      reload();
+    } catch (err) {
+      result = { ok: false, lines: [refusal(t, err)] };
+    }
+    setResults((r) => ({ ...r, [name]: result }));
+  };
   const checkNow = async () => {
     setCheckError(undefined);
     try {
@@ -297,10 +291,19 @@ export function DomainsPage() {
           </div>
           {data.domains.length === 0 && <p class="card">{t('noDomains')}</p>}
           {data.domains.map((d) => (
-            <DomainCard key={d.name} t={t} lang={lang} domain={d} autoActivate={data.autoActivate} onChanged={reload} />
+            <DomainCard key={d.name} t={t} lang={lang} domain={d} result={results[d.name]} onRotate={() => setRotating(d.name)} />
           ))}
         </>
       )}
+      <ConfirmDialog
+        open={rotating !== undefined}
+        title={t('rotateConfirmTitle')}
+        question={t('rotateConfirm', { name: rotating ?? '' })}
+        confirmLabel={t('rotate')}
+        cancelLabel={t('cancel')}
+        onConfirm={() => rotating !== undefined && void rotate(rotating)}
+        onCancel={() => setRotating(undefined)}
+      />
     </section>
   );
 }

@@ -3,9 +3,13 @@
 // prints) and the doctor's last result per check (the cached background run
 // of doctor-lights.ts, with the doctor's own bilingual fix); adding a domain
 // and starting a DKIM key rotation through the same DomainStore calls as
-// `hikyaku domain add|rotate-key`. Every change is audited.
+// `hikyaku domain add|rotate-key|activate-key|retire-key` (activation only
+// once the doctor's DKIM check finds the new record published, as the CLI
+// without --force). Every change is audited.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { DomainStoreError, type DkimKey, type SendingDomain } from '../domains/domain-store.js';
+import { createResolver } from '../dns/resolver.js';
+import { checkKeysPublished } from '../doctor/dkim-check.js';
+import { DomainStoreError, pendingToActivate, type DkimKey, type SendingDomain } from '../domains/domain-store.js';
 import { recordsToPublish, dkimRecordName, type DnsRecord } from '../domains/records.js';
 import type { Finding } from '../doctor/types.js';
 import type { ConsoleContext } from './console-context.js';
@@ -23,6 +27,11 @@ function checkJson(f: Finding) {
     explanation: f.explanation,
     fix: f.fix === undefined ? null : { ja: f.fix.ja, en: f.fix.en, record: f.fix.record ?? null },
   };
+}
+
+function serverFindings(domains: readonly SendingDomain[], findings: readonly Finding[]): Finding[] {
+  const own = new Set(domains.flatMap((d) => findingsOfDomain(d, findings)));
+  return findings.filter((f) => !own.has(f));
 }
 
 function keyJson(k: DkimKey) {
@@ -108,7 +117,11 @@ export function registerDomainRoutes(scope: FastifyInstance, context: ConsoleCon
       running: doctor.running,
       autoActivate: config.domains.autoActivate,
       domains: store.list().map((d) => domainJson(d, checkedAt === undefined || !seen.has(d.name) ? undefined : doctor.findings)),
-      server: doctor.server === undefined ? null : { name: doctor.server.domain, light: doctor.server.light, problems: doctor.server.problems.map(checkJson) },
+      // The server's own checks (EHLO name, PTR, blocklists, TLS): every finding about no registered domain.
+      server:
+        doctor.server === undefined
+          ? null
+          : { name: doctor.server.domain, light: doctor.server.light, checks: serverFindings(store.list(), doctor.findings).sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status]).map(checkJson) },
     };
   });
 
@@ -139,6 +152,52 @@ export function registerDomainRoutes(scope: FastifyInstance, context: ConsoleCon
       return refuse(reply, err);
     }
   });
+
+  const selectorBody = { type: 'object', additionalProperties: false, properties: { selector: { type: 'string', minLength: 1, maxLength: 63 } } } as const;
+
+  // Step 2 of a rotation, as `hikyaku domain activate-key` without --force: only once the records are visible.
+  scope.post<{ Params: { name: string }; Body: { selector?: string } }>(
+    '/domains/:name/activate-key',
+    { schema: { params: nameParams, body: selectorBody } },
+    async (request, reply) => {
+      try {
+        const domain = store.get(request.params.name);
+        if (domain === undefined) throw new DomainStoreError('not-found', request.params.name, 'not found');
+        const { selector } = request.body;
+        const keys = pendingToActivate(domain, selector);
+        const resolver = createResolver({ servers: config.delivery.resolvers, timeoutMs: config.delivery.dnsTimeoutMs });
+        const verdict = await checkKeysPublished({ resolver, domain, nowMs: Date.now() }, keys);
+        if (!verdict.published) {
+          return reply.code(409).send({
+            error: 'not-published',
+            subject: keys.map((k) => k.selector).join(', '),
+            message: `the DNS records of ${keys.map((k) => k.selector).join(', ')} are not published (or do not match) yet; mail goes on being signed with the current key`,
+            checks: verdict.findings.map(checkJson),
+          });
+        }
+        const { activated, retiring } = store.activate(domain.name, { overlapMs: config.domains.rotationOverlapMs, ...(selector === undefined ? {} : { selector }) });
+        context.audit(request, 'domain.activate-key', { domain: domain.name, activated: activated.map((k) => k.selector), retiring: retiring.map((k) => k.selector) });
+        return { domain: domainJson(store.get(domain.name) ?? domain, undefined), activated: activated.map(keyJson), retiring: retiring.map(keyJson) };
+      } catch (err) {
+        return refuse(reply, err);
+      }
+    },
+  );
+
+  // The end of a rotation (a retiring key after its overlap) or a pending key discarded, as `domain retire-key` without --force.
+  scope.post<{ Params: { name: string }; Body: { selector?: string } }>(
+    '/domains/:name/retire-key',
+    { schema: { params: nameParams, body: { ...selectorBody, required: ['selector'] } } },
+    async (request, reply) => {
+      try {
+        const { domain, removed } = store.retireKey(request.params.name, request.body.selector as string);
+        context.audit(request, 'domain.retire-key', { domain: domain.name, selector: removed.selector, was: removed.state });
+        return { domain: domainJson(domain, undefined), removed: keyJson(removed) };
+      } catch (err) {
+        return refuse(reply, err);
+      }
+    },
+  );
 
   scope.post('/domains/check', async (request) => {
     sources.refreshDoctor?.();

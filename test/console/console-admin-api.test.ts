@@ -147,6 +147,27 @@ test('domains: refused without CSRF; added with it (audited); records to publish
   assert.equal(again.status, 409);
   assert.equal(again.body['error'], 'pending-exists');
   assert.equal((await call('POST', '/domains/nowhere.test/rotate-key')).status, 404);
+
+  // Step 2, as `domain activate-key` without --force: refused while the records are not in DNS (nothing changes) …
+  const notYet = await call('POST', '/domains/shop.test/activate-key', { body: {} });
+  assert.equal(notYet.status, 409, JSON.stringify(notYet.body));
+  assert.equal(notYet.body['error'], 'not-published');
+  assert.ok((notYet.body['checks'] as unknown[]).length > 0, 'what the DKIM check found');
+  assert.deepEqual((await list())[0]?.keys.filter((k) => k.state === 'active').map((k) => k.selector), [active.selector]);
+  // … done once they are published (the test DNS server answers them from now on).
+  for (const record of rotated.body['publish'] as { name: string; value: string }[]) dns.set(record.name, { TXT: [record.value] });
+  assert.equal((await call('POST', '/domains/shop.test/activate-key', { body: {}, csrf: null })).status, 403);
+  const activated = await call('POST', '/domains/shop.test/activate-key', { body: {} });
+  assert.equal(activated.status, 200, JSON.stringify(activated.body));
+  assert.deepEqual([lastAudit().action, lastAudit().details['activated']], ['domain.activate-key', pending]);
+  const keys = (await list())[0]?.keys ?? [];
+  assert.deepEqual(keys.filter((k) => k.state === 'active').map((k) => k.selector).sort(), [...pending].sort());
+  assert.deepEqual(keys.filter((k) => k.state === 'retiring').map((k) => k.selector), [active.selector]);
+  // The old key stays published for the overlap: removing it now is refused, as the CLI refuses it without --force.
+  const early = await call('POST', '/domains/shop.test/retire-key', { body: { selector: active.selector } });
+  assert.equal(early.status, 409);
+  assert.equal(early.body['error'], 'key-in-overlap');
+  assert.equal((await call('POST', '/domains/shop.test/retire-key', { body: { selector: pending[0] } })).body['error'], 'key-active');
 });
 
 test('users: add (CSRF, audited, no password in the audit), app password and API key shown once then listed and revoked, usage against the quota, disable and remove', async () => {

@@ -2,7 +2,8 @@
 // publish with working copy buttons, the doctor's result per check against
 // the real DNS test server (shop.test publishes SPF but no DKIM: red, with
 // the doctor's own fix in English and Japanese), adding a domain through the
-// form, a key rotation through the confirmation dialog; a domain name
+// form, a key rotation through the confirmation dialog (activation refused
+// while the new record is not in DNS), the server's own checks; a domain name
 // carrying <script> is refused and shown as text; axe-core and screenshots
 // in both languages.
 import { test, before, after } from 'node:test';
@@ -87,6 +88,13 @@ test('records with copy buttons, the doctor per check with its fix, add a domain
   await page.locator('dialog[open] [data-testid=confirm]').click();
   await shop.locator('[data-testid=rotate-result] .problem').waitFor();
   assert.match(await text(page, '[data-domain="shop.test"] [data-testid=rotate-result] .problem'), /^A rotation is under way/);
+
+  // Activating the new key before its record is in DNS: refused by the doctor's check, the old key signs on.
+  await shop.locator('[data-testid=keys] tr[data-state=pending] button[data-action=activate]').first().click();
+  await shop.locator('[data-testid=rotate-result] .problem', { hasText: /^Not activated: the record of .+ is not visible in DNS yet/ }).waitFor();
+  assert.equal(await shop.locator('[data-testid=keys] tr[data-state=active]').count(), 1);
+  // The server's own checks (EHLO name, PTR…) have their card too.
+  await page.locator('[data-testid=server-checks] [data-testid=checks]').waitFor();
 
   await h.checkAccessibility(page, 'domains (en)');
   await h.screenshot(page, 'domains', 'en');

@@ -20,7 +20,7 @@ interface DnsRecord {
   readonly note: Bilingual;
 }
 
-interface Check {
+export interface Check {
   readonly id: string;
   readonly status: Status;
   readonly subject: string | null;
@@ -43,12 +43,15 @@ export type T = Translate<TextKey<typeof domainsText>>;
 
 const LIGHT_OF: Record<Status, Light | 'unknown'> = { ok: 'green', info: 'unknown', warning: 'amber', error: 'red' };
 
+const KNOWN = ['err_invalid_name', 'err_exists', 'err_pending_exists', 'err_not_found', 'err_not_published', 'err_no_pending', 'err_key_not_found', 'err_key_active'];
+
 /** A refusal in the viewer's language (the server's code), else its own message. */
 export function refusal(t: T, err: unknown): string {
   if (err instanceof ApiError) {
     const subject = typeof err.body['subject'] === 'string' ? err.body['subject'] : '';
     const key = `err_${err.code.replace(/-/g, '_')}`;
-    if (['err_invalid_name', 'err_exists', 'err_pending_exists', 'err_not_found'].includes(key)) return t(key as TextKey<typeof domainsText>, { subject });
+    if (err.code === 'key-in-overlap') return t('err_key_in_overlap', { time: new Date(Number(subject)).toLocaleString() });
+    if (KNOWN.includes(key)) return t(key as TextKey<typeof domainsText>, { subject });
     return t('err_other', { message: err.message });
   }
   return t('err_other', { message: err instanceof Error ? err.message : String(err) });
@@ -96,7 +99,7 @@ function Records({ t, lang, records }: { readonly t: T; readonly lang: Lang; rea
   );
 }
 
-function Checks({ t, lang, checks }: { readonly t: T; readonly lang: Lang; readonly checks: readonly Check[] | null }) {
+export function Checks({ t, lang, checks }: { readonly t: T; readonly lang: Lang; readonly checks: readonly Check[] | null }) {
   if (checks === null || checks.length === 0) return <p class="hint">{t('checksNone')}</p>;
   return (
     <ul class="checks" data-testid="checks">
@@ -127,7 +130,14 @@ function Checks({ t, lang, checks }: { readonly t: T; readonly lang: Lang; reado
 
 export type RotateResult = { readonly ok: boolean; readonly lines: readonly string[] };
 
-export function DomainCard({ t, lang, domain, result, onRotate }: { readonly t: T; readonly lang: Lang; readonly domain: Domain; readonly result: RotateResult | undefined; onRotate(): void }) {
+export interface DomainActions {
+  onRotate(): void;
+  onActivate(selector: string): void;
+  onRetire(selector: string): void;
+}
+
+export function DomainCard({ t, lang, domain, result, actions }: { readonly t: T; readonly lang: Lang; readonly domain: Domain; readonly result: RotateResult | undefined; readonly actions: DomainActions }) {
+  const nowMs = Date.now();
   const id = `domain-${domain.name.replace(/[^a-z0-9-]/gi, '-')}`;
   const light = domain.light ?? 'unknown';
   return (
@@ -144,6 +154,7 @@ export function DomainCard({ t, lang, domain, result, onRotate }: { readonly t: 
             <th scope="col">{t('selector')}</th>
             <th scope="col">{t('algorithm')}</th>
             <th scope="col">{t('keyState')}</th>
+            <td />
           </tr>
         </thead>
         <tbody>
@@ -155,12 +166,24 @@ export function DomainCard({ t, lang, domain, result, onRotate }: { readonly t: 
                 {t(`key_${k.state}`)}
                 {k.state === 'retiring' && k.retireUntilMs !== null && ` (${t('retireUntil', { time: formatDateTime(k.retireUntilMs, lang) })})`}
               </td>
+              <td>
+                {k.state === 'pending' && (
+                  <button type="button" class="secondary small" data-action="activate" aria-label={`${t('activate')} ${k.selector}`} onClick={() => actions.onActivate(k.selector)}>
+                    {t('activate')}
+                  </button>
+                )}
+                {k.state === 'retiring' && (k.retireUntilMs === null || k.retireUntilMs <= nowMs) && (
+                  <button type="button" class="secondary small" data-action="retire" aria-label={`${t('retire')} ${k.selector}`} onClick={() => actions.onRetire(k.selector)}>
+                    {t('retire')}
+                  </button>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
       <div class="buttons">
-        <button type="button" class="secondary" data-action="rotate" onClick={() => onRotate()}>
+        <button type="button" class="secondary" data-action="rotate" onClick={() => actions.onRotate()}>
           {t('rotate')}
         </button>
       </div>

@@ -11,13 +11,14 @@ import { commonText } from '../i18n/common.js';
 import { domainsText } from '../i18n/domains.js';
 import { useLanguage, useT } from '../i18n/i18n.js';
 import { usePolling } from '../use-polling.js';
-import { DomainCard, refusal, type Domain, type RotateResult, type T } from './domain-card.js';
+import { Checks, DomainCard, refusal, type Check, type Domain, type RotateResult, type T } from './domain-card.js';
 
 interface DomainsData {
   readonly checkedAtMs: number | null;
   readonly running: boolean;
   readonly autoActivate: boolean;
   readonly domains: readonly Domain[];
+  readonly server: { readonly name: string; readonly light: 'green' | 'amber' | 'red'; readonly checks: readonly Check[] } | null;
 }
 
 const POLL_MS = 15_000;
@@ -87,6 +88,18 @@ export function DomainsPage() {
     }
     setResults((r) => ({ ...r, [name]: result }));
   };
+  /** Activate a pending key (the server checks its record first) or remove a retired one. */
+  const keyChange = async (name: string, change: 'activate' | 'retire', selector: string) => {
+    let result: RotateResult;
+    try {
+      await api.post(`/domains/${encodeURIComponent(name)}/${change}-key`, { selector });
+      result = { ok: true, lines: [t(change === 'activate' ? 'activated' : 'retired', { selector })] };
+      reload();
+    } catch (err) {
+      result = { ok: false, lines: [refusal(t, err)] };
+    }
+    setResults((r) => ({ ...r, [name]: result }));
+  };
   const checkNow = async () => {
     setCheckError(undefined);
     try {
@@ -121,8 +134,23 @@ export function DomainsPage() {
           </div>
           {data.domains.length === 0 && <p class="card">{t('noDomains')}</p>}
           {data.domains.map((d) => (
-            <DomainCard key={d.name} t={t} lang={lang} domain={d} result={results[d.name]} onRotate={() => setRotating(d.name)} />
+            <DomainCard
+              key={d.name}
+              t={t}
+              lang={lang}
+              domain={d}
+              result={results[d.name]}
+              actions={{ onRotate: () => setRotating(d.name), onActivate: (k) => void keyChange(d.name, 'activate', k), onRetire: (k) => void keyChange(d.name, 'retire', k) }}
+            />
           ))}
+          {data.server !== null && (
+            <section class="card" aria-labelledby="server-checks-title" data-testid="server-checks">
+              <h2 id="server-checks-title">
+                {t('serverTitle', { name: data.server.name })} <span class={`light ${data.server.light}`}>{t(`light_${data.server.light}`)}</span>
+              </h2>
+              <Checks t={t} lang={lang} checks={data.server.checks} />
+            </section>
+          )}
         </>
       )}
       <ConfirmDialog

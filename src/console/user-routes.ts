@@ -101,9 +101,12 @@ export function registerUserRoutes(scope: FastifyInstance, context: ConsoleConte
 
   scope.delete<{ Params: { address: string } }>('/users/:address', { schema: { params: userParams } }, async (request, reply) => {
     const user = normalizeAddress(request.params.address);
+    const keys = apiKeys.list(user);
     if (!users.remove(user)) return reply.code(404).send({ error: 'not-found', message: `no such user: ${user}` });
-    context.audit(request, 'user.remove', { user });
-    return { removed: user };
+    // Its API keys stop working with the user (api-keys.ts joins on users); their rows go too, so none is listed.
+    for (const key of keys) apiKeys.revoke(user, key.id);
+    context.audit(request, 'user.remove', { user, apiKeysRevoked: keys.length });
+    return { removed: user, apiKeysRevoked: keys.length };
   });
 
   // "Disable" is the CLI's flag: every credential of the user stops sending; unflag also releases what the brake held.

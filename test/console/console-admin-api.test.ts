@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { openAdminDatabase } from '../../src/admins/admin-database.js';
 import { HistoryStore } from '../../src/history/history-store.js';
 import { SuppressionStore } from '../../src/policy/suppression-store.js';
+import { ApiKeyStore } from '../../src/users/api-keys.js';
 import { hashPassword } from '../../src/users/password.js';
 import { UserStore } from '../../src/users/user-store.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
@@ -233,10 +234,18 @@ test('users: add (CSRF, audited, no password in the audit), app password and API
   assert.equal((await call('POST', '/users/shop@shop.test/disabled', { body: { disabled: false } })).status, 200);
   assert.equal((await users())[0]?.flag, null);
 
+  // Removing the user takes its API keys with it.
+  const second = (await call('POST', '/users/shop@shop.test/api-keys', { body: { label: 'second' } })).body['key'] as string;
   assert.equal((await call('DELETE', '/users/shop@shop.test', { csrf: null })).status, 403);
   assert.equal((await call('DELETE', '/users/shop@shop.test')).status, 200);
   assert.deepEqual(await users(), []);
-  assert.deepEqual(lastAudit().details, { user: 'shop@shop.test' });
+  assert.deepEqual(lastAudit().details, { user: 'shop@shop.test', apiKeysRevoked: 1 });
+  const keys = ApiKeyStore.open(server.dataDir);
+  try {
+    assert.deepEqual([keys.find(second), keys.list('shop@shop.test')], [undefined, []]);
+  } finally {
+    keys.close();
+  }
   assert.equal((await call('DELETE', '/users/shop@shop.test')).status, 404);
 });
 

@@ -82,6 +82,8 @@ test('users, app passwords and API keys (secret once), disable, suppression list
   await info.locator('button[data-action=disable]').click();
   await page.locator('dialog[open] [data-testid=confirm]').click();
   await info.locator('[data-testid=user-state]', { hasText: 'Disabled (disabled in the web console by director)' }).waitFor();
+  await info.locator('button[data-action=enable]').click();
+  await info.locator('[data-testid=user-state]', { hasText: /^Active$/ }).waitFor();
 
   await page.locator('[data-testid=suppression] tr[data-recipient="optout@example.net"] button[data-action=unsuppress]').click();
   await page.locator('dialog[open] [data-testid=confirm]').click();

@@ -46,11 +46,11 @@ const LIGHT_OF: Record<Status, Light | 'unknown'> = { ok: 'green', info: 'unknow
 const KNOWN = ['err_invalid_name', 'err_exists', 'err_pending_exists', 'err_not_found', 'err_not_published', 'err_no_pending', 'err_key_not_found', 'err_key_active'];
 
 /** A refusal in the viewer's language (the server's code), else its own message. */
-export function refusal(t: T, err: unknown): string {
+export function refusal(t: T, err: unknown, lang: Lang): string {
   if (err instanceof ApiError) {
     const subject = typeof err.body['subject'] === 'string' ? err.body['subject'] : '';
     const key = `err_${err.code.replace(/-/g, '_')}`;
-    if (err.code === 'key-in-overlap') return t('err_key_in_overlap', { time: new Date(Number(subject)).toLocaleString() });
+    if (err.code === 'key-in-overlap') return t('err_key_in_overlap', { time: formatDateTime(Number(subject), lang) });
     if (KNOWN.includes(key)) return t(key as TextKey<typeof domainsText>, { subject });
     return t('err_other', { message: err.message });
   }

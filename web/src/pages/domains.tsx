@@ -9,7 +9,7 @@ import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { formatDateTime } from '../format.js';
 import { commonText } from '../i18n/common.js';
 import { domainsText } from '../i18n/domains.js';
-import { useLanguage, useT } from '../i18n/i18n.js';
+import { useLanguage, useT, type Lang } from '../i18n/i18n.js';
 import { usePolling } from '../use-polling.js';
 import { Checks, DomainCard, refusal, type Check, type Domain, type RotateResult, type T } from './domain-card.js';
 
@@ -23,7 +23,7 @@ interface DomainsData {
 
 const POLL_MS = 15_000;
 
-function AddDomain({ t, onAdded }: { readonly t: T; onAdded(name: string): void }) {
+function AddDomain({ t, lang, onAdded }: { readonly t: T; readonly lang: Lang; onAdded(name: string): void }) {
   const [name, setName] = useState('');
   const [ed25519, setEd25519] = useState(false);
   const [working, setWorking] = useState(false);
@@ -38,7 +38,7 @@ function AddDomain({ t, onAdded }: { readonly t: T; onAdded(name: string): void 
       setName('');
       onAdded(answer.domain.name);
     } catch (err) {
-      setMessage({ ok: false, text: refusal(t, err) });
+      setMessage({ ok: false, text: refusal(t, err, lang) });
     } finally {
       setWorking(false);
     }
@@ -84,7 +84,7 @@ export function DomainsPage() {
       result = { ok: true, lines: [t('rotated', { selectors: answer.added.map((k) => k.selector).join(', ') }), step2] };
       reload();
     } catch (err) {
-      result = { ok: false, lines: [refusal(t, err)] };
+      result = { ok: false, lines: [refusal(t, err, lang)] };
     }
     setResults((r) => ({ ...r, [name]: result }));
   };
@@ -96,7 +96,7 @@ export function DomainsPage() {
       result = { ok: true, lines: [t(change === 'activate' ? 'activated' : 'retired', { selector })] };
       reload();
     } catch (err) {
-      result = { ok: false, lines: [refusal(t, err)] };
+      result = { ok: false, lines: [refusal(t, err, lang)] };
     }
     setResults((r) => ({ ...r, [name]: result }));
   };
@@ -106,7 +106,7 @@ export function DomainsPage() {
       await api.post('/domains/check');
       reload();
     } catch (err) {
-      setCheckError(refusal(t, err));
+      setCheckError(refusal(t, err, lang));
     }
   };
   return (
@@ -118,7 +118,7 @@ export function DomainsPage() {
           {tc('loadFailed', { message: error.message })}
         </p>
       )}
-      <AddDomain t={t} onAdded={() => reload()} />
+      <AddDomain t={t} lang={lang} onAdded={() => reload()} />
       {data === undefined ? (
         error === undefined && <p class="loading">{tc('loading')}</p>
       ) : (

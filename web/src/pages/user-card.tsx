@@ -99,7 +99,8 @@ function CreateSecret({ t, kind, user, onCreated }: { readonly t: T; readonly ki
   );
 }
 
-export function UserCard({ t, lang, user, ask, onChanged }: { readonly t: T; readonly lang: Lang; readonly user: User; readonly ask: Ask; onChanged(): void }) {
+/** `ask` runs a change after the page's confirmation dialog; `act` runs it at once (both report the outcome). */
+export function UserCard({ t, lang, user, ask, act, onChanged }: { readonly t: T; readonly lang: Lang; readonly user: User; readonly ask: Ask; readonly act: Ask; onChanged(): void }) {
   const base = `/users/${encodeURIComponent(user.address)}`;
   const id = `user-${user.address.replace(/[^a-z0-9]/gi, '-')}`;
   return (
@@ -123,7 +124,7 @@ export function UserCard({ t, lang, user, ask, onChanged }: { readonly t: T; rea
             {t('disable')}
           </button>
         ) : (
-          <button type="button" class="secondary" data-action="enable" onClick={() => void api.post(`${base}/disabled`, { disabled: false }).then(onChanged)}>
+          <button type="button" class="secondary" data-action="enable" onClick={() => act({ question: '', label: t('enable'), run: () => api.post(`${base}/disabled`, { disabled: false }) })}>
             {t('enable')}
           </button>
         )}

@@ -97,7 +97,7 @@ export function UsersPage() {
         <>
           {data.users.length === 0 && <p class="card">{t('noUsers')}</p>}
           {data.users.map((u) => (
-            <UserCard key={u.address} t={t} lang={lang} user={u} ask={setConfirm} onChanged={reload} />
+            <UserCard key={u.address} t={t} lang={lang} user={u} ask={setConfirm} act={(c) => void run(c)} onChanged={reload} />
           ))}
         </>
       )}

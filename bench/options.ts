@@ -18,6 +18,8 @@ export interface BenchOptions {
   readonly json: string | undefined;
   /** Per phase (load run, delivery, idle connections), in ms. */
   readonly phaseTimeoutMs: number;
+  /** Messages in the queue and history for the console figures (console-measure.ts); 0 = skip them. */
+  readonly consoleMessages: number;
 }
 
 export const usage = `usage: node dist/bench/self-bench.js [options]      (or: npm run bench -- [options])
@@ -33,6 +35,9 @@ export const usage = `usage: node dist/bench/self-bench.js [options]      (or: n
                    (default the first three; the mx pair measures the deliverability engine off / on)
   --timeout SEC    limit for each phase (default 180)
   --json FILE      also write every sample and the medians as JSON
+  --console-messages N  messages in the queue and history for the console figures
+                   (dashboard, first queue page; default 100000)
+  --no-console     skip the console figures
 
 environment: HIKYAKU_BENCH_CPU_PROF=DIR runs Hikyaku under node --cpu-prof,
 writing one .cpuprofile per scenario run into DIR (summarise it with
@@ -52,6 +57,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       scenarios: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'string' },
+      'console-messages': { type: 'string' },
+      'no-console': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -72,6 +79,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     scenarios: scenarios as ScenarioName[],
     json: values.json,
     phaseTimeoutMs: count(values.timeout, 180, '--timeout', 1) * 1000,
+    consoleMessages: values['no-console'] ? 0 : count(values['console-messages'], 100_000, '--console-messages', 1),
   };
 }
 

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { installCleanup } from './children.js';
+import { consoleTable, measureConsole, type ConsoleFigure } from './console-measure.js';
 import { parseOptions, usage, type BenchOptions } from './options.js';
 import { markdownTable, summarise } from './report.js';
 import { runScenario, type Sample } from './scenario.js';
@@ -43,12 +44,19 @@ async function main(): Promise<number> {
   const reps = options.reps > 1 ? `medians of ${options.reps} reps (min–max)` : '1 rep';
   process.stdout.write(`\n## Hikyaku self-benchmark (${new Date(began).toISOString()}; ${machine}; ${reps})\n\n`);
   process.stdout.write(markdownTable(options, summaries) + '\n');
+  // The console's speed point (issue 10), beside the SMTP figures; --no-console skips it.
+  let consoleFigures: ConsoleFigure[] | undefined;
+  if (options.consoleMessages > 0) {
+    const consoleReps = 30;
+    consoleFigures = await measureConsole({ messages: options.consoleMessages, reps: consoleReps, log: (line) => process.stderr.write(`bench: ${line}\n`) });
+    process.stdout.write(`\n${consoleTable(options.consoleMessages, consoleReps, consoleFigures)}\n`);
+  }
   const failed = samples.filter((s) => s.errors.length > 0);
   if (failed.length > 0) process.stdout.write(`\nErrors in ${failed.length} run(s): see the lines starting with "bench:" above.\n`);
   process.stdout.write(`\nTotal time ${((Date.now() - began) / 1000).toFixed(0)} s.\n`);
 
   if (options.json) {
-    writeFileSync(options.json, JSON.stringify({ date: new Date(began).toISOString(), machine, options, samples, summaries }, null, 2) + '\n');
+    writeFileSync(options.json, JSON.stringify({ date: new Date(began).toISOString(), machine, options, samples, summaries, console: consoleFigures ?? null }, null, 2) + '\n');
   }
   return failed.length > 0 ? 1 : 0;
 }

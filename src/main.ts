@@ -307,7 +307,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         dataDir: config.dataDir,
         logger,
         secure: http.secure,
-        services: { config, queue, domains, users, apiKeys, suppression },
+        services: { config, queue, domains, users, apiKeys, suppression, quotas: counters.quotas },
         dashboard: { queueStats: () => consoleQueue.stats(), history: history.reader },
         ...(serverDoctor === undefined ? {} : { doctor: serverDoctor }),
       });

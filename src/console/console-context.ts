@@ -4,6 +4,7 @@ import type { AdminDatabase } from '../admins/admin-database.js';
 import type { Config } from '../config/types.js';
 import type { DomainStore } from '../domains/domain-store.js';
 import type { Logger } from '../log/logger.js';
+import type { QuotaCounter } from '../policy/quota-counter.js';
 import type { SuppressionStore } from '../policy/suppression-store.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import type { ApiKeyStore } from '../users/api-keys.js';
@@ -19,6 +20,8 @@ export interface ConsoleServices {
   readonly users: UserStore;
   readonly apiKeys: ApiKeyStore;
   readonly suppression: SuppressionStore;
+  /** The server's live quota counters (policy/policy-counters.ts), for usage against limits; absent: no usage shown. */
+  readonly quotas?: QuotaCounter;
 }
 
 export interface ConsoleContext {

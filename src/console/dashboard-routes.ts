@@ -19,6 +19,8 @@ export interface DashboardSources {
   readonly history?: HistorySource | undefined;
   /** The doctor's cached result (doctor-lights.ts): never runs a check. */
   doctor(): DoctorSnapshot;
+  /** Starts a new run of the doctor's checks in the background (the domains page's "check now"). */
+  refreshDoctor?(): void;
 }
 
 function lightJson(light: DomainLight) {

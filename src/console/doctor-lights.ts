@@ -13,7 +13,7 @@
 // `hikyaku status` (onRun); the console then shares that one instance.
 import type { Resolver } from 'node:dns/promises';
 import type { Config } from '../config/types.js';
-import type { DomainStore } from '../domains/domain-store.js';
+import type { DomainStore, SendingDomain } from '../domains/domain-store.js';
 import { outboundAddresses } from '../domains/outbound-addresses.js';
 import { runDoctor } from '../doctor/run-doctor.js';
 import type { CheckStatus, Finding } from '../doctor/types.js';
@@ -48,6 +48,17 @@ export interface DoctorLightsOptions {
   readonly intervalMs?: number;
   /** Told the findings of every run that finished (the server records them for `hikyaku status`). */
   readonly onRun?: (checkedAtMs: number, findings: readonly Finding[]) => void;
+}
+
+/** The findings about one sending domain (its own name and its return-path domain), as the lights group them. */
+export function findingsOfDomain(domain: Pick<SendingDomain, 'name' | 'returnPathDomain'>, findings: readonly Finding[]): Finding[] {
+  const subjects = new Set([domain.name, domain.returnPathDomain ?? domain.name]);
+  return findings.filter((f) => f.subject !== undefined && subjects.has(f.subject));
+}
+
+/** green / amber / red for a set of findings (an error → red, a warning → amber). */
+export function lightOfFindings(findings: readonly Finding[]): Light {
+  return lightOf(findings);
 }
 
 const RANK: Record<CheckStatus, number> = { error: 0, warning: 1, info: 2, ok: 3 };
@@ -123,8 +134,7 @@ export class DoctorLights {
         nowMs,
       });
       const lights = domains.map((domain) => {
-        const subjects = new Set([domain.name, domain.returnPathDomain ?? domain.name]);
-        const own = findings.filter((f) => f.subject !== undefined && subjects.has(f.subject));
+        const own = findingsOfDomain(domain, findings);
         return { domain: domain.name, light: lightOf(own), problems: problemsOf(own) };
       });
       const domainSubjects = new Set(domains.flatMap((d) => [d.name, d.returnPathDomain ?? d.name]));

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { explainReply } from '../explain/explain-reply.js';
 import type { HistoryAttempt, HistoryQuery, HistoryReader, HistoryState, HistorySummary } from '../history/history-types.js';
 import type { QueueStore } from '../queue/queue-store.js';
+import { collapseAttempts } from './attempt-groups.js';
 import type { ConsoleContext } from './console-context.js';
 
 export const QUEUE_PAGE_SIZE = 50;
@@ -171,13 +172,17 @@ export function registerQueueRoutes(scope: FastifyInstance, context: ConsoleCont
         lastReply: r.lastReply ?? null,
         nextAttemptAtMs: nextByRcpt.get(r.rcptTo) ?? null,
       })),
+      // Runs of identical attempts are one row (attempt-groups.ts): `count`, `firstAtMs`, and `atMs` the last.
       // The last attempt to a recipient still waiting names its next retry; older ones don't.
-      attempts: m.attempts.map((a, i) => {
-        const later = m.attempts.slice(i + 1).some((b) => b.rcptTo === a.rcptTo);
+      attempts: collapseAttempts(m.attempts).map((g, i, groups) => {
+        const a = g.last;
+        const later = groups.slice(i + 1).some((b) => b.last.rcptTo === a.rcptTo);
         const next = a.outcome === 'deferred' && !later ? nextByRcpt.get(a.rcptTo) : undefined;
         return {
           rcptTo: a.rcptTo,
           atMs: a.atMs,
+          firstAtMs: g.firstAtMs,
+          count: g.count,
           outcome: a.outcome,
           remoteMta: a.remoteMta ?? null,
           reply: a.reply ?? a.detail ?? null,

@@ -9,6 +9,8 @@ import type { AdminDatabase } from '../admins/admin-database.js';
 import type { Logger } from '../log/logger.js';
 import { consoleContext, type ConsoleContext, type ConsoleServices } from './console-context.js';
 import { registerQueueRoutes } from './queue-routes.js';
+import { registerDomainRoutes } from './domain-routes.js';
+import { registerUserRoutes } from './user-routes.js';
 import { registerDashboardRoutes, type DashboardSources } from './dashboard-routes.js';
 import { sessionGuard } from './session-guard.js';
 import { registerSessionRoutes, type LoginThrottleOptions } from './session-routes.js';
@@ -95,4 +97,6 @@ function registerApiRoutes(scope: FastifyInstance, context: ConsoleContext, opti
   registerSessionRoutes(scope, context, options.loginThrottle);
   registerDashboardRoutes(scope, context, options.dashboard);
   registerQueueRoutes(scope, context, options.dashboard.history);
+  registerDomainRoutes(scope, context, options.dashboard);
+  registerUserRoutes(scope, context);
 }

@@ -51,6 +51,10 @@ export async function startConsole(app: FastifyInstance, options: StartConsoleOp
           doctor.ensureStarted();
           return doctor.latest();
         },
+        refreshDoctor: () => {
+          doctor.ensureStarted();
+          void doctor.refresh();
+        },
       },
       ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
     });

@@ -163,7 +163,8 @@ export class HistoryQueries implements HistoryReader {
       if (point === undefined) continue;
       // Expired is a bounce too, for a chart of what did not arrive.
       if (row.outcome === 'delivered') point.delivered += row.count;
-      else if (row.outcome === 'deferred') point.deferred += row.count;
+      // Recipients put off (once each), not attempts: see DEFERRED_RECIPIENTS in history-store.ts.
+      else if (row.outcome === 'deferred-recipients') point.deferred += row.count;
       else if (row.outcome === 'bounced' || row.outcome === 'expired') point.bounced += row.count;
     }
     return points;

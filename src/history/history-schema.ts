@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS attempts (
 CREATE INDEX IF NOT EXISTS attempts_by_message ON attempts (id);
 CREATE TABLE IF NOT EXISTS hourly_counts (
   hour_ms INTEGER NOT NULL,
-  outcome TEXT NOT NULL,                    -- accepted | delivered | deferred | bounced | expired
+  outcome TEXT NOT NULL,                    -- accepted | delivered | deferred | bounced | expired | deferred-recipients (once per recipient put off)
   count   INTEGER NOT NULL,
   PRIMARY KEY (hour_ms, outcome)
 ) STRICT, WITHOUT ROWID;

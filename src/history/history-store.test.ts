@@ -181,3 +181,26 @@ test('a second process sees what the server committed (the CLI opens the same fi
     }
   });
 });
+
+test('the series counts a deferred recipient once, not once per retry; held then released, it counts again', () => {
+  withStore((store) => {
+    const t0 = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
+    accept(store, 'S1', t0, { rcptTo: ['stuck@example.jp', 'also@example.jp'] });
+    for (let i = 0; i < 76; i++) {
+      store.recordAttempts('S1', [{ rcptTo: 'stuck@example.jp', atMs: t0 + i * 60_000, outcome: 'deferred', reply: '451 4.7.1 greylisted', code: 451, enhanced: '4.7.1' }]);
+    }
+    store.recordAttempts('S1', [{ rcptTo: 'also@example.jp', atMs: t0 + 1000, outcome: 'deferred', reply: '451 4.7.1 greylisted', code: 451, enhanced: '4.7.1' }]);
+    const total = (points: { deferred: number }[]) => points.reduce((n, p) => n + p.deferred, 0);
+    assert.equal(total(store.series(t0, HOUR)), 2);
+    assert.equal(store.message('S1')?.attempts.length, 77);
+    // Held by the admin, then released: a new spell of deferral counts once more.
+    const retry = (atMs: number) => store.recordAttempts('S1', [{ rcptTo: 'stuck@example.jp', atMs, outcome: 'deferred', reply: '451 4.7.1 greylisted', code: 451, enhanced: '4.7.1' }]);
+    store.recordQueueChange('S1', 'held', t0 + 2 * HOUR - 10);
+    retry(t0 + 2 * HOUR - 9);
+    assert.equal(total(store.series(t0, HOUR)), 2, 'a deferral while held leaves the recipient held: not a new spell');
+    store.recordQueueChange('S1', 'released', t0 + 2 * HOUR - 8);
+    retry(t0 + 2 * HOUR - 7);
+    retry(t0 + 2 * HOUR - 6);
+    assert.equal(total(store.series(t0, HOUR)), 3);
+  });
+});

@@ -240,10 +240,15 @@ export class HistoryStore implements HistoryReader {
   #attempt(id: string, a: HistoryAttempt, nextAttemptAtMs: number | undefined, counted = true): void {
     // An expired verdict follows the deferred attempt it ends: not a new attempt.
     const isAttempt = counted && a.outcome !== 'expired' ? 1 : 0;
+    // The dashboard counts deferred recipients, not retries: a recipient counts once when it becomes
+    // deferred (one stuck for three days and retried 76 times is 1, not 76); 'deferred' keeps every attempt.
+    // Only from 'queued' (new, or released from hold): a deferral that lands while held leaves it held.
+    const newlyDeferred = a.outcome === 'deferred' && (this.#s.recipientState.get(id, a.rcptTo) as { state: string } | undefined)?.state === 'queued';
     this.#s.updateRecipient.run(a.outcome, a.outcome, isAttempt, a.reply ?? a.detail ?? null, a.enhanced ?? null, nextAttemptAtMs ?? null, a.atMs, id, a.rcptTo);
     this.#s.insertAttempt.run(id, a.rcptTo, a.atMs, a.outcome, a.remoteMta ?? null, a.reply ?? null, a.code ?? null, a.enhanced ?? null, a.detail ?? null);
     const hour = hourOf(a.atMs);
     this.#s.count.run(hour, a.outcome);
+    if (newlyDeferred) this.#s.count.run(hour, DEFERRED_RECIPIENTS);
     if (a.outcome !== 'delivered') this.#s.failure.run(hour, domainOf(a.rcptTo), a.reply ?? a.detail ?? null, a.atMs);
   }
 
@@ -252,6 +257,9 @@ export class HistoryStore implements HistoryReader {
     this.#s.setState.run(messageStateOf(states), lastReply ?? null, atMs, id);
   }
 }
+
+/** hourly_counts outcome: recipients that became deferred in that hour (each counted once per deferral spell). */
+export const DEFERRED_RECIPIENTS = 'deferred-recipients';
 
 /** The start of the hour `ms` falls in (UTC). */
 export function hourOf(ms: number): number {

@@ -75,6 +75,7 @@ export interface HistoryPage {
   total?: number;
 }
 
+/** Per bucket, recipients: delivered, put off (each once per spell of deferral, not per retry), bounced or expired. */
 export interface HistorySeriesPoint {
   startMs: number;
   delivered: number;

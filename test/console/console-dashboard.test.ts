@@ -30,10 +30,10 @@ test('the dashboard shows the queue size and updates it live, without a reload',
   // The page polls: the new figure appears without navigation.
   await page.locator('[data-testid=queue-size]', { hasText: /^1$/ }).waitFor({ timeout: 30_000 });
   assert.match(await text(page, '[data-testid=queue-oldest]'), /ago|seconds?|now/);
-  // The charts' totals: one delivered; the deferred one counted once per attempt so far (it keeps retrying).
-  const hourly = page.locator('[data-testid=totals-hourly]', { hasText: /^1 delivered · [1-9]\d* deferred · 0 bounced$/ });
+  // The charts' totals count recipients: one delivered; the deferred one once, however often it is retried.
+  const hourly = page.locator('[data-testid=totals-hourly]', { hasText: /^1 delivered · 1 deferred · 0 bounced$/ });
   await hourly.waitFor({ timeout: 30_000 });
-  await page.locator('[data-testid=totals-daily]', { hasText: /^1 delivered · [1-9]\d* deferred · 0 bounced$/ }).waitFor();
+  await page.locator('[data-testid=totals-daily]', { hasText: /^1 delivered · 1 deferred · 0 bounced$/ }).waitFor();
   assert.equal(await page.locator('[data-testid=chart-hourly] canvas').count(), 1);
   // The destination that keeps deferring, with the remote server's reply.
   const failing = page.locator('[data-testid=failing] tbody tr', { hasText: 'example.net' });

@@ -8,6 +8,8 @@ import { Layout } from './layout.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { LoginPage } from './pages/login.js';
 import { QueueRoute } from './pages/queue-route.js';
+import { DomainsPage } from './pages/domains.js';
+import { UsersPage } from './pages/users.js';
 import { loadSession, useSession } from './session.js';
 
 function NotFound() {
@@ -53,6 +55,8 @@ function Authenticated() {
       <Switch>
         <Route path="/" component={DashboardPage} />
         <Route path="/queue/:id?" component={QueueRoute} />
+        <Route path="/domains" component={DomainsPage} />
+        <Route path="/users" component={UsersPage} />
         <Route component={NotFound} />
       </Switch>
     </Layout>

@@ -13,6 +13,8 @@ import { setSession, useSession } from './session.js';
 const NAV: ReadonlyArray<{ readonly path: string; readonly label: TextKey<typeof commonText> }> = [
   { path: '/', label: 'navDashboard' },
   { path: '/queue', label: 'navQueue' },
+  { path: '/domains', label: 'navDomains' },
+  { path: '/users', label: 'navUsers' },
 ];
 
 export function Layout({ children }: { children: ComponentChildren }) {

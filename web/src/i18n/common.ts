@@ -14,6 +14,8 @@ export const commonText = defineText({
     backToDashboard: 'ダッシュボードに戻る',
     skipToContent: '本文へ移動',
     navQueue: 'キュー',
+    navDomains: '送信ドメイン',
+    navUsers: 'ユーザー',
   },
   en: {
     appName: 'Hikyaku',
@@ -28,5 +30,7 @@ export const commonText = defineText({
     backToDashboard: 'Back to the dashboard',
     skipToContent: 'Skip to content',
     navQueue: 'Queue',
+    navDomains: 'Domains',
+    navUsers: 'Users',
   },
 });

@@ -32,7 +32,10 @@ interface MessageDetail {
   readonly recipients: ReadonlyArray<{ readonly rcptTo: string; readonly state: MessageState; readonly attempts: number; readonly lastReply: string | null; readonly nextAttemptAtMs: number | null }>;
   readonly attempts: ReadonlyArray<{
     readonly rcptTo: string;
+    /** The last attempt of a run of identical ones (same outcome, reply and host); `count` of them since `firstAtMs`. */
     readonly atMs: number;
+    readonly firstAtMs: number;
+    readonly count: number;
     readonly outcome: Outcome;
     readonly remoteMta: string | null;
     readonly reply: string | null;
@@ -163,6 +166,11 @@ export function MessagePage({ id }: { readonly id: string }) {
               <p class="when">
                 <time dateTime={new Date(a.atMs).toISOString()}>{formatDateTime(a.atMs, lang)}</time> — {a.rcptTo} — <strong>{t(`outcome_${a.outcome}`)}</strong>
               </p>
+              {a.count > 1 && (
+                <p class="repeated" data-testid="repeated">
+                  {t('repeated', { count: formatNumber(a.count, lang), first: formatDateTime(a.firstAtMs, lang), last: formatDateTime(a.atMs, lang) })}
+                </p>
+              )}
               <p class="summary">{a.explanation.summary}</p>
               <p class="todo">
                 <strong>{t('whatToDo')}:</strong> {a.explanation.action}

@@ -86,4 +86,11 @@ export interface QueueStore {
   retryNow(id: string | 'all'): Promise<number>;
   remove(id: string): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * Stores shared by several nodes (PostgreSQL): dueMessageIds claims what it
+   * returns under a lease; the scheduler calls this when it is done with a
+   * message (attempted or skipped) so that the lease is freed. Absent on the
+   * embedded store, which has one node.
+   */
+  releaseClaim?(id: string): void;
 }

@@ -15,6 +15,7 @@ import { describeConfigError } from './cli/config-errors.js';
 import { runStartCommand } from './cli/start-command.js';
 import { runUserCommand } from './cli/user-command.js';
 import { runQueueCommand } from './cli/queue-command.js';
+import { runMigrateCommand } from './cli/migrate-command.js';
 import { runDomainCommand } from './cli/domain-command.js';
 import { runDoctorCommand } from './cli/doctor-command.js';
 import { runSuppressionCommand } from './cli/suppression-command.js';
@@ -44,6 +45,8 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   user app-password add ADDRESS --label LABEL [--network CIDR]… | list ADDRESS | revoke ADDRESS LABEL
   user unflag ADDRESS [--app-password LABEL]   lift the compromised-account brake, send the held mail
   queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  queue list --quarantined         queue entries that failed validation (PostgreSQL store), with the reason
+  migrate                          create or upgrade the PostgreSQL queue schema (store: postgres://…)
   history ADDRESS|ID [--json] [--limit N]   recent mail from or to ADDRESS (delivered and bounced too),
                                    or one message with every attempt, the remote reply and what it means
   domain add NAME [--ed25519] | list | show NAME | remove NAME | rotate-key NAME
@@ -75,6 +78,8 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   user app-password add アドレス --label ラベル [--network CIDR]… | list アドレス | revoke アドレス ラベル
   user unflag アドレス [--app-password ラベル]   乗っ取り対策ブレーキを解除し、保留中のメールを送信
   queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID
+  queue list --quarantined         検査に失敗して隔離したキューの項目と理由 (PostgreSQL ストア)
+  migrate                          PostgreSQL のキューのスキーマを作成・更新 (store: postgres://…)
   history アドレス|ID [--json] [--limit N]   アドレスとやりとりした最近のメール (配信済み・失敗も)、
                                    または 1 通の全配信記録と相手の応答、その意味と対応
   domain add ドメイン [--ed25519] | list | show ドメイン | remove ドメイン | rotate-key ドメイン
@@ -149,6 +154,8 @@ async function main(argv: string[]): Promise<number> {
       return runUserCommand(rest, ctx);
     case 'queue':
       return runQueueCommand(rest, ctx);
+    case 'migrate':
+      return runMigrateCommand(ctx);
     case 'history':
       return runHistoryCommand(rest, ctx);
     case 'domain':

@@ -84,13 +84,14 @@ function expectedDefaults(baseDir: string): Config {
       sourceAddress: undefined,
       smarthost: undefined,
     },
-    queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000 },
+    queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000, claimLeaseMs: 30_000 },
     log: { level: 'info', file: undefined },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] },
     webhooks: [],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
+    store: 'embedded',
   };
 }
 

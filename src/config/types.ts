@@ -148,6 +148,8 @@ export interface QueueConfig {
   readonly retry: RetrySchedule;
   /** How often the scheduler looks for due messages it was not told about. */
   readonly pollIntervalMs: number;
+  /** PostgreSQL store: how long a delivery claim lasts without renewal. */
+  readonly claimLeaseMs: number;
 }
 
 export interface LogConfig {
@@ -218,4 +220,6 @@ export interface Config {
   readonly webhooks: readonly WebhookConfig[];
   readonly metrics: MetricsConfig;
   readonly history: HistoryConfig;
+  /** The queue store: 'embedded' (SQLite) or a postgres:// URL. */
+  readonly store: string;
 }

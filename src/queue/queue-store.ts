@@ -93,4 +93,6 @@ export interface QueueStore {
    * embedded store, which has one node.
    */
   releaseClaim?(id: string): void;
+  /** Entries that failed validation and are skipped, with the reason (`hikyaku queue list --quarantined`). */
+  listQuarantined?(): Promise<{ readonly id: string; readonly reason: string }[]>;
 }

@@ -133,6 +133,7 @@ class SqliteStore implements SqliteQueueStore {
   private readonly logger: Logger;
   /** Ids whose rows failed validation: skipped by the scheduler's queries, logged once. */
   private readonly quarantined = new Set<string>();
+  private readonly quarantineReasons = new Map<string, string>();
   private closed = false;
   private readonly sql;
 
@@ -329,6 +330,12 @@ class SqliteStore implements SqliteQueueStore {
     return removed;
   }
 
+  /** Every row is checked (a full read): for the CLI, not the scheduler. */
+  async listQuarantined(): Promise<{ id: string; reason: string }[]> {
+    await this.list();
+    return [...this.quarantined].sort().map((id) => ({ id, reason: this.quarantineReasons.get(id) ?? '' }));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -350,6 +357,7 @@ class SqliteStore implements SqliteQueueStore {
   private quarantine(id: string, reason: string): void {
     if (this.quarantined.has(id)) return;
     this.quarantined.add(id);
+    this.quarantineReasons.set(id, reason);
     this.logger.warn({ queueId: id, reason }, 'invalid queue entry skipped (remove it with `hikyaku queue remove`)');
   }
 

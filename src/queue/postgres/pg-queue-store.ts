@@ -101,6 +101,8 @@ class PgStore implements PgQueueStore {
   private closed = false;
   private statsCache: { messages: number; oldestCreatedAtMs: number | undefined } = { messages: 0, oldestCreatedAtMs: undefined };
   private statsTimer: NodeJS.Timeout | undefined;
+  /** Quarantine marks being written. */
+  private readonly marking = new Set<Promise<unknown>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -239,7 +241,10 @@ class PgStore implements PgQueueStore {
     return out;
   }
 
+  /** Checks every row first (a full read, marking what fails): for the CLI, not the scheduler. */
   async listQuarantined(): Promise<QuarantinedEntry[]> {
+    await this.list();
+    await Promise.all([...this.marking]);
     const r = await this.pool.query<{ id: string; reason: string }>('SELECT id, quarantined AS reason FROM messages WHERE quarantined IS NOT NULL ORDER BY id');
     return r.rows;
   }
@@ -320,7 +325,7 @@ class PgStore implements PgQueueStore {
   private quarantine(id: string, reason: string): void {
     this.logger.warn({ queueId: id, reason }, 'invalid queue entry quarantined (see `hikyaku queue list --quarantined`; remove it with `hikyaku queue delete`)');
     this.claims.forget(id);
-    void this.writes
+    const mark = this.writes
       .submit({
         kind: 'run',
         run: async (c) => {
@@ -328,6 +333,8 @@ class PgStore implements PgQueueStore {
           await c.query("INSERT INTO events (message_id, at, node, kind, detail) VALUES ($1, $2, $3, 'quarantined', $4)", [id, Date.now(), this.claims.nodeId, reason]);
         },
       })
-      .catch((err: unknown) => this.logger.error({ err, queueId: id }, 'could not mark the invalid queue entry as quarantined'));
+      .catch((err: unknown) => this.logger.error({ err, queueId: id }, 'could not mark the invalid queue entry as quarantined'))
+      .finally(() => this.marking.delete(mark));
+    this.marking.add(mark);
   }
 }

@@ -1,7 +1,9 @@
 // Command-line options of `npm run bench` (node dist/bench/self-bench.js).
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['baseline', 'hikyaku', 'hikyaku-dkim'] as const;
+export const SCENARIOS = ['baseline', 'hikyaku', 'hikyaku-dkim', 'hikyaku-pg'] as const;
+/** hikyaku-pg needs a PostgreSQL server (--pg): asked for by name only. */
+const DEFAULT_SCENARIOS = ['baseline', 'hikyaku', 'hikyaku-dkim'];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -16,6 +18,8 @@ export interface BenchOptions {
   readonly json: string | undefined;
   /** Per phase (load run, delivery, idle connections), in ms. */
   readonly phaseTimeoutMs: number;
+  /** hikyaku-pg: the PostgreSQL server (an admin URL; each run creates and drops a database of its own). */
+  readonly pgUrl: string;
 }
 
 export const usage = `usage: node dist/bench/self-bench.js [options]      (or: npm run bench -- [options])
@@ -27,7 +31,9 @@ export const usage = `usage: node dist/bench/self-bench.js [options]      (or: n
   --serial N       serial single-message sessions for latency (default 500)
   --idle K         idle connections (after EHLO) for memory (default 1000)
   --reps R         repetitions, scenarios interleaved rep by rep; medians reported (default 1)
-  --scenarios LIST comma-separated: baseline,hikyaku,hikyaku-dkim (default all)
+  --scenarios LIST comma-separated: baseline,hikyaku,hikyaku-dkim,hikyaku-pg (default: all but hikyaku-pg)
+                   hikyaku-pg: the queue on PostgreSQL (store: postgres://…); with hikyaku, the ratio pg ÷ sqlite
+  --pg URL         PostgreSQL for hikyaku-pg (default postgres://postgres@127.0.0.1:5432/postgres)
   --timeout SEC    limit for each phase (default 180)
   --json FILE      also write every sample and the medians as JSON
 
@@ -49,12 +55,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       scenarios: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'string' },
+      pg: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return 'help';
-  const scenarios = (values.scenarios ?? SCENARIOS.join(',')).split(',').map((s) => s.trim());
+  const scenarios = (values.scenarios ?? DEFAULT_SCENARIOS.join(',')).split(',').map((s) => s.trim());
   for (const s of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--scenarios: unknown scenario "${s}" (known: ${SCENARIOS.join(', ')})`);
   }
@@ -69,6 +76,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     scenarios: scenarios as ScenarioName[],
     json: values.json,
     phaseTimeoutMs: count(values.timeout, 180, '--timeout', 1) * 1000,
+    pgUrl: values.pg ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   };
 }
 

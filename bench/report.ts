@@ -59,6 +59,7 @@ export function markdownTable(options: BenchOptions, summaries: readonly Summary
   if (has('hikyaku')) head.push('hikyaku', ...(has('baseline') ? ['÷ baseline'] : []));
   if (has('hikyaku-dkim')) head.push('hikyaku-dkim', ...(has('baseline') ? ['÷ baseline'] : []));
   if (has('hikyaku') && has('hikyaku-dkim')) head.push('dkim ÷ unsigned');
+  if (has('hikyaku-pg')) head.push('hikyaku-pg', ...(has('hikyaku') ? ['pg ÷ sqlite'] : []));
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   const digitsOf = new Map(rows(options).map((r) => [r.label, r.digits]));
   for (const s of summaries) {
@@ -70,6 +71,7 @@ export function markdownTable(options: BenchOptions, summaries: readonly Summary
     if (has('hikyaku')) cells.push(cell('hikyaku'), ...(has('baseline') ? [ratio(s.medians.hikyaku, base)] : []));
     if (has('hikyaku-dkim')) cells.push(cell('hikyaku-dkim'), ...(has('baseline') ? [ratio(s.medians['hikyaku-dkim'], base)] : []));
     if (has('hikyaku') && has('hikyaku-dkim')) cells.push(ratio(s.medians['hikyaku-dkim'], s.medians.hikyaku));
+    if (has('hikyaku-pg')) cells.push(cell('hikyaku-pg'), ...(has('hikyaku') ? [ratio(s.medians['hikyaku-pg'], s.medians.hikyaku)] : []));
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

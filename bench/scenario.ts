@@ -7,6 +7,7 @@ import type { BenchOptions, ScenarioName } from './options.js';
 import { cpuSeconds, mainThreadCpuSeconds, memoryOf, type Memory } from './proc-stats.js';
 import { SinkProcess } from './sink-process.js';
 import { percentile } from './stats.js';
+import { benchDatabase, type BenchDatabase } from './pg-database.js';
 
 export interface Sample {
   readonly scenario: ScenarioName;
@@ -46,7 +47,10 @@ interface Target {
 export async function runScenario(scenario: ScenarioName, rep: number, options: BenchOptions): Promise<Sample> {
   const sink = await SinkProcess.start();
   let hikyaku: HikyakuProcess | undefined;
+  let db: BenchDatabase | undefined;
   try {
+    // The queue on PostgreSQL: a fresh database per run, migrated, dropped at the end.
+    if (scenario === 'hikyaku-pg') db = await benchDatabase(options.pgUrl);
     if (scenario !== 'baseline') {
       const profileDir = process.env['HIKYAKU_BENCH_CPU_PROF'];
       hikyaku = await HikyakuProcess.start({
@@ -55,6 +59,7 @@ export async function runScenario(scenario: ScenarioName, rep: number, options: 
         maxConnections: Math.max(1000, options.idle + options.sessions + 100),
         nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${scenario}-rep${rep}.cpuprofile`] : [],
         startTimeoutMs: 60_000,
+        store: db?.url,
       });
     }
     const target: Target = hikyaku ? { port: hikyaku.port, pid: hikyaku.pid } : { port: sink.port, pid: sink.pid };
@@ -64,6 +69,7 @@ export async function runScenario(scenario: ScenarioName, rep: number, options: 
   } finally {
     await hikyaku?.stop();
     await sink.stop();
+    await db?.drop();
   }
 }
 

@@ -4,8 +4,9 @@
 // is answered only after COMMIT returned: intake says 250 only then.
 //
 // Enqueues of a batch become three multi-row INSERTs (messages, bodies,
-// recipients) whatever their number; other writes are run one after the
-// other in the same transaction. If the batch fails, it is rolled back and
+// recipients) whatever their number, recipient results four statements
+// (pg-recipient-updates.ts); other writes are run one after the other in
+// the same transaction. If the batch fails, it is rolled back and
 // each write is tried again alone, so one bad write (a duplicate id) fails
 // by itself instead of taking the others down.
 //
@@ -13,6 +14,7 @@
 // enqueue tried again then finds its own row (same id, creation time and
 // size) and counts as stored instead of failing as a duplicate.
 import type pg from 'pg';
+import { applyUpdates, type UpdateJob } from './pg-recipient-updates.js';
 
 const MAX_BATCH_JOBS = 2_000;
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
@@ -35,6 +37,8 @@ export interface EnqueueRow {
 
 export type WriteJob =
   | { readonly kind: 'enqueue'; readonly row: EnqueueRow }
+  /** Resolves true when the message was removed (no recipient left queued). */
+  | { readonly kind: 'update'; readonly job: UpdateJob }
   | { readonly kind: 'run'; readonly run: (client: pg.ClientBase) => Promise<unknown> };
 
 interface Pending {
@@ -125,11 +129,17 @@ export class PgCommitQueue {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
+      if (onlyDeliveries(jobs)) await client.query('SET LOCAL synchronous_commit = off');
       const results: unknown[] = new Array<unknown>(jobs.length).fill(null);
       const enqueues = jobs.flatMap((j, i) => (j.kind === 'enqueue' ? [{ i, row: j.row }] : []));
       if (enqueues.length > 0) {
         const failed = await insertMessages(client, enqueues.map((e) => e.row));
         for (const e of enqueues) if (failed.has(e.row.id)) results[e.i] = failed.get(e.row.id);
+      }
+      const updates = jobs.flatMap((j, i) => (j.kind === 'update' ? [{ i, job: j.job }] : []));
+      if (updates.length > 0) {
+        const removed = await applyUpdates(client, updates.map((u) => u.job));
+        for (const u of updates) results[u.i] = removed.has(u.job.id);
       }
       for (const [i, job] of jobs.entries()) if (job.kind === 'run') results[i] = await job.run(client);
       await client.query('COMMIT');
@@ -144,6 +154,17 @@ export class PgCommitQueue {
       client.release(broken !== undefined && isConnectionError(broken) ? broken : undefined);
     }
   }
+}
+
+// A batch that only records deliveries (their rows then go, with the last
+// one the message) commits without waiting for the WAL flush, as the SQLite
+// writer commits such batches with synchronous=NORMAL (queue-writer.ts): a
+// crash of this process loses nothing (the commit is done on the server);
+// only a crash of the PostgreSQL server within wal_writer_delay (200 ms by
+// default) can undo it, and then the message is delivered a second time.
+// Every commit that does wait also flushes everything before it.
+function onlyDeliveries(jobs: readonly WriteJob[]): boolean {
+  return jobs.every((j) => j.kind === 'update' && !j.job.delayNotified && j.job.updates.every((u) => u.status === 'delivered'));
 }
 
 function isConnectionError(err: Error): boolean {

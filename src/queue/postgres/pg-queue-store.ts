@@ -95,6 +95,13 @@ export async function openPgQueueStore(options: PgQueueStoreOptions): Promise<Pg
 }
 
 class PgStore implements PgQueueStore {
+  /**
+   * Two lanes of group commit on two connections: enqueues, and everything
+   * else (recipient results, admin changes). An enqueue then never waits
+   * behind the commit of delivery results, nor the reverse; the lanes touch
+   * different rows (a result comes only after its enqueue committed).
+   */
+  private readonly enqueues: PgCommitQueue;
   private readonly writes: PgCommitQueue;
   private readonly claims: Claims;
   private readonly logger: Logger;
@@ -109,13 +116,14 @@ class PgStore implements PgQueueStore {
     options: PgQueueStoreOptions,
   ) {
     this.logger = options.logger.child({ component: 'queue' });
+    this.enqueues = new PgCommitQueue(pool);
     this.writes = new PgCommitQueue(pool);
     const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.claims = new Claims({ pool, nodeId, leaseMs: options.claimLeaseMs, logger: this.logger });
   }
 
   get commitCount(): number {
-    return this.writes.commits;
+    return this.enqueues.commits + this.writes.commits;
   }
 
   get nodeId(): string {
@@ -134,7 +142,7 @@ class PgStore implements PgQueueStore {
     const nowMs = Date.now();
     this.claims.hold(id);
     try {
-      await this.writes.submit({
+      await this.enqueues.submit({
         kind: 'enqueue',
         row: {
           id,
@@ -192,40 +200,21 @@ class PgStore implements PgQueueStore {
       if (!Number.isSafeInteger(u.attempts) || u.attempts < 0) throw new TypeError('updateRecipients: bad attempts');
       if (!Number.isSafeInteger(u.nextAttemptAtMs)) throw new TypeError('updateRecipients: bad nextAttemptAtMs');
     }
-    const nowMs = Date.now();
-    const node = this.claims.nodeId;
     const removed = await this.writes.submit({
-      kind: 'run',
-      run: async (c) => {
-        const cols = [updates.map((u) => u.rcptTo), updates.map((u) => u.status), updates.map((u) => u.attempts), updates.map((u) => u.nextAttemptAtMs)];
-        const texts = [updates.map((u) => u.lastError ?? null), updates.map((u) => u.lastStatus ?? null)];
-        await c.query(
-          `UPDATE recipients r SET status = u.status, next_attempt_at = u.next, last_error = u.err, last_status = u.st,
-             last_attempt_at = CASE WHEN u.attempts > r.attempts THEN $8 ELSE r.last_attempt_at END, attempts = u.attempts
-           FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[]) AS u(rcpt_to, status, attempts, next, err, st)
-           WHERE r.message_id = $1 AND r.rcpt_to = u.rcpt_to`,
-          [id, ...cols, ...texts, nowMs],
-        );
-        // Results only (an attempt being recorded before it is made is still "queued" with no error: not a result).
-        const results = updates.filter((u) => u.status !== 'queued' || u.lastError !== undefined);
-        if (results.length > 0) {
-          await c.query(
-            `INSERT INTO attempts (message_id, rcpt_to, attempt, status, at, node, last_status, last_error)
-             SELECT $1, r, a, s, $2, $3, st, e FROM unnest($4::text[], $5::int[], $6::text[], $7::text[], $8::text[]) AS u(r, a, s, st, e)
-             WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1)`,
-            [id, nowMs, node, results.map((u) => u.rcptTo), results.map((u) => u.attempts), results.map((u) => u.status), results.map((u) => u.lastStatus ?? null), results.map((u) => u.lastError ?? null)],
-          );
-        }
-        const m = await c.query<{ next: number | null }>(
-          `UPDATE messages SET delay_notified = delay_notified OR $2,
-             next_due_at = (SELECT min(next_attempt_at) FROM recipients WHERE message_id = $1 AND status = 'queued')
-           WHERE id = $1 RETURNING next_due_at AS next`,
-          [id, options?.delayNotified === true],
-        );
-        const row = m.rows[0];
-        if (row === undefined || row.next !== null) return false;
-        await c.query('DELETE FROM messages WHERE id = $1', [id]);
-        return true;
+      kind: 'update',
+      job: {
+        id,
+        nowMs: Date.now(),
+        node: this.claims.nodeId,
+        delayNotified: options?.delayNotified === true,
+        updates: updates.map((u) => ({
+          rcptTo: u.rcptTo,
+          status: u.status,
+          attempts: u.attempts,
+          nextAttemptAtMs: u.nextAttemptAtMs,
+          lastError: u.lastError ?? null,
+          lastStatus: u.lastStatus ?? null,
+        })),
       },
     });
     if (removed === true) this.claims.forget(id);
@@ -303,7 +292,7 @@ class PgStore implements PgQueueStore {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.statsTimer);
-    await this.writes.close();
+    await Promise.all([this.enqueues.close(), this.writes.close()]);
     await this.claims.close();
     await this.pool.end();
   }

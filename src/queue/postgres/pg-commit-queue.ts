@@ -199,7 +199,11 @@ async function insertMessages(client: pg.ClientBase, rows: readonly EnqueueRow[]
   const failed = await alreadyStored(client, rows.filter((r) => !done.has(r.id)));
   const fresh = rows.filter((r) => done.has(r.id));
   if (fresh.length === 0) return failed;
-  await client.query('INSERT INTO bodies (message_id, body) SELECT * FROM unnest($1::text[], $2::bytea[])', [fresh.map((r) => r.id), fresh.map((r) => r.body)]);
+  // Each body its own parameter: pg sends a Buffer parameter in binary,
+  // where inside an array it would go as hex text (twice the bytes, and the
+  // largest main-thread cost of an enqueue in a CPU profile of bench hikyaku-pg).
+  const values = fresh.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+  await client.query(`INSERT INTO bodies (message_id, body) VALUES ${values}`, fresh.flatMap((r) => [r.id, r.body]));
   const rcpts = fresh.flatMap((r) => r.recipients.map((x, seq) => ({ id: r.id, seq, x, at: r.firstRetryAtMs, created: r.createdAtMs })));
   // The first attempt is made from memory right after the enqueue; it is
   // recorded here already (attempts = 1), so a crash never repeats it at once.

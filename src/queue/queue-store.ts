@@ -19,6 +19,8 @@ export interface NewMessage {
   readonly holdReason?: string | undefined;
   /** The message has octets over 127 (intake scans it once); the store scans when not given. */
   readonly eightBit?: boolean | undefined;
+  /** When it was first queued; now when not given (`hikyaku store import` keeps the original, so expiry counts from it). */
+  readonly createdAtMs?: number | undefined;
 }
 
 export interface StoredRecipient {

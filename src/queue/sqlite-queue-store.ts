@@ -235,7 +235,7 @@ class SqliteStore implements SqliteQueueStore {
         ret: envelope.params?.ret ?? null,
         smtputf8: envelope.params?.smtputf8 === true,
         eightBit: message.eightBit ?? !isAscii(message.message),
-        createdAtMs: Date.now(),
+        createdAtMs: message.createdAtMs ?? Date.now(),
         firstRetryAtMs: message.firstRetryAtMs,
         recipients: envelope.rcptTo.map((rcptTo) => {
           const p = envelope.params?.recipients?.get(rcptTo);

@@ -147,7 +147,7 @@ class PgStore implements PgQueueStore {
         row: {
           id,
           mailFrom: envelope.mailFrom,
-          createdAtMs: nowMs,
+          createdAtMs: message.createdAtMs ?? nowMs,
           holdReason: message.holdReason ?? null,
           envId: message.envId ?? envelope.params?.envId ?? null,
           ret: envelope.params?.ret ?? null,

@@ -15,11 +15,16 @@ test('kill -9 of one node mid-run: every accepted message arrives, its leases ar
   const victim = cluster.nodes[1]!;
   let killedAtLeased = -1;
   let killing: Promise<void> | undefined;
+  const leasedByVictim = async (): Promise<number> => {
+    const leased = await cluster.db.query<{ n: string }>("SELECT count(*) AS n FROM messages WHERE lease_owner LIKE '%:' || $1 || ':%'", [String(victim.process.pid)]);
+    return Number(leased.rows[0]?.n);
+  };
   const kill = async (): Promise<void> => {
+    // At a moment when it holds messages (it does most of the time under this load), so that there is something to take over.
+    for (let i = 0; i < 500 && (await leasedByVictim()) === 0; i++) await new Promise((r) => setImmediate(r));
     victim.process.kill('SIGKILL');
     await victim.exited;
-    const leased = await cluster.db.query<{ n: string }>("SELECT count(*) AS n FROM messages WHERE lease_owner LIKE '%:' || $1 || ':%'", [String(victim.process.pid)]);
-    killedAtLeased = Number(leased.rows[0]?.n);
+    killedAtLeased = await leasedByVictim();
   };
   const accepted = await submitRoundRobin(cluster.nodes, TOTAL, 4, (count) => {
     if (count === TOTAL / 3 && killing === undefined) killing = kill();

@@ -6,7 +6,7 @@ import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
 import { openCertificates } from './tls/certificates.js';
 import { UserStore } from './users/user-store.js';
-import { openQueueStore } from './queue/open-queue-store.js';
+import { openQueueStore, StoreChoiceError } from './queue/open-queue-store.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createDeliverer } from './outbound/deliverer.js';
 import { Intake, type IntakeOptions, type IntakeRequest, type MessageSigner } from './intake/intake.js';
@@ -75,7 +75,10 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   const store = opened.store;
   if (opened.kind === 'postgres' && config.webhooks.length > 0) {
     await store.close();
-    throw new Error('webhooks need the embedded queue store for now (their outbox lives in the SQLite queue): remove `webhooks` or use `store: embedded`');
+    throw new StoreChoiceError(
+      'webhooks need the embedded queue store for now (their outbox lives in the SQLite queue): remove `webhooks` or use `store: embedded`',
+      'Webhook は今のところ組み込みのキュー (SQLite) でのみ使えます (送信待ちのイベントをその中に置くため): `webhooks` を外すか `store: embedded` にしてください',
+    );
   }
   const embedded = opened.kind === 'embedded' ? opened.store : undefined;
   const domains = DomainStore.open(config.dataDir);

@@ -75,6 +75,8 @@ delivery:
 queue:
   retry: { initialDelay: 1m, maxDelay: 30m, maxLifetime: 2d, delayNoticeAfter: off }
   pollInterval: 2s
+  claimLease: 45s
+store: postgres://hikyaku@db.example.org/hikyaku
 log: { level: debug, file: logs/hikyaku.log }
 domains: { rotationOverlap: 3d }
 doctor: { blocklists: [zen.spamhaus.org] }
@@ -162,13 +164,14 @@ test('a config file round trip: every setting read from YAML, written back and r
         verifyCertificate: false,
       },
     },
-    queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000 },
+    queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000, claimLeaseMs: 45_000 },
     log: { level: 'debug', file: join(dir, 'logs/hikyaku.log') },
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'] },
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
+    store: 'postgres://hikyaku@db.example.org/hikyaku',
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

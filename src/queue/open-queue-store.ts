@@ -33,6 +33,27 @@ export async function openQueueStore(config: Pick<Config, 'store' | 'dataDir' | 
   const url = chosenStore(config);
   if (url === 'embedded') return { kind: 'embedded', store: await openSqliteQueueStore({ dataDir: config.dataDir, logger }) };
   // Loaded only when used: the embedded store needs no PostgreSQL driver.
-  const { openPgQueueStore } = await import('./postgres/pg-queue-store.js');
-  return { kind: 'postgres', store: await openPgQueueStore({ url, logger, claimLeaseMs: config.queue.claimLeaseMs }) };
+  const { openPgQueueStore, SchemaVersionError } = await import('./postgres/pg-queue-store.js');
+  try {
+    return { kind: 'postgres', store: await openPgQueueStore({ url, logger, claimLeaseMs: config.queue.claimLeaseMs }) };
+  } catch (err) {
+    if (err instanceof SchemaVersionError) throw err;
+    const where = withoutPassword(url);
+    const why = err instanceof Error ? err.message : String(err);
+    throw new StoreChoiceError(
+      `cannot open the PostgreSQL queue at ${where}: ${why} (check \`store\` or HIKYAKU_STORE, that PostgreSQL runs, and that this user may connect)`,
+      `PostgreSQL のキュー ${where} を開けません: ${why} (\`store\` または HIKYAKU_STORE、PostgreSQL が動いているか、このユーザーで接続できるかを確認してください)`,
+    );
+  }
+}
+
+/** The URL as it may be shown: the password replaced. */
+export function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
 }

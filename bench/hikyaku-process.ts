@@ -41,6 +41,8 @@ export interface HikyakuOptions {
    * group whose limits the load never reaches; without, the engine is off.
    */
   readonly mx?: { readonly dns: string; readonly shaping: boolean } | undefined;
+  /** The queue store (a postgres:// URL); the embedded one when absent. */
+  readonly store?: string | undefined;
 }
 
 /** The MX host name the benchmark's DNS server gives the recipient domain. */
@@ -82,6 +84,7 @@ export class HikyakuProcess {
         // The load client sends From: <sender@bench.example> from loopback: see bench/shared-bench-start.sh.
         `listeners:\n  relay:\n    maySendAs: ['*@bench.example']\n` +
         (options.http === undefined ? `  http:\n    enabled: false\n` : `  http:\n    enabled: true\n    host: 127.0.0.1\n    port: ${options.http.port}\n`) +
+        (options.store === undefined ? '' : `store: ${JSON.stringify(options.store)}\n`) +
         `limits:\n  maxConnections: ${options.maxConnections}\n  maxConnectionsPerClient: ${options.maxConnections}\n  connectionRatePerClient: 100000000\n` +
         (options.mx === undefined ? '' : mxConfig(options.mx, options.sinkPort)) +
         (options.http === undefined ? '' : `metrics:\n  enabled: ${options.http.metrics}\nbrake:\n  enabled: false\nauth:\n  maxFailuresPerClient: 1000000\n  maxFailuresPerLogin: 1000000\nquotas:\n  user:\n    messagesPerHour: 0\n    messagesPerDay: 0\n`),

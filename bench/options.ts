@@ -1,8 +1,8 @@
 // Command-line options of `npm run bench` (node dist/bench/self-bench.js).
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['baseline', 'hikyaku', 'hikyaku-dkim', 'hikyaku-mx', 'hikyaku-mx-shaped'] as const;
-/** Run when --scenarios is not given; the MX pair (deliverability engine off / on) only on request. */
+export const SCENARIOS = ['baseline', 'hikyaku', 'hikyaku-dkim', 'hikyaku-mx', 'hikyaku-mx-shaped', 'hikyaku-pg'] as const;
+/** Run when --scenarios is not given; the MX pair (deliverability engine off / on) and hikyaku-pg (needs --pg) only on request. */
 export const DEFAULT_SCENARIOS: readonly string[] = ['baseline', 'hikyaku', 'hikyaku-dkim'];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly phaseTimeoutMs: number;
   /** Messages in the queue and history for the console figures (console-measure.ts); 0 = skip them. */
   readonly consoleMessages: number;
+  /** hikyaku-pg: the PostgreSQL server (an admin URL; each run creates and drops a database of its own). */
+  readonly pgUrl: string;
 }
 
 export const usage = `usage: node dist/bench/self-bench.js [options]      (or: npm run bench -- [options])
@@ -31,8 +33,10 @@ export const usage = `usage: node dist/bench/self-bench.js [options]      (or: n
   --serial N       serial single-message sessions for latency (default 500)
   --idle K         idle connections (after EHLO) for memory (default 1000)
   --reps R         repetitions, scenarios interleaved rep by rep; medians reported (default 1)
-  --scenarios LIST comma-separated: baseline,hikyaku,hikyaku-dkim,hikyaku-mx,hikyaku-mx-shaped
-                   (default the first three; the mx pair measures the deliverability engine off / on)
+  --scenarios LIST comma-separated: baseline,hikyaku,hikyaku-dkim,hikyaku-mx,hikyaku-mx-shaped,hikyaku-pg
+                   (default the first three; the mx pair measures the deliverability engine off / on;
+                   hikyaku-pg: the queue on PostgreSQL (store: postgres://…); with hikyaku, the ratio pg ÷ sqlite)
+  --pg URL         PostgreSQL for hikyaku-pg (default postgres://postgres@127.0.0.1:5432/postgres)
   --timeout SEC    limit for each phase (default 180)
   --json FILE      also write every sample and the medians as JSON
   --console-messages N  messages in the queue and history for the console figures
@@ -59,6 +63,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       json: { type: 'string' },
       'console-messages': { type: 'string' },
       'no-console': { type: 'boolean' },
+      pg: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -80,6 +85,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     json: values.json,
     phaseTimeoutMs: count(values.timeout, 180, '--timeout', 1) * 1000,
     consoleMessages: values['no-console'] ? 0 : count(values['console-messages'], 100_000, '--console-messages', 1),
+    pgUrl: values.pg ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   };
 }
 

@@ -62,6 +62,7 @@ export function markdownTable(options: BenchOptions, summaries: readonly Summary
   if (has('hikyaku-mx')) head.push('hikyaku-mx');
   if (has('hikyaku-mx-shaped')) head.push('hikyaku-mx-shaped');
   if (has('hikyaku-mx') && has('hikyaku-mx-shaped')) head.push('shaped ÷ mx');
+  if (has('hikyaku-pg')) head.push('hikyaku-pg', ...(has('hikyaku') ? ['pg ÷ sqlite'] : []));
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   const digitsOf = new Map(rows(options).map((r) => [r.label, r.digits]));
   for (const s of summaries) {
@@ -76,6 +77,7 @@ export function markdownTable(options: BenchOptions, summaries: readonly Summary
     if (has('hikyaku-mx')) cells.push(cell('hikyaku-mx'));
     if (has('hikyaku-mx-shaped')) cells.push(cell('hikyaku-mx-shaped'));
     if (has('hikyaku-mx') && has('hikyaku-mx-shaped')) cells.push(ratio(s.medians['hikyaku-mx-shaped'], s.medians['hikyaku-mx']));
+    if (has('hikyaku-pg')) cells.push(cell('hikyaku-pg'), ...(has('hikyaku') ? [ratio(s.medians['hikyaku-pg'], s.medians.hikyaku)] : []));
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

@@ -8,6 +8,7 @@ import type { BenchOptions, ScenarioName } from './options.js';
 import { cpuSeconds, mainThreadCpuSeconds, memoryOf, type Memory } from './proc-stats.js';
 import { SinkProcess } from './sink-process.js';
 import { percentile } from './stats.js';
+import { benchDatabase, type BenchDatabase } from './pg-database.js';
 
 export interface Sample {
   readonly scenario: ScenarioName;
@@ -48,7 +49,10 @@ export async function runScenario(scenario: ScenarioName, rep: number, options: 
   const sink = await SinkProcess.start();
   let hikyaku: HikyakuProcess | undefined;
   const mxDns = scenario === 'hikyaku-mx' || scenario === 'hikyaku-mx-shaped' ? await startMxDns() : undefined;
+  let db: BenchDatabase | undefined;
   try {
+    // The queue on PostgreSQL: a fresh database per run, migrated, dropped at the end.
+    if (scenario === 'hikyaku-pg') db = await benchDatabase(options.pgUrl);
     if (scenario !== 'baseline') {
       const profileDir = process.env['HIKYAKU_BENCH_CPU_PROF'];
       hikyaku = await HikyakuProcess.start({
@@ -58,6 +62,7 @@ export async function runScenario(scenario: ScenarioName, rep: number, options: 
         nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${scenario}-rep${rep}.cpuprofile`] : [],
         startTimeoutMs: 60_000,
         mx: mxDns === undefined ? undefined : { dns: mxDns.address, shaping: scenario === 'hikyaku-mx-shaped' },
+        store: db?.url,
       });
     }
     const target: Target = hikyaku ? { port: hikyaku.port, pid: hikyaku.pid } : { port: sink.port, pid: sink.pid };
@@ -68,6 +73,7 @@ export async function runScenario(scenario: ScenarioName, rep: number, options: 
     await hikyaku?.stop();
     await sink.stop();
     await mxDns?.close();
+    await db?.drop();
   }
 }
 

@@ -15,6 +15,8 @@ import { describeConfigError } from './cli/config-errors.js';
 import { runStartCommand } from './cli/start-command.js';
 import { runUserCommand } from './cli/user-command.js';
 import { runQueueCommand } from './cli/queue-command.js';
+import { runMigrateCommand } from './cli/migrate-command.js';
+import { runStoreCommand } from './cli/store-command.js';
 import { runDomainCommand } from './cli/domain-command.js';
 import { runDoctorCommand } from './cli/doctor-command.js';
 import { runSuppressionCommand } from './cli/suppression-command.js';
@@ -51,6 +53,9 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID
   queue providers [--json]                  provider groups, their limits and back-off state (slowed, suspended)
   warmup status [--json]                    IP warm-up per provider group: day, sent today / allowed, next day
+  queue list --quarantined         queue entries that failed validation (PostgreSQL store), with the reason
+  migrate                          create or upgrade the PostgreSQL queue schema (store: postgres://…)
+  store export FILE | import FILE  move the queue between the embedded store and PostgreSQL (stop the servers first)
   history ADDRESS|ID [--json] [--limit N]   recent mail from or to ADDRESS (delivered and bounced too),
                                    or one message with every attempt, the remote reply and what it means
   domain add NAME [--ed25519] | list | show NAME | remove NAME | rotate-key NAME
@@ -88,6 +93,9 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID
   queue providers [--json]                  事業者グループと上限、自動減速の状態 (減速中・停止中)
   warmup status [--json]                    事業者グループごとの IP ウォームアップ: 何日目か、本日の送信数 / 上限、翌日
+  queue list --quarantined         検査に失敗して隔離したキューの項目と理由 (PostgreSQL ストア)
+  migrate                          PostgreSQL のキューのスキーマを作成・更新 (store: postgres://…)
+  store export ファイル | import ファイル  組み込みストアと PostgreSQL の間でキューを移す (先にサーバーを停止)
   history アドレス|ID [--json] [--limit N]   アドレスとやりとりした最近のメール (配信済み・失敗も)、
                                    または 1 通の全配信記録と相手の応答、その意味と対応
   domain add ドメイン [--ed25519] | list | show ドメイン | remove ドメイン | rotate-key ドメイン
@@ -177,6 +185,10 @@ async function main(argv: string[]): Promise<number> {
       return runUserCommand(rest, ctx);
     case 'queue':
       return runQueueCommand(rest, ctx);
+    case 'migrate':
+      return runMigrateCommand(ctx);
+    case 'store':
+      return runStoreCommand(rest, ctx);
     case 'history':
       return runHistoryCommand(rest, ctx);
     case 'warmup':

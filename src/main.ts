@@ -6,7 +6,7 @@ import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
 import { openCertificates } from './tls/certificates.js';
 import { UserStore } from './users/user-store.js';
-import { openSqliteQueueStore } from './queue/sqlite-queue-store.js';
+import { chosenStore, openQueueStore, StoreChoiceError } from './queue/open-queue-store.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createDeliverer } from './outbound/deliverer.js';
 import { TlsReportStore } from './tlsrpt/tlsrpt-store.js';
@@ -86,7 +86,28 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   // Bulk mail's one-click unsubscribe (RFC 8058): the link intake adds, and the page it leads to.
   const bulk = openServerBulk(config.dataDir, config.bulk.unsubscribeUrl);
   const counters = openPolicyCounters(config, (err) => logger.error({ err }, 'could not save the policy counters (quotas, brake); retrying'));
-  const store = await openSqliteQueueStore({ dataDir: config.dataDir, logger });
+  // The embedded queue (SQLite) or PostgreSQL shared by several nodes (store / HIKYAKU_STORE).
+  const opened = await openQueueStore(config, logger);
+  const store = opened.store;
+  if (opened.kind === 'postgres' && config.webhooks.length > 0) {
+    await store.close();
+    throw new StoreChoiceError(
+      'webhooks need the embedded queue store for now (their outbox lives in the SQLite queue): remove `webhooks` or use `store: embedded`',
+      'Webhook は今のところ組み込みのキュー (SQLite) でのみ使えます (送信待ちのイベントをその中に置くため): `webhooks` を外すか `store: embedded` にしてください',
+    );
+  }
+  const embedded = opened.kind === 'embedded' ? opened.store : undefined;
+  // Several nodes on one PostgreSQL queue: the policy's limits hold for all of them (src/cluster/).
+  let cluster: { limits: { shareOf(limit: number): number }; close(): Promise<void> } | undefined;
+  if (opened.kind === 'postgres') {
+    const { openClusterLimits } = await import('./cluster/open-cluster-limits.js');
+    try {
+      cluster = await openClusterLimits(chosenStore(config), config, counters, logger);
+    } catch (err) {
+      await store.close();
+      throw new Error(`cannot share the sending limits through PostgreSQL: ${(err as Error).message}`, { cause: err });
+    }
+  }
   const domains = DomainStore.open(config.dataDir);
   const dkim = createDkimSigner(domains, logger);
   const signer = dkimSigner(dkim, logger);
@@ -101,6 +122,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     dataDir: config.dataDir,
     tlsReport: tlsReports,
     shaping: deliverability.engine,
+    connectionShare: cluster === undefined ? undefined : (limit) => cluster.limits.shareOf(limit),
   });
   // The HTTP API's keys (in users.db) and its own records (api.db: submitting user, outcomes, Idempotency-Key answers).
   const apiKeys = ApiKeyStore.open(config.dataDir);
@@ -111,23 +133,23 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   // causes them (src/webhooks/events.ts); without webhooks nothing is wrapped.
   const webhookEvents = config.webhooks.length > 0 ? new WebhookEvents(config.webhooks) : undefined;
   const dispatcher =
-    webhookEvents === undefined
+    webhookEvents === undefined || embedded === undefined
       ? undefined
       : new WebhookDispatcher({
-          outbox: store.webhookOutbox,
+          outbox: embedded.webhookOutbox,
           webhooks: config.webhooks,
           logger: logger.child({ component: 'webhooks' }),
           labels: (id) => apiStore.labelsOf(id),
           // Tests only (test/e2e/webhooks.test.ts): a shorter first retry delay than 1 s.
           ...(process.env['HIKYAKU_TEST_WEBHOOK_RETRY_MS'] ? { baseDelayMs: Number(process.env['HIKYAKU_TEST_WEBHOOK_RETRY_MS']) } : {}),
         });
-  const queue = webhookEvents === undefined || dispatcher === undefined ? store : withWebhookEvents(store, webhookEvents, () => dispatcher.wake());
+  const queue = webhookEvents === undefined || dispatcher === undefined || embedded === undefined ? store : withWebhookEvents(embedded, webhookEvents, () => dispatcher.wake());
   // Prometheus metrics, served on the HTTP listener: without it nothing is counted (no hooks, no cost).
   let metrics: Metrics | undefined;
   let queueGauges: QueueGauges | undefined;
   if (config.listeners.http.enabled && config.metrics.enabled) {
     const [{ Metrics: MetricsClass }, { openQueueGauges }] = await Promise.all([import('./metrics/metrics.js'), import('./metrics/queue-gauges.js')]);
-    queueGauges = openQueueGauges(config.dataDir);
+    queueGauges = opened.kind === 'postgres' ? sharedQueueGauges(opened.store) : openQueueGauges(config.dataDir);
     metrics = new MetricsClass({ queue: queueGauges, webhooks: extras.webhookBacklog ?? dispatcher });
   }
   const counted = metrics;
@@ -302,7 +324,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       );
       // The web console (src/console/README.md): its own console.db, the queue figures from the gauges' reader.
       const { startConsole } = await import('./console/start-console.js');
-      const consoleQueue = queueGauges ?? (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir);
+      const consoleQueue = queueGauges ?? (opened.kind === 'postgres' ? sharedQueueGauges(opened.store) : (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir));
       webConsole = await startConsole(http.app, {
         dataDir: config.dataDir,
         logger,
@@ -319,7 +341,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       }
     }
     // `hikyaku status`: the control socket (src/status/).
-    const statusQueue = queueGauges ?? (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir);
+    const statusQueue = queueGauges ?? (opened.kind === 'postgres' ? sharedQueueGauges(opened.store) : (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir));
     if (statusQueue !== queueGauges) closeStatusQueue = () => statusQueue.close();
     const startedAtMs = Date.now();
     const httpListener = http === undefined ? [] : [{ kind: 'http', host: config.listeners.http.host, port: httpPort }];
@@ -354,6 +376,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
     await deliverer.close();
     tlsReports?.close();
     deliverability.close();
+    await cluster?.close().catch(() => undefined);
     throw err;
   }
   scheduler.start();
@@ -401,6 +424,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
       await serverDoctor?.stop();
       closeStatusQueue();
       deliverability.close();
+      await cluster?.close().catch((err: unknown) => logger.warn({ err }, 'shared limits: the last sync failed'));
       // Events not yet taken stay in the outbox for the next start.
       await dispatcher?.stop();
       queueGauges?.close();
@@ -531,4 +555,9 @@ function recordApiEvents(apiStore: ApiStore, id: string, events: readonly Recipi
   } catch (err) {
     logger.error({ err, queueId: id }, 'could not record delivery outcomes for the API status');
   }
+}
+
+/** The queue gauges of the shared PostgreSQL queue: counted by the store in the background (the whole queue, every node's). */
+function sharedQueueGauges(store: { stats(): { messages: number; oldestCreatedAtMs: number | undefined } }): QueueGauges {
+  return { stats: () => store.stats(), close: () => undefined };
 }

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { mailboxKey, mailboxProblem } from '../core/mailbox.js';
 import { silentLogger } from '../log/logger.js';
-import { openSqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import { openQueueStore } from '../queue/open-queue-store.js';
 import type { QueueStore, StoredMessage } from '../queue/queue-store.js';
 import type { CommandContext } from './user-command.js';
 import { explainLastError, explanationLines } from './explain-text.js';
@@ -13,8 +13,8 @@ import { runProvidersView } from './providers-view.js';
 
 const text = {
   usage: {
-    en: 'usage: hikyaku queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID | providers [--json]',
-    ja: '使い方: hikyaku queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID | providers [--json]',
+    en: 'usage: hikyaku queue list [--json] [--to ADDRESS] [--quarantined] | show ID | retry ID|--all | hold ID | release ID | delete ID | providers [--json]',
+    ja: '使い方: hikyaku queue list [--json] [--to アドレス] [--quarantined] | show ID | retry ID|--all | hold ID | release ID | delete ID | providers [--json]',
   },
   badAddress: { en: '--to %s: not an address', ja: '--to %s: アドレスではありません' },
   empty: { en: 'The queue is empty.', ja: 'キューは空です。' },
@@ -23,19 +23,22 @@ const text = {
   held: { en: 'Held: %s (no delivery until released)', ja: '保留しました: %s (release するまで配送しません)' },
   released: { en: 'Released: %s', ja: '保留を解除しました: %s' },
   deleted: { en: 'Deleted: %s (no bounce is sent)', ja: '削除しました: %s (エラーメールは送られません)' },
+  noQuarantined: { en: 'No quarantined queue entries.', ja: '隔離されたキューの項目はありません。' },
+  quarantinedHeader: { en: 'ID\tREASON (remove with: hikyaku queue delete ID)', ja: 'ID\t理由 (削除: hikyaku queue delete ID)' },
   header: { en: 'ID\tSENDER\tRECIPIENTS\tSIZE\tAGE\tNEXT ATTEMPT\tLAST ERROR', ja: 'ID\t送信者\t宛先\tサイズ\t経過\t次回送信\t最後のエラー' },
 } as const;
 
 export async function runQueueCommand(args: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { all: { type: 'boolean' }, json: { type: 'boolean' }, to: { type: 'string' } },
+    options: { all: { type: 'boolean' }, json: { type: 'boolean' }, to: { type: 'string' }, quarantined: { type: 'boolean' } },
     allowPositionals: true,
   });
   const [action, id] = positionals;
   const t = (key: keyof typeof text, arg = ''): string => text[key][ctx.lang].replace('%s', arg);
   if (action === 'providers') return runProvidersView(ctx, values.json === true);
-  const store = await openSqliteQueueStore({ dataDir: ctx.config.dataDir, logger: silentLogger() });
+  // The embedded queue or the shared PostgreSQL one (store / HIKYAKU_STORE): on any node, the whole queue.
+  const store = (await openQueueStore(ctx.config, silentLogger())).store;
   try {
     const ifFound = (found: boolean, key: 'held' | 'released' | 'deleted', which: string): number => {
       ctx.out(t(found ? key : 'missing', which));
@@ -51,6 +54,7 @@ export async function runQueueCommand(args: string[], ctx: CommandContext): Prom
             return 2;
           }
         }
+        if (values.quarantined === true) return await listQuarantined(store, ctx, values.json === true, t);
         return await list(store, ctx, values.json === true, to, t);
       }
       case 'show':
@@ -123,6 +127,17 @@ async function list(store: QueueStore, ctx: CommandContext, json: boolean, to: s
     const s = summary(m);
     const next = m.held ? (m.holdReason === undefined ? 'held' : `held (${m.holdReason})`) : s.nextAttemptAt ? formatAge(Date.parse(s.nextAttemptAt) - nowMs, true) : '-';
     ctx.out([m.id, m.mailFrom || '<>', s.pending.join(','), String(m.size), formatAge(nowMs - m.createdAtMs, false), next, s.lastError ?? ''].join('\t'));
+  }
+  return 0;
+}
+
+async function listQuarantined(store: QueueStore, ctx: CommandContext, json: boolean, t: (k: keyof typeof text, a?: string) => string): Promise<number> {
+  const entries = (await store.listQuarantined?.()) ?? [];
+  if (json) ctx.out(JSON.stringify(entries, null, 2));
+  else if (entries.length === 0) ctx.out(t('noQuarantined'));
+  else {
+    ctx.out(t('quarantinedHeader'));
+    for (const e of entries) ctx.out(`${e.id}\t${e.reason}`);
   }
   return 0;
 }

@@ -79,6 +79,9 @@ export async function runStartCommand(args: string[]): Promise<number> {
     logger.fatal({ err }, 'start failed');
     logger.flush();
     process.stderr.write(`hikyaku: ${message}\n`);
+    // Errors that carry their Japanese text too (the queue store's schema check).
+    const ja = (err as { ja?: unknown } | null)?.ja;
+    if (typeof ja === 'string') process.stderr.write(`hikyaku: ${ja}\n`);
     return 1;
   }
   for (const l of server.listeners) {

@@ -6,7 +6,7 @@ import type { Config } from '../config/types.js';
 import { UserStore } from '../users/user-store.js';
 import { loadCramKey, loadOrCreateCramKey } from '../users/cram-key.js';
 import { silentLogger } from '../log/logger.js';
-import { openSqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import { openQueueStore } from '../queue/open-queue-store.js';
 import { brakeHoldReason } from '../policy/sending-policy.js';
 import { credentialKeyOf } from '../policy/sender.js';
 import { normalizeAddress } from '../core/address.js';
@@ -144,7 +144,7 @@ export async function runUserCommand(args: string[], ctx: CommandContext): Promi
 /** The store for one command. The CRAM-MD5 key is used when its file exists (the server made it because CRAM-MD5 is on), so passwords set here work with CRAM-MD5 too. */
 /** The messages the brake held for this credential go out (the running server sees them at its next poll). */
 async function releaseBrakedMail(config: Config, credentialKeys: readonly string[]): Promise<number> {
-  const queue = await openSqliteQueueStore({ dataDir: config.dataDir, logger: silentLogger() });
+  const queue = (await openQueueStore(config, silentLogger())).store;
   try {
     let released = 0;
     for (const key of credentialKeys) released += await queue.releaseHeld(brakeHoldReason(key));

@@ -77,6 +77,8 @@ delivery:
 queue:
   retry: { initialDelay: 1m, maxDelay: 30m, maxLifetime: 2d, delayNoticeAfter: off }
   pollInterval: 2s
+  claimLease: 45s
+store: postgres://hikyaku@db.example.org/hikyaku
 log: { level: debug, file: logs/hikyaku.log }
 domains: { rotationOverlap: 3d }
 doctor: { blocklists: [zen.spamhaus.org], interval: off }
@@ -176,7 +178,7 @@ test('a config file round trip: every setting read from YAML, written back and r
       mtaSts: { enabled: false, caFile: join(dir, 'tls/ca.pem'), fetchTimeoutMs: 2000, policyPort: 8443, recheckIntervalMs: 60_000 },
       dane: { enabled: true, resolver: '127.0.0.1:5353', timeoutMs: 2000 },
     },
-    queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000 },
+    queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000, claimLeaseMs: 45_000 },
     log: { level: 'debug', file: join(dir, 'logs/hikyaku.log'), format: 'auto' },
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'], intervalMs: undefined },
@@ -195,6 +197,7 @@ test('a config file round trip: every setting read from YAML, written back and r
     bulk: { unsubscribeUrl: undefined },
     status: { queueAgeWarningMs: 2 * 3600_000, queueAgeCriticalMs: 3 * 86_400_000 },
     tlsReports: { enabled: false, organizationName: 'Example Org', contactInfo: 'tls-reports@example.org' },
+    store: 'postgres://hikyaku@db.example.org/hikyaku',
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

@@ -86,7 +86,7 @@ function expectedDefaults(baseDir: string): Config {
       mtaSts: { enabled: true, caFile: undefined, fetchTimeoutMs: 10_000, policyPort: 443, recheckIntervalMs: 300_000 },
       dane: { enabled: false, resolver: '127.0.0.1:53', timeoutMs: 5000 },
     },
-    queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000 },
+    queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000, claimLeaseMs: 30_000 },
     log: { level: 'info', file: undefined, format: 'auto' },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'], intervalMs: 6 * 3600_000 },
@@ -97,6 +97,7 @@ function expectedDefaults(baseDir: string): Config {
     status: { queueAgeWarningMs: 3600_000, queueAgeCriticalMs: 86_400_000 },
     tlsReports: { enabled: true, organizationName: undefined, contactInfo: undefined },
     deliverability: { enabled: true, groups: [], coolingPeriodMs: 900_000, recoveryStepMs: 300_000, suspendPeriodMs: 3_600_000, rateIntervalMs: 60_000, warmup: { enabled: false, firstDay: 50, growth: 2, dayMs: 86_400_000 } },
+    store: 'embedded',
   };
 }
 
@@ -200,7 +201,7 @@ test('unknown keys are errors, with a suggestion when one is close', () => {
     }),
   );
   assert.deepEqual([...problems].sort(), [
-    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, status, auth, quotas, brake, suppression, tlsReports, deliverability, webhooks)',
+    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, status, auth, quotas, brake, suppression, tlsReports, deliverability, webhooks, store)',
     'connectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.conectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.connectTimeoutMs: unknown key (did you mean "delivery.connectTimeout"?)',

@@ -681,8 +681,42 @@ export const entries: readonly SchemaEntry[] = [
       en: 'HTTP endpoints that are POSTed delivery events as signed JSON, each a mapping: url (http or https), events (list of accepted, delivered, deferred, bounced, expired), secret (at least 16 characters, the HMAC-SHA256 key of the Hikyaku-Signature header). See README "Webhooks".',
       ja: '配送イベントを署名付き JSON で POST する HTTP の宛先。各項目は url (http または https)、events (accepted・delivered・deferred・bounced・expired のリスト)、secret (16 文字以上。Hikyaku-Signature ヘッダーの HMAC-SHA256 の鍵) を持つマッピング。README の「Webhooks」を参照。',
     },
+  },  // ---- the queue store (src/queue/postgres/): embedded SQLite, or PostgreSQL shared by several nodes.
+  {
+    key: 'store',
+    target: 'store',
+    kind: storeKind(),
+    default: 'embedded',
+    secret: true,
+    example: 'postgres://hikyaku@db.example.com:5432/hikyaku',
+    description: {
+      en: 'Where the queue lives: `embedded` (SQLite under dataDir) or a PostgreSQL URL `postgres://user:password@host:port/database` shared by several nodes (create the schema with `hikyaku migrate`). The environment variable HIKYAKU_STORE overrides it.',
+      ja: 'キューの置き場所: `embedded` (dataDir の下の SQLite) または複数ノードで共有する PostgreSQL の URL `postgres://ユーザー:パスワード@ホスト:ポート/データベース` (スキーマは `hikyaku migrate` で作成)。環境変数 HIKYAKU_STORE がこれより優先される。',
+    },
+  },
+  {
+    key: 'queue.claimLease',
+    target: 'queue.claimLeaseMs',
+    kind: durationKind(100),
+    default: '30s',
+    description: {
+      en: 'PostgreSQL store: how long a node holds a message it delivers without renewing its claim; a node that stops (killed, cut off) has its messages taken over by another after this long.',
+      ja: 'PostgreSQL ストア: ノードが配送中のメッセージを、更新せずに保持できる時間。停止した (強制終了・切断された) ノードのメッセージは、この時間の後に別のノードが引き継ぐ。',
+    },
   },
 ];
+
+/** `embedded` or a postgres:// URL (HIKYAKU_STORE overrides it: see queue/open-queue-store.ts). */
+function storeKind(): Kind {
+  return {
+    type: { en: '`embedded` or a postgres:// URL', ja: '`embedded` または postgres:// の URL' },
+    parse: (raw) => {
+      if (raw === 'embedded' || (typeof raw === 'string' && /^postgres(ql)?:\/\/./.test(raw))) return { ok: true, value: raw };
+      return { ok: false, problems: [{ at: '', message: 'not allowed (allowed: embedded, or postgres://user@host:port/database) / 使えない値です (embedded か postgres://ユーザー@ホスト:ポート/データベース)' }] };
+    },
+    format: (value) => value,
+  };
+}
 
 /** One webhook: {url, events, secret}; problems in English and Japanese. */
 function webhookKind(): Kind {

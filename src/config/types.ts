@@ -174,6 +174,8 @@ export interface QueueConfig {
   readonly retry: RetrySchedule;
   /** How often the scheduler looks for due messages it was not told about. */
   readonly pollIntervalMs: number;
+  /** PostgreSQL store: how long a delivery claim lasts without renewal. */
+  readonly claimLeaseMs: number;
 }
 
 export interface LogConfig {
@@ -270,6 +272,8 @@ export interface Config {
   /** TLS-RPT (RFC 8460). */
   readonly tlsReports: TlsReportsConfig;
   readonly deliverability: DeliverabilityConfig;
+  /** The queue store: 'embedded' (SQLite) or a postgres:// URL. */
+  readonly store: string;
 }
 
 /** One provider group as configured (the same shape as src/deliverability/providers.yaml). */

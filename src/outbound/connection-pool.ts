@@ -22,6 +22,8 @@ export interface PoolableConnection {
 
 export interface PoolLimits {
   readonly maxConnectionsPerDestination: number;
+  /** Several nodes: this node's part of the limit (cluster/shared-limits.ts); undefined = all of it. */
+  readonly shareOf?: ((limit: number) => number) | undefined;
   readonly maxMessagesPerConnection: number;
   readonly idleConnectionTimeoutMs: number;
 }
@@ -70,7 +72,8 @@ export class ConnectionPool<C extends PoolableConnection> {
         if (s.active === 0) this.slots.delete(destination);
       };
     };
-    if (s.active < this.limits.maxConnectionsPerDestination) {
+    const max = this.limits.shareOf?.(this.limits.maxConnectionsPerDestination) ?? this.limits.maxConnectionsPerDestination;
+    if (s.active < max) {
       s.active++;
       return Promise.resolve(releaser());
     }

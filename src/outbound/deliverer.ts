@@ -83,12 +83,15 @@ export function createDeliverer(
     tlsReport?: TlsSessionRecorder | undefined;
     /** The deliverability engine (provider groups, shaping, reply table), from main.ts; undefined = none. */
     shaping?: ShapingGate | undefined;
+    /** Several nodes on one queue: this node's part of the per-destination connection limit. */
+    connectionShare?: ((limit: number) => number) | undefined;
   },
 ): Deliverer {
   const log = deps.logger.child({ component: 'deliverer' });
   const resolver = createResolver({ servers: config.resolvers, timeoutMs: config.dnsTimeoutMs });
   const pool = new ConnectionPool<SmtpClient>({
     maxConnectionsPerDestination: config.maxConnectionsPerDestination,
+    shareOf: deps.connectionShare,
     maxMessagesPerConnection: config.maxMessagesPerConnection,
     idleConnectionTimeoutMs: config.idleConnectionTimeoutMs,
   });

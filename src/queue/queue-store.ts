@@ -19,6 +19,8 @@ export interface NewMessage {
   readonly holdReason?: string | undefined;
   /** The message has octets over 127 (intake scans it once); the store scans when not given. */
   readonly eightBit?: boolean | undefined;
+  /** When it was first queued; now when not given (`hikyaku store import` keeps the original, so expiry counts from it). */
+  readonly createdAtMs?: number | undefined;
 }
 
 export interface StoredRecipient {
@@ -88,4 +90,13 @@ export interface QueueStore {
   retryNow(id: string | 'all'): Promise<number>;
   remove(id: string): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * Stores shared by several nodes (PostgreSQL): dueMessageIds claims what it
+   * returns under a lease; the scheduler calls this when it is done with a
+   * message (attempted or skipped) so that the lease is freed. Absent on the
+   * embedded store, which has one node.
+   */
+  releaseClaim?(id: string): void;
+  /** Entries that failed validation and are skipped, with the reason (`hikyaku queue list --quarantined`). */
+  listQuarantined?(): Promise<{ readonly id: string; readonly reason: string }[]>;
 }

@@ -157,6 +157,8 @@ export class Scheduler {
     void task.then((end) => {
       this.inFlight.delete(id);
       this.tasks.delete(task);
+      // Work sharing (shared stores): free the claim on this message.
+      this.options.store.releaseClaim?.(id);
       this.afterAttempt(end);
     });
   }

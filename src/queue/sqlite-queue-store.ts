@@ -133,6 +133,7 @@ class SqliteStore implements SqliteQueueStore {
   private readonly logger: Logger;
   /** Ids whose rows failed validation: skipped by the scheduler's queries, logged once. */
   private readonly quarantined = new Set<string>();
+  private readonly quarantineReasons = new Map<string, string>();
   private closed = false;
   private readonly sql;
 
@@ -235,7 +236,7 @@ class SqliteStore implements SqliteQueueStore {
         smtputf8: envelope.params?.smtputf8 === true,
         ...(envelope.params?.requireTls === true ? { requireTls: true } : {}),
         eightBit: message.eightBit ?? !isAscii(message.message),
-        createdAtMs: Date.now(),
+        createdAtMs: message.createdAtMs ?? Date.now(),
         firstRetryAtMs: message.firstRetryAtMs,
         recipients: envelope.rcptTo.map((rcptTo) => {
           const p = envelope.params?.recipients?.get(rcptTo);
@@ -330,6 +331,12 @@ class SqliteStore implements SqliteQueueStore {
     return removed;
   }
 
+  /** Every row is checked (a full read): for the CLI, not the scheduler. */
+  async listQuarantined(): Promise<{ id: string; reason: string }[]> {
+    await this.list();
+    return [...this.quarantined].sort().map((id) => ({ id, reason: this.quarantineReasons.get(id) ?? '' }));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -351,6 +358,7 @@ class SqliteStore implements SqliteQueueStore {
   private quarantine(id: string, reason: string): void {
     if (this.quarantined.has(id)) return;
     this.quarantined.add(id);
+    this.quarantineReasons.set(id, reason);
     this.logger.warn({ queueId: id, reason }, 'invalid queue entry skipped (remove it with `hikyaku queue remove`)');
   }
 

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { SharedLimits } from '../../src/cluster/shared-limits.js';
 import { AuthThrottle } from '../../src/policy/auth-throttle.js';
 import { QuotaCounter } from '../../src/policy/quota-counter.js';
-import { createTestDatabase, type TestDatabase } from './pg-database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg-database.js';
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -17,7 +17,7 @@ const logger = pino({ level: 'silent' });
 const windows = { hourMs: 3_600_000, dayMs: 86_400_000 };
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await createTestDatabase({ migrate: false });
   pool = new pg.Pool({ connectionString: db.url, max: 4 });
 });
 

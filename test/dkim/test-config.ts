@@ -45,7 +45,7 @@ export function testConfig(dataDir: string, overrides: { hostname?: string; outb
               verifyCertificate: true,
             },
     },
-    queue: { retry: defaultRetrySchedule, pollIntervalMs: 60_000 },
+    queue: { retry: defaultRetrySchedule, pollIntervalMs: 60_000, claimLeaseMs: 30_000 },
     log: { level: 'silent', file: undefined, format: 'json' },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: [], intervalMs: undefined },

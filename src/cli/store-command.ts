@@ -1,0 +1,86 @@
+// `hikyaku store export FILE` / `store import FILE`: move the queue between
+// the embedded store and PostgreSQL (and back). Export reads the store this
+// configuration uses (store / HIKYAKU_STORE); import writes into it. Stop the
+// servers on the source queue first, so that nothing changes under the
+// export. Progress goes to a terminal on standard error.
+import { createReadStream, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { silentLogger } from '../log/logger.js';
+import { openQueueStore } from '../queue/open-queue-store.js';
+import { exportLine, importMessage, parseLine } from '../queue/queue-export.js';
+import type { CommandContext } from './user-command.js';
+
+const text = {
+  usage: { en: 'usage: hikyaku store export FILE | store import FILE', ja: '使い方: hikyaku store export ファイル | store import ファイル' },
+  exported: { en: 'Exported %s message(s) to %s.', ja: '%s 件のメッセージを %s に書き出しました。' },
+  imported: {
+    en: 'Imported %s message(s); %s were in the queue already (skipped); %s line(s) unreadable.',
+    ja: '%s 件のメッセージを取り込みました。%s 件は既にキューにあったため飛ばしました。読めない行は %s 行です。',
+  },
+  badLine: { en: '%s: line %s: %s (skipped)', ja: '%s: %s 行目: %s (飛ばしました)' },
+  failed: { en: 'store %s failed: %s', ja: 'store %s に失敗しました: %s' },
+  progress: { en: '%s: %s', ja: '%s: %s' },
+} as const;
+
+export async function runStoreCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const [action, file] = args;
+  const t = (key: keyof typeof text, ...a: string[]): string => a.reduce<string>((s, x) => s.replace('%s', x), text[key][ctx.lang]);
+  if ((action !== 'export' && action !== 'import') || file === undefined) {
+    ctx.out(t('usage'));
+    return 2;
+  }
+  const progress = process.stderr.isTTY ? (n: number, of?: number) => process.stderr.write(`\r${action}: ${n}${of === undefined ? '' : `/${of}`} `) : () => undefined;
+  let store;
+  try {
+    store = (await openQueueStore(ctx.config, silentLogger())).store;
+  } catch (err) {
+    ctx.out(t('failed', action, (err as Error).message));
+    return 1;
+  }
+  try {
+    if (action === 'export') {
+      const messages = await store.list();
+      const fd = openSync(file, 'wx', 0o600);
+      try {
+        let n = 0;
+        for (const m of messages) {
+          const body = await store.readMessage(m.id);
+          if (body === undefined) continue; // gone meanwhile (delivered)
+          writeSync(fd, exportLine(m, body) + '\n');
+          progress(++n, messages.length);
+        }
+        fsyncSync(fd);
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        ctx.out(t('exported', String(n), file));
+      } finally {
+        closeSync(fd);
+      }
+      return 0;
+    }
+    let imported = 0;
+    let present = 0;
+    let bad = 0;
+    let lineNo = 0;
+    for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      const m = parseLine(line);
+      if (typeof m === 'string') {
+        bad++;
+        ctx.out(t('badLine', file, String(lineNo), m));
+        continue;
+      }
+      if ((await importMessage(store, m)) === 'imported') imported++;
+      else present++;
+      progress(imported + present);
+    }
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    ctx.out(t('imported', String(imported), String(present), String(bad)));
+    return bad > 0 ? 1 : 0;
+  } catch (err) {
+    ctx.out(t('failed', action, (err as Error).message));
+    return 1;
+  } finally {
+    await store.close();
+  }
+}

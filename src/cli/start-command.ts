@@ -20,6 +20,7 @@ export async function runStartCommand(args: string[]): Promise<number> {
       'http-listen': { type: 'string' },
       relayhost: { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
     },
     strict: true,
   });
@@ -101,11 +102,12 @@ export async function runStartCommand(args: string[]): Promise<number> {
   });
 }
 
-type StartValues = Partial<Record<'data-dir' | 'relayhost' | 'log-level' | keyof typeof LISTENERS, string | undefined>>;
+type StartValues = Partial<Record<'data-dir' | 'relayhost' | 'log-level' | 'log-format' | keyof typeof LISTENERS, string | undefined>>;
 
 function applyOverrides(raw: RawConfig, values: StartValues): void {
   if (values['data-dir']) setRaw(raw, 'dataDir', values['data-dir']);
   if (values['log-level']) setRaw(raw, 'log.level', values['log-level']);
+  if (values['log-format']) setRaw(raw, 'log.format', values['log-format']);
   for (const [flag, listener] of Object.entries(LISTENERS) as [keyof typeof LISTENERS, string][]) {
     const value = values[flag];
     if (value === undefined) continue;

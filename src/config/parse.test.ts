@@ -85,12 +85,13 @@ function expectedDefaults(baseDir: string): Config {
       smarthost: undefined,
     },
     queue: { retry: { ...defaultRetrySchedule }, pollIntervalMs: 1000 },
-    log: { level: 'info', file: undefined },
+    log: { level: 'info', file: undefined, format: 'auto' },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] },
     webhooks: [],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
+    autoconfig: { enabled: true, smtpHost: undefined, imapHost: undefined, imapPort: 993 },
   };
 }
 

@@ -46,7 +46,7 @@ export function testConfig(dataDir: string, overrides: { hostname?: string; outb
             },
     },
     queue: { retry: defaultRetrySchedule, pollIntervalMs: 60_000 },
-    log: { level: 'silent', file: undefined },
+    log: { level: 'silent', file: undefined, format: 'json' },
     domains: { rotationOverlapMs: 7 * 24 * 3600_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: [] },
     metrics: { enabled: false, token: undefined },

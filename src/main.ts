@@ -43,6 +43,7 @@ import { LocalSubmission } from './sendmail/local-policy.js';
 import { startLocalServer, type RunningLocalServer } from './sendmail/local-server.js';
 import { openServerHistory } from './history/server-history.js';
 import type { HistoryReader } from './history/history-types.js';
+import { withBoundPorts } from './autoconfig/client-settings.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -253,6 +254,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         secure: http.secure,
         onAuthFailed: counted === undefined ? undefined : (mechanism) => counted.authFailed(mechanism),
       });
+      // Mail-client autoconfiguration (Thunderbird, Autodiscover, Apple profile) for the sending domains.
+      if (config.autoconfig.enabled) await (await import('./autoconfig/autoconfig-routes.js')).registerAutoconfigRoutes(http.app, { config: withBoundPorts(config, listeners), domains, logger });
       // The web console (src/console/README.md): its own console.db, the queue figures from the gauges' reader.
       const { startConsole } = await import('./console/start-console.js');
       const consoleQueue = queueGauges ?? (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir);

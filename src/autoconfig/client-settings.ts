@@ -57,3 +57,23 @@ export function domainOfAddress(address: string): string | undefined {
   const domain = address.slice(at + 1).toLowerCase().replace(/\.$/, '');
   return /^[a-z0-9.-]+$/.test(domain) && domain.includes('.') ? domain : undefined;
 }
+
+/**
+ * The configuration with the ports the submission listeners really bound:
+ * the same as configured, except a port 0 ("any free port", tests) becomes
+ * the one the system chose.
+ */
+export function withBoundPorts(config: SettingsConfig, bound: readonly { readonly kind: string; readonly port: number }[]): SettingsConfig {
+  const port = (kind: 'submission' | 'submissions'): number => {
+    const configured = config.listeners[kind].port;
+    return configured !== 0 ? configured : (bound.find((l) => l.kind === kind)?.port ?? configured);
+  };
+  return {
+    ...config,
+    listeners: {
+      ...config.listeners,
+      submission: { ...config.listeners.submission, port: port('submission') },
+      submissions: { ...config.listeners.submissions, port: port('submissions') },
+    },
+  };
+}

@@ -12,6 +12,7 @@ import { registerQueueRoutes } from './queue-routes.js';
 import { registerDashboardRoutes, type DashboardSources } from './dashboard-routes.js';
 import { sessionGuard } from './session-guard.js';
 import { registerSessionRoutes, type LoginThrottleOptions } from './session-routes.js';
+import { registerUserSetupRoutes } from './user-setup-routes.js';
 
 export interface ConsoleOptions {
   readonly db: AdminDatabase;
@@ -95,4 +96,5 @@ function registerApiRoutes(scope: FastifyInstance, context: ConsoleContext, opti
   registerSessionRoutes(scope, context, options.loginThrottle);
   registerDashboardRoutes(scope, context, options.dashboard);
   registerQueueRoutes(scope, context, options.dashboard.history);
+  registerUserSetupRoutes(scope, context);
 }

@@ -30,7 +30,8 @@ function prettyDestination(config: LogConfig, stdoutIsTty: boolean): Destination
     colorize: config.file === undefined && stdoutIsTty,
     singleLine: true,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname,service',
+    // The base field every line carries; a line's own fields (hostname included) stay.
+    ignore: 'service',
   });
 }
 

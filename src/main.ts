@@ -263,7 +263,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         dataDir: config.dataDir,
         logger,
         secure: http.secure,
-        services: { config, queue, domains, users, apiKeys, suppression },
+        services: { config, queue, domains, users, apiKeys, suppression, clientConfig: withBoundPorts(config, listeners) },
         dashboard: { queueStats: () => consoleQueue.stats(), history: history.reader },
       });
       if (consoleQueue !== queueGauges) closeConsoleQueue = () => consoleQueue.close();

@@ -12,12 +12,13 @@ const params = { type: 'object', required: ['address'], properties: { address: {
 
 export function registerUserSetupRoutes(scope: FastifyInstance, context: ConsoleContext): void {
   const { config, users, domains } = context.services;
+  const clientConfig = context.services.clientConfig ?? config;
   scope.get<{ Params: { address: string } }>('/users/:address/setup', { schema: { params } }, async (request, reply) => {
     const details = users.show(request.params.address);
     if (details === undefined) {
       return reply.code(404).send({ error: 'not-found', message: `no such user: ${request.params.address} (hikyaku user list shows the users)` });
     }
-    const settings = clientSettings(config, details.address);
+    const settings = clientSettings(clientConfig, details.address);
     const query = `?emailaddress=${encodeURIComponent(settings.address)}`;
     const served = config.listeners.http.enabled && config.autoconfig.enabled && domains.get(settings.domain) !== undefined;
     return {

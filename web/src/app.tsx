@@ -9,6 +9,7 @@ import { DashboardPage } from './pages/dashboard.js';
 import { LoginPage } from './pages/login.js';
 import { QueueRoute } from './pages/queue-route.js';
 import { loadSession, useSession } from './session.js';
+import { UserSetupPage } from './pages/user-setup.js';
 
 function NotFound() {
   const t = useT(commonText);
@@ -53,6 +54,7 @@ function Authenticated() {
       <Switch>
         <Route path="/" component={DashboardPage} />
         <Route path="/queue/:id?" component={QueueRoute} />
+        <Route path="/users/:address/setup" component={UserSetupPage} />
         <Route component={NotFound} />
       </Switch>
     </Layout>

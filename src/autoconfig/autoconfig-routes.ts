@@ -4,7 +4,7 @@
 // server is not the right answer, and a 404 lets the client try elsewhere.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log/logger.js';
-import { clientSettings, domainOfAddress, type ClientSettings, type SettingsConfig } from './client-settings.js';
+import { AUTODISCOVER_PATHS, clientSettings, domainOfAddress, MOBILECONFIG_PATH, THUNDERBIRD_PATHS, type ClientSettings, type SettingsConfig } from './client-settings.js';
 import { thunderbirdXml } from './thunderbird-xml.js';
 import { autodiscoverXml, parseAutodiscoverRequest } from './autodiscover-xml.js';
 import { mobileconfig, MOBILECONFIG_TYPE } from './mobileconfig.js';
@@ -16,9 +16,6 @@ export interface AutoconfigRouteOptions {
   readonly logger: Logger;
 }
 
-export const THUNDERBIRD_PATHS = ['/.well-known/autoconfig/mail/config-v1.1.xml', '/mail/config-v1.1.xml'] as const;
-export const AUTODISCOVER_PATHS = ['/autodiscover/autodiscover.xml', '/Autodiscover/Autodiscover.xml'] as const;
-export const MOBILECONFIG_PATH = '/autoconfig/mail.mobileconfig';
 
 /** A request body is one short address; anything larger is not Autodiscover. */
 const AUTODISCOVER_BODY_LIMIT = 16_384;

@@ -27,6 +27,11 @@ export interface ClientSettings {
   readonly imap: ServerSetting | undefined;
 }
 
+/** Where clients fetch the autoconfiguration on the HTTP listener (autoconfig-routes.ts serves them). */
+export const THUNDERBIRD_PATHS = ['/.well-known/autoconfig/mail/config-v1.1.xml', '/mail/config-v1.1.xml'] as const;
+export const AUTODISCOVER_PATHS = ['/autodiscover/autodiscover.xml', '/Autodiscover/Autodiscover.xml'] as const;
+export const MOBILECONFIG_PATH = '/autoconfig/mail.mobileconfig';
+
 export type SettingsConfig = Pick<Config, 'hostname' | 'listeners' | 'autoconfig'>;
 
 /** The submission ports the running server listens on (only the enabled ones). */

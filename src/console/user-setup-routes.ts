@@ -3,9 +3,8 @@
 // The same settings and the same bilingual table as `hikyaku user setup`
 // (src/autoconfig/), plus the autoconfiguration links for that address.
 import type { FastifyInstance } from 'fastify';
-import { clientSettings } from '../autoconfig/client-settings.js';
+import { clientSettings, MOBILECONFIG_PATH, THUNDERBIRD_PATHS } from '../autoconfig/client-settings.js';
 import { setupTable } from '../autoconfig/setup-table.js';
-import { MOBILECONFIG_PATH, THUNDERBIRD_PATHS } from '../autoconfig/autoconfig-routes.js';
 import type { ConsoleContext } from './console-context.js';
 
 const params = { type: 'object', required: ['address'], properties: { address: { type: 'string', minLength: 1, maxLength: 320 } } } as const;

@@ -75,7 +75,8 @@ delivery:
 queue:
   retry: { initialDelay: 1m, maxDelay: 30m, maxLifetime: 2d, delayNoticeAfter: off }
   pollInterval: 2s
-log: { level: debug, file: logs/hikyaku.log }
+log: { level: debug, file: logs/hikyaku.log, format: pretty }
+autoconfig: { enabled: false, smtpHost: smtp.example.org, imapHost: imap.example.org, imapPort: 143 }
 domains: { rotationOverlap: 3d }
 doctor: { blocklists: [zen.spamhaus.org] }
 webhooks:
@@ -163,12 +164,13 @@ test('a config file round trip: every setting read from YAML, written back and r
       },
     },
     queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000 },
-    log: { level: 'debug', file: join(dir, 'logs/hikyaku.log') },
+    log: { level: 'debug', file: join(dir, 'logs/hikyaku.log'), format: 'pretty' },
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'] },
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
     metrics: { enabled: true, token: undefined },
     history: { retentionDays: 30 },
+    autoconfig: { enabled: false, smtpHost: 'smtp.example.org', imapHost: 'imap.example.org', imapPort: 143 },
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

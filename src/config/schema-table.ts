@@ -617,6 +617,19 @@ export const entries: readonly SchemaEntry[] = [
     },
   },
   ...policyEntries,
+  // ---- webhooks (src/webhooks/): a list of mappings, checked item by item.
+  {
+    key: 'webhooks',
+    target: 'webhooks',
+    kind: listKind(webhookKind()),
+    default: [],
+    secret: true,
+    example: [{ url: 'https://app.example.com/hikyaku-events', events: ['delivered', 'bounced'], secret: 'a-long-random-string-of-32-chars' }],
+    description: {
+      en: 'HTTP endpoints that are POSTed delivery events as signed JSON, each a mapping: url (http or https), events (list of accepted, delivered, deferred, bounced, expired), secret (at least 16 characters, the HMAC-SHA256 key of the Hikyaku-Signature header). See README "Webhooks".',
+      ja: '配送イベントを署名付き JSON で POST する HTTP の宛先。各項目は url (http または https)、events (accepted・delivered・deferred・bounced・expired のリスト)、secret (16 文字以上。Hikyaku-Signature ヘッダーの HMAC-SHA256 の鍵) を持つマッピング。README の「Webhooks」を参照。',
+    },
+  },
   // ---- autoconfig (src/autoconfig/): Hikyaku only sends, so the incoming server is the admin's to name.
   {
     key: 'autoconfig.enabled',
@@ -656,19 +669,6 @@ export const entries: readonly SchemaEntry[] = [
     description: {
       en: 'Port of the incoming server: 993 is IMAP over implicit TLS (SSL/TLS); any other port is announced with STARTTLS.',
       ja: '受信サーバーのポート。993 は接続直後から TLS (SSL/TLS)、それ以外のポートは STARTTLS として案内する。',
-    },
-  },
-  // ---- webhooks (src/webhooks/): a list of mappings, checked item by item.
-  {
-    key: 'webhooks',
-    target: 'webhooks',
-    kind: listKind(webhookKind()),
-    default: [],
-    secret: true,
-    example: [{ url: 'https://app.example.com/hikyaku-events', events: ['delivered', 'bounced'], secret: 'a-long-random-string-of-32-chars' }],
-    description: {
-      en: 'HTTP endpoints that are POSTed delivery events as signed JSON, each a mapping: url (http or https), events (list of accepted, delivered, deferred, bounced, expired), secret (at least 16 characters, the HMAC-SHA256 key of the Hikyaku-Signature header). See README "Webhooks".',
-      ja: '配送イベントを署名付き JSON で POST する HTTP の宛先。各項目は url (http または https)、events (accepted・delivered・deferred・bounced・expired のリスト)、secret (16 文字以上。Hikyaku-Signature ヘッダーの HMAC-SHA256 の鍵) を持つマッピング。README の「Webhooks」を参照。',
     },
   },
 ];

@@ -7,7 +7,6 @@ import type { Logger } from '../log/logger.js';
 import { AUTODISCOVER_PATHS, clientSettings, domainOfAddress, MOBILECONFIG_PATH, THUNDERBIRD_PATHS, type ClientSettings, type SettingsConfig } from './client-settings.js';
 import { thunderbirdXml } from './thunderbird-xml.js';
 import { autodiscoverXml, parseAutodiscoverRequest } from './autodiscover-xml.js';
-import { mobileconfig, MOBILECONFIG_TYPE } from './mobileconfig.js';
 
 export interface AutoconfigRouteOptions {
   readonly config: SettingsConfig;
@@ -54,6 +53,8 @@ export async function registerAutoconfigRoutes(app: FastifyInstance, options: Au
       if (address === undefined) return missingAddress(reply);
       const settings = servedSettings(reply, options, address);
       if (settings === undefined) return reply;
+      // Loaded at the first download: the plist library costs about as much start-up time as Fastify's core.
+      const { mobileconfig, MOBILECONFIG_TYPE } = await import('./mobileconfig.js');
       const profile = mobileconfig(settings);
       if (profile === undefined) {
         return reply.code(404).send({

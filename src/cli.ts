@@ -41,7 +41,8 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
 
   start [--config FILE]            run the server in the foreground (SIGTERM stops it cleanly)
         [--data-dir DIR] [--submission-listen HOST:PORT|off] [--submissions-listen HOST:PORT|off]
-        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL] [--log-format auto|json|pretty]
+        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+        [--log-format auto|json|pretty]   (auto: readable lines on a terminal, JSON in files and pipes)
                                    (SIGHUP re-reads the certificate and log.level; README: Production)
   init [FILE]                      write a commented configuration file (default ./hikyaku.yaml)
   check-config                     validate the configuration and print every problem
@@ -50,6 +51,7 @@ usage: hikyaku <command> [options]   (every command takes --config FILE and --la
   user set ADDRESS [--may-send-as PATTERN]… [--sender-check on|off] [--messages-per-hour N] …
   user app-password add ADDRESS --label LABEL [--network CIDR]… | list ADDRESS | revoke ADDRESS LABEL
   user unflag ADDRESS [--app-password LABEL]   lift the compromised-account brake, send the held mail
+  user setup ADDRESS               the settings for a mail client or WordPress (server, port, TLS, username)
   queue list [--json] [--to ADDRESS] | show ID | retry ID|--all | hold ID | release ID | delete ID
   queue providers [--json]                  provider groups, their limits and back-off state (slowed, suspended)
   warmup status [--json]                    IP warm-up per provider group: day, sent today / allowed, next day
@@ -81,7 +83,8 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
 
   start [--config ファイル]         サーバを起動します (SIGTERM で安全に停止)
         [--data-dir DIR] [--submission-listen HOST:PORT|off] [--submissions-listen HOST:PORT|off]
-        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL] [--log-format auto|json|pretty]
+        [--relay-listen HOST:PORT|off] [--http-listen HOST:PORT|off] [--relayhost HOST:PORT] [--log-level LEVEL]
+        [--log-format auto|json|pretty]   (auto: 端末では読みやすい行、ファイルやパイプでは JSON)
                                    (SIGHUP で証明書と log.level を再読み込み。README「本番運用」参照)
   init [ファイル]                   説明付きの設定ファイルを書き出します (既定 ./hikyaku.yaml)
   check-config                     設定を検査し、問題をすべて表示します
@@ -90,6 +93,7 @@ Configuration: --config FILE, else $HIKYAKU_CONFIG, else ./hikyaku.yaml, else bu
   user set アドレス [--may-send-as パターン]… [--sender-check on|off] [--messages-per-hour N] …
   user app-password add アドレス --label ラベル [--network CIDR]… | list アドレス | revoke アドレス ラベル
   user unflag アドレス [--app-password ラベル]   乗っ取り対策ブレーキを解除し、保留中のメールを送信
+  user setup アドレス               メールソフトや WordPress に入力する設定 (サーバー、ポート、暗号化、ユーザー名)
   queue list [--json] [--to アドレス] | show ID | retry ID|--all | hold ID | release ID | delete ID
   queue providers [--json]                  事業者グループと上限、自動減速の状態 (減速中・停止中)
   warmup status [--json]                    事業者グループごとの IP ウォームアップ: 何日目か、本日の送信数 / 上限、翌日

@@ -52,6 +52,7 @@ import { DoctorLights } from './console/doctor-lights.js';
 import { doctorRecorder, firstDoctorRunDelayMs, startServerStatus } from './status/server-status.js';
 import type { RunningControlSocket } from './status/control-socket.js';
 import type { RecentErrors } from './log/recent-errors.js';
+import { withBoundPorts } from './autoconfig/client-settings.js';
 
 export interface RunningServer {
   readonly listeners: readonly RunningListener[];
@@ -322,6 +323,8 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         (subject, reason) => suppression.add({ sendingDomain: subject.sendingDomain, recipient: subject.recipient, reason, source: 'manual', nowMs: Date.now(), ttlMs: undefined }),
         logger,
       );
+      // Mail-client autoconfiguration (Thunderbird, Autodiscover, Apple profile) for the sending domains.
+      if (config.autoconfig.enabled) await (await import('./autoconfig/autoconfig-routes.js')).registerAutoconfigRoutes(http.app, { config: withBoundPorts(config, listeners), domains, logger });
       // The web console (src/console/README.md): its own console.db, the queue figures from the gauges' reader.
       const { startConsole } = await import('./console/start-console.js');
       const consoleQueue = queueGauges ?? (opened.kind === 'postgres' ? sharedQueueGauges(opened.store) : (await import('./metrics/queue-gauges.js')).openQueueGauges(config.dataDir));
@@ -329,7 +332,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
         dataDir: config.dataDir,
         logger,
         secure: http.secure,
-        services: { config, queue, domains, users, apiKeys, suppression, quotas: counters.quotas },
+        services: { config, queue, domains, users, apiKeys, suppression, quotas: counters.quotas, clientConfig: withBoundPorts(config, listeners) },
         dashboard: { queueStats: () => consoleQueue.stats(), history: history.reader },
         ...(serverDoctor === undefined ? {} : { doctor: serverDoctor }),
       });

@@ -1,7 +1,6 @@
 // `hikyaku start`: run the server in the foreground until SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
-import { createLogger, wantsPrettyLogs } from '../log/logger.js';
-import { prettyLogStream } from '../log/pretty-stream.js';
+import { createLogger } from '../log/logger.js';
 import { startServer } from '../main.js';
 import { chooseConfig, setRaw, type RawConfig } from './config-source.js';
 import { describeConfigError } from './config-errors.js';
@@ -38,8 +37,7 @@ export async function runStartCommand(args: string[]): Promise<number> {
   const { config, source, warnings } = choice;
   // The last error lines, for `hikyaku status`.
   const recentErrors = new RecentErrors();
-  const pretty = wantsPrettyLogs(config.log) ? await prettyLogStream(process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined) : undefined;
-  const logger = createLogger(config.log, recentErrors, pretty);
+  const logger = createLogger(config.log, recentErrors);
   const builtIn = source === 'built-in defaults';
   logger.info({ config: source, dataDir: config.dataDir, hostname: config.hostname }, builtIn ? 'no configuration file: running on built-in defaults' : 'configuration loaded');
   if (builtIn) {

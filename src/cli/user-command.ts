@@ -16,6 +16,8 @@ import { promptPassword, readPasswordFromStdin } from './read-password.js';
 import { ACCOUNT_OPTIONS, settingsChange } from './account-options.js';
 import { runAppPasswordCommand } from './app-password-command.js';
 import { renderUserDetails, type UsageLines } from './user-show.js';
+import { clientSettings } from '../autoconfig/client-settings.js';
+import { setupLines, setupTable } from '../autoconfig/setup-table.js';
 
 export interface CommandContext {
   readonly config: Config;
@@ -31,12 +33,14 @@ const text = {
        hikyaku user set ADDRESS [--may-send-as PATTERN]… | --clear-may-send-as | --sender-check on|off | --messages-per-hour N|default | --messages-per-day N|default | --recipients-per-message N|default
        hikyaku user show ADDRESS | user list | user remove ADDRESS
        hikyaku user flag ADDRESS [--app-password LABEL] --reason TEXT | user unflag ADDRESS [--app-password LABEL]
-       hikyaku user app-password add|list|revoke …`,
+       hikyaku user app-password add|list|revoke …
+       hikyaku user setup ADDRESS   (the settings to type into a mail client or WordPress)`,
     ja: `使い方: hikyaku user add|passwd アドレス [--password-stdin] [--may-send-as パターン]… [--sender-check on|off] [--messages-per-hour N] [--messages-per-day N] [--recipients-per-message N]
         hikyaku user set アドレス [--may-send-as パターン]… | --clear-may-send-as | --sender-check on|off | --messages-per-hour N|default | --messages-per-day N|default | --recipients-per-message N|default
         hikyaku user show アドレス | user list | user remove アドレス
         hikyaku user flag アドレス [--app-password ラベル] --reason 理由 | user unflag アドレス [--app-password ラベル]
-        hikyaku user app-password add|list|revoke …`,
+        hikyaku user app-password add|list|revoke …
+        hikyaku user setup アドレス   (メールソフトや WordPress に入力する設定)`,
   },
   added: { en: 'User added: %s', ja: 'ユーザーを追加しました: %s' },
   changed: { en: 'Password changed: %s', ja: 'パスワードを変更しました: %s' },
@@ -109,6 +113,16 @@ export async function runUserCommand(args: string[], ctx: CommandContext): Promi
         } finally {
           usage?.close();
         }
+        return 0;
+      }
+      case 'setup': {
+        if (!address) break;
+        const details = store.show(address);
+        if (!details) {
+          ctx.out(t('missing', address));
+          return 1;
+        }
+        for (const line of setupLines(setupTable(clientSettings(ctx.config, details.address)))) ctx.out(line);
         return 0;
       }
       case 'flag':

@@ -79,7 +79,8 @@ queue:
   pollInterval: 2s
   claimLease: 45s
 store: postgres://hikyaku@db.example.org/hikyaku
-log: { level: debug, file: logs/hikyaku.log }
+log: { level: debug, file: logs/hikyaku.log, format: pretty }
+autoconfig: { enabled: false, smtpHost: smtp.example.org, imapHost: imap.example.org, imapPort: 143 }
 domains: { rotationOverlap: 3d }
 doctor: { blocklists: [zen.spamhaus.org], interval: off }
 status: { queueAgeWarning: 2h, queueAgeCritical: 3d }
@@ -179,7 +180,7 @@ test('a config file round trip: every setting read from YAML, written back and r
       dane: { enabled: true, resolver: '127.0.0.1:5353', timeoutMs: 2000 },
     },
     queue: { retry: { initialDelayMs: 60_000, maxDelayMs: 1_800_000, maxLifetimeMs: 172_800_000, delayNoticeAfterMs: undefined }, pollIntervalMs: 2000, claimLeaseMs: 45_000 },
-    log: { level: 'debug', file: join(dir, 'logs/hikyaku.log'), format: 'auto' },
+    log: { level: 'debug', file: join(dir, 'logs/hikyaku.log'), format: 'pretty' },
     domains: { rotationOverlapMs: 3 * 86_400_000, autoActivate: true, autoActivateIntervalMs: 600_000 },
     doctor: { blocklists: ['zen.spamhaus.org'], intervalMs: undefined },
     webhooks: [{ url: 'https://app.example.org/events', events: ['delivered', 'bounced'], secret: '0123456789abcdef' }],
@@ -198,6 +199,7 @@ test('a config file round trip: every setting read from YAML, written back and r
     status: { queueAgeWarningMs: 2 * 3600_000, queueAgeCriticalMs: 3 * 86_400_000 },
     tlsReports: { enabled: false, organizationName: 'Example Org', contactInfo: 'tls-reports@example.org' },
     store: 'postgres://hikyaku@db.example.org/hikyaku',
+    autoconfig: { enabled: false, smtpHost: 'smtp.example.org', imapHost: 'imap.example.org', imapPort: 143 },
   });
   assert.ok(warnings.some((w) => w.startsWith('delivery.smarthost.verifyCertificate: false')));
 

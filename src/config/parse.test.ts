@@ -98,6 +98,7 @@ function expectedDefaults(baseDir: string): Config {
     tlsReports: { enabled: true, organizationName: undefined, contactInfo: undefined },
     deliverability: { enabled: true, groups: [], coolingPeriodMs: 900_000, recoveryStepMs: 300_000, suspendPeriodMs: 3_600_000, rateIntervalMs: 60_000, warmup: { enabled: false, firstDay: 50, growth: 2, dayMs: 86_400_000 } },
     store: 'embedded',
+    autoconfig: { enabled: true, smtpHost: undefined, imapHost: undefined, imapPort: 993 },
   };
 }
 
@@ -201,7 +202,7 @@ test('unknown keys are errors, with a suggestion when one is close', () => {
     }),
   );
   assert.deepEqual([...problems].sort(), [
-    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, status, auth, quotas, brake, suppression, tlsReports, deliverability, webhooks, store)',
+    'colour: unknown key (allowed: hostname, dataDir, outboundAddresses, listeners, tls, limits, delivery, queue, log, domains, doctor, metrics, history, bulk, status, auth, quotas, brake, suppression, tlsReports, deliverability, webhooks, store, autoconfig)',
     'connectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.conectTimeout: unknown key (did you mean "delivery.connectTimeout"?)',
     'delivery.connectTimeoutMs: unknown key (did you mean "delivery.connectTimeout"?)',

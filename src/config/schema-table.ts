@@ -161,6 +161,14 @@ export const sections: readonly SchemaSection[] = [
     description: { en: 'When `hikyaku status` calls for attention (its exit status, for monitoring).', ja: '`hikyaku status` が対応を促す条件 (監視に使う終了ステータス)。' },
   },
   ...policySections,
+  {
+    key: 'autoconfig',
+    optional: false,
+    description: {
+      en: 'Mail-client autoconfiguration served on the HTTP listener (Thunderbird autoconfig, Microsoft Autodiscover, Apple .mobileconfig) for the sending domains. See README "Mail-client setup".',
+      ja: 'HTTP 受付で提供するメールソフトの自動設定 (Thunderbird autoconfig、Microsoft Autodiscover、Apple .mobileconfig)。送信ドメインのみ。README「メールソフトの設定」を参照。',
+    },
+  },
   ...secureTransportSections,
   ...deliverabilitySections,
 ];
@@ -558,8 +566,8 @@ export const entries: readonly SchemaEntry[] = [
     kind: enumKind(['auto', 'json', 'pretty']),
     default: 'auto',
     description: {
-      en: 'auto: readable coloured one-line logs when standard output is a terminal, JSON lines otherwise (files, pipes, journald); json or pretty: always that. `hikyaku start --log-format` overrides it.',
-      ja: 'auto: 標準出力が端末なら読みやすい色付きの 1 行形式、それ以外 (ファイル、パイプ、journald) は JSON 行。json / pretty: 常にその形式。`hikyaku start --log-format` で上書きできます。',
+      en: 'auto: readable coloured one-line logs when standard output is a terminal, JSON lines otherwise (log.file, pipes, journald). json or pretty: always that. `hikyaku start --log-format` overrides it.',
+      ja: 'auto: 標準出力が端末なら読みやすい色付きの 1 行形式、それ以外 (log.file、パイプ、journald) では JSON 行。json・pretty: 常にその形式。`hikyaku start --log-format` で上書きできる。',
     },
   },
   {
@@ -702,6 +710,47 @@ export const entries: readonly SchemaEntry[] = [
     description: {
       en: 'PostgreSQL store: how long a node holds a message it delivers without renewing its claim; a node that stops (killed, cut off) has its messages taken over by another after this long.',
       ja: 'PostgreSQL ストア: ノードが配送中のメッセージを、更新せずに保持できる時間。停止した (強制終了・切断された) ノードのメッセージは、この時間の後に別のノードが引き継ぐ。',
+    },
+  },
+  // ---- autoconfig (src/autoconfig/): Hikyaku only sends, so the incoming server is the admin's to name.
+  {
+    key: 'autoconfig.enabled',
+    target: 'autoconfig.enabled',
+    kind: booleanKind,
+    default: true,
+    description: {
+      en: 'Serve mail-client autoconfiguration on the HTTP listener (only when listeners.http is enabled), for the registered sending domains only.',
+      ja: 'HTTP 受付でメールソフトの自動設定を提供するか (listeners.http が有効なときのみ)。登録済みの送信ドメインだけが対象。',
+    },
+  },
+  {
+    key: 'autoconfig.smtpHost',
+    target: 'autoconfig.smtpHost',
+    kind: hostKind,
+    example: 'mail.example.com',
+    description: {
+      en: 'The SMTP server name mail clients are told to connect to (it must match the certificate). Default: hostname.',
+      ja: 'メールソフトに接続先として伝える SMTP サーバー名 (証明書の名前と一致させること)。既定: hostname。',
+    },
+  },
+  {
+    key: 'autoconfig.imapHost',
+    target: 'autoconfig.imapHost',
+    kind: hostKind,
+    example: 'imap.example.com',
+    description: {
+      en: 'The incoming (IMAP) server of the mailboxes: Hikyaku only sends mail, so it cannot know it. Unset: no incoming server is advertised (Thunderbird then ignores the file and falls back to its own guesses; the Apple profile is not offered).',
+      ja: '受信 (IMAP) サーバー。Hikyaku は送信専用のため自分では分からない。未設定: 受信サーバーを案内しない (Thunderbird はこのファイルを使わず独自の推測に戻り、Apple のプロファイルは提供しない)。',
+    },
+  },
+  {
+    key: 'autoconfig.imapPort',
+    target: 'autoconfig.imapPort',
+    kind: portKind,
+    default: 993,
+    description: {
+      en: 'Port of the incoming server: 993 is IMAP over implicit TLS (SSL/TLS); any other port is announced with STARTTLS.',
+      ja: '受信サーバーのポート。993 は接続直後から TLS (SSL/TLS)、それ以外のポートは STARTTLS として案内する。',
     },
   },
 ];

@@ -182,7 +182,7 @@ export interface LogConfig {
   readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Write logs to this file instead of standard output. */
   readonly file: string | undefined;
-  /** 'auto': readable lines on a terminal, JSON otherwise (files, pipes, journald). */
+  /** auto: readable coloured lines on a terminal, JSON otherwise (files, pipes, journald). */
   readonly format: 'auto' | 'json' | 'pretty';
 }
 
@@ -242,6 +242,18 @@ export interface MetricsConfig {
   readonly token: string | undefined;
 }
 
+/** Mail-client autoconfiguration on the HTTP listener (src/autoconfig/). */
+export interface AutoconfigConfig {
+  /** Serve Thunderbird autoconfig, Autodiscover and the Apple profile. */
+  readonly enabled: boolean;
+  /** The SMTP host name clients are told; undefined = hostname. */
+  readonly smtpHost: string | undefined;
+  /** The incoming (IMAP) server of the mailboxes, which Hikyaku does not serve; undefined = none advertised. */
+  readonly imapHost: string | undefined;
+  /** Its port: 993 means implicit TLS, any other STARTTLS. */
+  readonly imapPort: number;
+}
+
 export interface Config {
   /** Our name: EHLO/greeting, Received headers, Message-ID, DSN Reporting-MTA. */
   readonly hostname: string;
@@ -274,6 +286,7 @@ export interface Config {
   readonly deliverability: DeliverabilityConfig;
   /** The queue store: 'embedded' (SQLite) or a postgres:// URL. */
   readonly store: string;
+  readonly autoconfig: AutoconfigConfig;
 }
 
 /** One provider group as configured (the same shape as src/deliverability/providers.yaml). */

@@ -9,6 +9,7 @@ import type { SuppressionStore } from '../policy/suppression-store.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import type { ApiKeyStore } from '../users/api-keys.js';
 import type { UserStore } from '../users/user-store.js';
+import type { SettingsConfig } from '../autoconfig/client-settings.js';
 import { adminOf } from './session-guard.js';
 
 /** The server's stores, as main.ts opened them (the console changes the same ones the server uses). */
@@ -22,6 +23,8 @@ export interface ConsoleServices {
   readonly suppression: SuppressionStore;
   /** The server's live quota counters (policy/policy-counters.ts), for usage against limits; absent: no usage shown. */
   readonly quotas?: QuotaCounter;
+  /** The configuration mail clients are told about (the ports the listeners bound); default: config. */
+  readonly clientConfig?: SettingsConfig;
 }
 
 export interface ConsoleContext {

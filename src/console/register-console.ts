@@ -14,6 +14,7 @@ import { registerUserRoutes } from './user-routes.js';
 import { registerDashboardRoutes, type DashboardSources } from './dashboard-routes.js';
 import { sessionGuard } from './session-guard.js';
 import { registerSessionRoutes, type LoginThrottleOptions } from './session-routes.js';
+import { registerUserSetupRoutes } from './user-setup-routes.js';
 
 export interface ConsoleOptions {
   readonly db: AdminDatabase;
@@ -99,4 +100,5 @@ function registerApiRoutes(scope: FastifyInstance, context: ConsoleContext, opti
   registerQueueRoutes(scope, context, options.dashboard.history);
   registerDomainRoutes(scope, context, options.dashboard);
   registerUserRoutes(scope, context);
+  registerUserSetupRoutes(scope, context);
 }

@@ -924,3 +924,51 @@ export const bulk = {
     ),
   }),
 };
+
+// ---------------------------------------------------------------- mail-client autoconfiguration
+
+export const autoconfig = {
+  thunderbirdTitle: (domain: string): Text => both(`Mail-client autoconfig (autoconfig.${domain})`, `メールソフトの自動設定 (autoconfig.${domain})`),
+  autodiscoverTitle: (domain: string): Text => both(`Outlook Autodiscover (autodiscover.${domain})`, `Outlook の自動設定 (autodiscover.${domain})`),
+  found: (title: Text, name: string, values: readonly string[]): Message => ({
+    title,
+    explanation: both(
+      `${name} is published (${list(values)}). Clients fetch it over HTTPS: it must reach Hikyaku's HTTP listener (README "Mail-client setup").`,
+      `${name} は公開されています（${list(values)}）。メールソフトは HTTPS で取得するので、Hikyaku の HTTP 受付に届くようにしてください（README「メールソフトの設定」）。`,
+    ),
+  }),
+  missingThunderbird: (domain: string): Message => ({
+    title: autoconfig.thunderbirdTitle(domain),
+    explanation: both(
+      `autoconfig.${domain} is not in DNS, so Thunderbird (and other clients that read its format) cannot configure ${domain} addresses by themselves; users type the settings (hikyaku user setup) instead.`,
+      `autoconfig.${domain} が DNS にないため、Thunderbird など（同じ形式を読むメールソフト）は ${domain} のアドレスを自動設定できません。その場合は設定を手で入力します（hikyaku user setup）。`,
+    ),
+    fix: both(
+      'To offer it, publish this name for the host that serves Hikyaku\'s HTTP listener over HTTPS (README "Mail-client setup"):',
+      '提供する場合は、Hikyaku の HTTP 受付を HTTPS で公開するホストを指す次の名前を公開してください（README「メールソフトの設定」）:',
+    ),
+  }),
+  missingAutodiscover: (domain: string): Message => ({
+    title: autoconfig.autodiscoverTitle(domain),
+    explanation: both(
+      `Neither autodiscover.${domain} nor the SRV record _autodiscover._tcp.${domain} is in DNS, so Outlook cannot configure ${domain} addresses by itself.`,
+      `autodiscover.${domain} も SRV レコード _autodiscover._tcp.${domain} も DNS にないため、Outlook は ${domain} のアドレスを自動設定できません。`,
+    ),
+    fix: both(
+      `To offer it, publish this name (or instead an SRV record: _autodiscover._tcp.${domain}. 3600 IN SRV 0 0 443 HOST.):`,
+      `提供する場合は、次の名前を公開してください（代わりに SRV レコード _autodiscover._tcp.${domain}. 3600 IN SRV 0 0 443 ホスト名. でも可）:`,
+    ),
+  }),
+  loopbackTitle: both('Autoconfiguration reachable from clients', 'メールソフトからの自動設定の取得'),
+  loopback: (where: string): Message => ({
+    title: autoconfig.loopbackTitle,
+    explanation: both(
+      `Autoconfiguration is served on the HTTP listener, which listens on ${where} only: no mail client can fetch it yet.`,
+      `自動設定は HTTP 受付で提供していますが、受付は ${where} だけで待ち受けているため、まだどのメールソフトからも取得できません。`,
+    ),
+    fix: both(
+      'Forward https://autoconfig.DOMAIN/mail/config-v1.1.xml, /.well-known/autoconfig/, /autodiscover/ and /autoconfig/ from a reverse proxy with a certificate for those names, or bind listeners.http to a public address (HTTPS with the server certificate). README "Mail-client setup".',
+      'autoconfig.ドメイン の /mail/config-v1.1.xml、/.well-known/autoconfig/、/autodiscover/、/autoconfig/ を、それらの名前の証明書を持つリバースプロキシから転送するか、listeners.http を公開アドレスで待ち受けてください（サーバー証明書による HTTPS）。README「メールソフトの設定」。',
+    ),
+  }),
+};

@@ -20,6 +20,8 @@ import { checkSpf } from './spf-check.js';
 import { checkTls } from './tls-check.js';
 import { finding, type Finding } from './types.js';
 import { txtZoneLine } from './zone-line.js';
+import { checkAutoconfigNames, isLoopbackHost } from './autoconfig-check.js';
+import { autoconfig as autoconfigText } from './messages.js';
 
 export interface DoctorContext {
   readonly resolver: Resolver;
@@ -113,7 +115,16 @@ async function domainFindings(context: DoctorContext, domain: SendingDomain, reg
       }),
     ),
   ];
+  if (servesAutoconfig(config)) {
+    const host = config.autoconfig.smtpHost ?? config.hostname;
+    checks.push(guarded(`autoconfig ${domain.name}`, domain.name, () => checkAutoconfigNames({ resolver, domain: domain.name, host })));
+  }
   return (await Promise.all(checks)).flat();
+}
+
+/** Mail-client autoconfiguration is served (src/autoconfig/): on the HTTP listener, when both are on. */
+function servesAutoconfig(config: Config): boolean {
+  return config.autoconfig.enabled && config.listeners.http.enabled;
 }
 
 function dkimZoneLine(records: readonly DnsRecord[], domain: string, key: DkimKey): string {
@@ -151,6 +162,10 @@ async function serverFindings(context: DoctorContext, domainNames: readonly stri
   if (smarthostHost === undefined) checks.push(port25Findings(context, domainNames));
   const dane = config.delivery.dane;
   if (dane?.enabled === true) checks.push(guarded('DANE', hostname, () => checkDaneResolver({ resolver: dane.resolver, timeoutMs: dane.timeoutMs, probe: context.daneProbe })));
+  if (servesAutoconfig(config) && domainNames.length > 0 && isLoopbackHost(config.listeners.http.host)) {
+    const where = `${config.listeners.http.host}:${config.listeners.http.port}`;
+    checks.push(Promise.resolve([finding('autoconfig.reachable', 'info', hostname, autoconfigText.loopback(where))]));
+  }
   return (await Promise.all(checks)).flat();
 }
 

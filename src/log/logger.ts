@@ -1,33 +1,53 @@
 // Structured logs (pino, one JSON object per line). Secrets never reach the
 // log: field names that might carry them are redacted as a safety net.
-import pino, { type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogConfig } from '../config/types.js';
 import type { RecentErrors } from './recent-errors.js';
 
 export type { Logger };
 
 /**
- * Whether log lines are to be written for a person: `log.format` pretty, or
- * auto with no log file and a terminal on standard output. JSON otherwise:
- * journald, files and pipes get one JSON object per line.
+ * log.format: `auto` is readable lines for a person at a terminal and JSON
+ * for everything else (log.file, pipes, journald), which machines read.
  */
-export function wantsPrettyLogs(config: LogConfig, stdoutIsTty: boolean = process.stdout.isTTY === true): boolean {
-  if (config.format === 'pretty') return true;
-  return config.format === 'auto' && config.file === undefined && stdoutIsTty;
+export function wantsPretty(config: LogConfig, stdoutIsTty: boolean = process.stdout.isTTY === true): boolean {
+  if (config.format === 'auto') return config.file === undefined && stdoutIsTty;
+  return config.format === 'pretty';
 }
 
 /**
- * `recentErrors`: also keeps the last error lines in memory (for `hikyaku status`).
- * `pretty`: the readable stream (log/pretty-stream.ts) to write to instead of JSON.
+ * pino-pretty as an in-process stream (no worker thread), loaded only when
+ * used. Synchronous writes: a person at a terminal reads a few lines a
+ * second, and nothing is lost when the process ends.
  */
-export function createLogger(config: LogConfig, recentErrors?: RecentErrors, pretty?: NodeJS.WritableStream): Logger {
+function prettyDestination(config: LogConfig, stdoutIsTty: boolean): DestinationStream {
+  const require = createRequire(import.meta.url);
+  const pretty = require('pino-pretty') as (options: Record<string, unknown>) => DestinationStream;
+  return pretty({
+    destination: config.file ?? 1,
+    mkdir: true,
+    sync: true,
+    colorize: config.file === undefined && stdoutIsTty,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    // The base field every line carries; a line's own fields (hostname included) stay.
+    ignore: 'service',
+  });
+}
+
+/** `recentErrors`: also keeps the last error lines in memory (for `hikyaku status`). */
+export function createLogger(config: LogConfig, recentErrors?: RecentErrors, stdoutIsTty: boolean = process.stdout.isTTY === true): Logger {
   // Lines are gathered and written 4 KiB at a time, or at least every 100 ms:
   // one write per line (each a round trip through libuv's thread pool)
   // cost about a sixth of all CPU per message under load. pino flushes what
   // is left synchronously when the process exits.
   const batching = { sync: false, minLength: 4096, periodicFlush: 100 } as const;
-  const destination =
-    pretty ?? (config.file ? pino.destination({ dest: config.file, mkdir: true, ...batching }) : pino.destination({ fd: 1, ...batching }));
+  const destination = wantsPretty(config, stdoutIsTty)
+    ? prettyDestination(config, stdoutIsTty)
+    : config.file
+    ? pino.destination({ dest: config.file, mkdir: true, ...batching })
+    : pino.destination({ fd: 1, ...batching });
   return pino(
     {
       level: config.level,

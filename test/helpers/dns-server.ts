@@ -21,6 +21,8 @@ export type RecordSet = {
   PTR?: string[];
   CNAME?: string;
   NS?: string[];
+  /** RFC 2782 service records (e.g. _autodiscover._tcp); set in code, not through loadZoneText. */
+  SRV?: { priority: number; weight: number; port: number; target: string }[];
   /** TTL of every record of this name (default 60). */
   ttl?: number;
   /**
@@ -315,6 +317,8 @@ function recordsOfType(set: RecordSet, type: string, name: string, ttl: number):
       return (set.NS ?? []).map((data) => ({ ...base, type: 'NS', data: data.replace(/\.$/, '') }));
     case 'CNAME':
       return set.CNAME !== undefined ? [{ ...base, type: 'CNAME', data: set.CNAME.replace(/\.$/, '') }] : [];
+    case 'SRV':
+      return (set.SRV ?? []).map((srv) => ({ ...base, type: 'SRV', data: { ...srv, target: srv.target.replace(/\.$/, '') } }));
     default:
       return (set.DNSSEC ?? []).filter((r) => r.type === type).map((r) => ({ ...r, name }));
   }

@@ -11,6 +11,7 @@ import { QueueRoute } from './pages/queue-route.js';
 import { DomainsPage } from './pages/domains.js';
 import { UsersPage } from './pages/users.js';
 import { loadSession, useSession } from './session.js';
+import { UserSetupPage } from './pages/user-setup.js';
 
 function NotFound() {
   const t = useT(commonText);
@@ -57,6 +58,7 @@ function Authenticated() {
         <Route path="/queue/:id?" component={QueueRoute} />
         <Route path="/domains" component={DomainsPage} />
         <Route path="/users" component={UsersPage} />
+        <Route path="/users/:address/setup" component={UserSetupPage} />
         <Route component={NotFound} />
       </Switch>
     </Layout>

@@ -94,6 +94,11 @@ test('users, app passwords and API keys (secret once), disable, suppression list
 
   await h.checkAccessibility(page, 'users (en)');
   await h.screenshot(page, 'users', 'en');
+  // Each user links to the mail-client settings (the table `hikyaku user setup` prints).
+  await page.locator('[data-user="info@shop.test"] [data-testid=user-setup-link]').click();
+  await page.locator('table').first().waitFor();
+  assert.match(new URL(page.url()).pathname, /\/console\/users\/info%40shop\.test\/setup$/);
+  assert.match(await text(page, 'h1'), /info@shop\.test/);
   assert.deepEqual(h.errorsOf(page), []);
 });
 

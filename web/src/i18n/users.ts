@@ -3,6 +3,7 @@ import { defineText } from './i18n.js';
 export const usersText = defineText({
   ja: {
     title: 'ユーザー',
+    setupLink: 'メールソフト・WordPress の設定方法',
     intro: 'メールを送信できるアカウントと、そのアプリパスワード・API キー、送信数と上限、配信停止リストを管理します。',
     addTitle: 'ユーザーを追加',
     address: 'メールアドレス',
@@ -68,6 +69,7 @@ export const usersText = defineText({
     err_other: '変更できませんでした: {message}',
   },
   en: {
+    setupLink: 'Mail client and WordPress settings',
     title: 'Users',
     intro: 'The accounts that may send mail, their app passwords and API keys, what they sent against their limits, and the suppression list.',
     addTitle: 'Add a user',

@@ -3,6 +3,7 @@
 // once; revoked after the page's confirmation dialog). The slot for a
 // per-user mail client setup link is here too.
 import { useState } from 'preact/hooks';
+import { Link } from 'wouter-preact';
 import { api, ApiError } from '../api.js';
 import { CopyButton } from '../components/copy-button.js';
 import { formatDateTime, formatNumber } from '../format.js';
@@ -116,8 +117,12 @@ export function UserCard({ t, lang, user, ask, act, onChanged }: { readonly t: T
         <strong>{t('usage')}:</strong> {usageText(t, lang, user.usage)}
         {user.usage.recipientsPerMessage !== null && <span class="hint"> · {t('recipientsLimit', { n: formatNumber(user.usage.recipientsPerMessage, lang) })}</span>}
       </p>
-      {/* Per-user mail client setup (src/autoconfig, `hikyaku user setup`) belongs here, as a link or a button in this slot. */}
-      <div class="user-setup" data-slot="user-setup" />
+      {/* Per-user mail client setup (src/autoconfig, `hikyaku user setup`): the page user-setup.tsx. */}
+      <p class="user-setup">
+        <Link href={`${base}/setup`} data-testid="user-setup-link">
+          {t('setupLink')}
+        </Link>
+      </p>
       <div class="buttons">
         {user.flag === null ? (
           <button type="button" class="secondary" data-action="disable" onClick={() => ask({ question: t('confirmDisable', { address: user.address }), label: t('disable'), run: () => api.post(`${base}/disabled`, { disabled: true }) })}>

@@ -26,3 +26,36 @@ test('DANE-EE(3): the whole certificate or its key, as is, SHA-256 or SHA-512; n
   // PKIX-EE(1) matching the certificate is not usable: still a mismatch.
   assert.notEqual(tlsaMismatch([{ usage: 1, selector: 0, matchingType: 1, data: sha('sha256', x.raw) }], peer, 'mx.tlsa.test'), undefined);
 });
+
+test('DANE-TA(2): the chain must be signed up to the matched anchor; an anchor merely sent beside another leaf does not count', async () => {
+  const { generate } = await import('selfsigned');
+  const { generateKeyPair } = await import('node:crypto');
+  const { promisify } = await import('node:util');
+  const pair = () => promisify(generateKeyPair)('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const [caKeys, leafKeys] = await Promise.all([pair(), pair()]);
+  const ca = await generate([{ name: 'commonName', value: 'Test TA' }], {
+    keyType: 'rsa',
+    keyPair: caKeys,
+    algorithm: 'sha256',
+    extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, critical: true }],
+  });
+  const issued = await generate([{ name: 'commonName', value: 'mx.tlsa.test' }], {
+    keyType: 'rsa',
+    keyPair: leafKeys,
+    algorithm: 'sha256',
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'mx.tlsa.test' }] }],
+  });
+  const caCert = new X509Certificate(ca.cert);
+  const ta: Tlsa = { usage: 2, selector: 0, matchingType: 1, data: sha('sha256', caCert.raw) };
+  const chainPeer = (leafPem: string): PeerCertificate => {
+    const anchor = { raw: caCert.raw } as PeerCertificate & { issuerCertificate?: PeerCertificate };
+    const leaf = new X509Certificate(leafPem);
+    return { raw: leaf.raw, subject: { CN: 'mx.tlsa.test' }, subjectaltname: 'DNS:mx.tlsa.test', issuerCertificate: anchor } as unknown as PeerCertificate;
+  };
+  assert.equal(tlsaMismatch([ta], chainPeer(issued.cert), 'mx.tlsa.test'), undefined, 'a leaf the anchor signed, for the MX name');
+  assert.notEqual(tlsaMismatch([ta], chainPeer(issued.cert), 'other.tlsa.test'), undefined, 'the name must be the MX host');
+  // A certificate for the MX name the anchor never signed, sent with the (public) anchor certificate.
+  const forged = (await makeTestCertificate(['mx.tlsa.test'])).cert;
+  assert.match(tlsaMismatch([ta], chainPeer(forged), 'mx.tlsa.test') ?? '', /matches none/);
+});

@@ -42,6 +42,22 @@ export function chainOf(peer: PeerCertificate & { issuerCertificate?: PeerCertif
   return out;
 }
 
+/**
+ * DANE-TA(2): the chain from the server certificate up to the matched trust
+ * anchor (index `anchor`) must be signed link by link (RFC 7672 §3.1.2).
+ * That the anchor is merely present in the chain the server sent proves
+ * nothing: anyone can send a public CA certificate beside a forged leaf.
+ */
+function signedUpTo(chain: readonly Buffer[], anchor: number): boolean {
+  if (anchor < 0) return false;
+  for (let i = 0; i < anchor; i++) {
+    const cert = new X509Certificate(chain[i] as Buffer);
+    const issuer = new X509Certificate(chain[i + 1] as Buffer);
+    if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) return false;
+  }
+  return true;
+}
+
 /** Undefined when a usable record matches; else why not. */
 export function tlsaMismatch(records: readonly Tlsa[], peer: PeerCertificate, hostName: string): string | undefined {
   const chain = chainOf(peer);
@@ -49,7 +65,7 @@ export function tlsaMismatch(records: readonly Tlsa[], peer: PeerCertificate, ho
   if (leaf === undefined) return 'the server sent no certificate';
   for (const r of usableTlsa(records)) {
     if (r.usage === 3 && matches(r, leaf)) return undefined;
-    if (r.usage === 2 && chain.some((der) => matches(r, der)) && checkServerIdentity(hostName, peer) === undefined) return undefined;
+    if (r.usage === 2 && signedUpTo(chain, chain.findIndex((der) => matches(r, der))) && checkServerIdentity(hostName, peer) === undefined) return undefined;
   }
   return `the certificate of ${hostName} matches none of its ${records.length} TLSA record(s)`;
 }

@@ -33,6 +33,24 @@ export interface RecipientRow {
   readonly orcpt?: unknown;
 }
 
+/** A message row joined with one of its recipient rows (both stores read them so). */
+export type JoinedRow = MessageRow & RecipientRow;
+
+/** Group joined rows (ordered by message) into one message row and its recipient rows each. */
+export function groupRows(rows: readonly JoinedRow[]): { row: MessageRow; recipients: RecipientRow[] }[] {
+  const out: { row: MessageRow; recipients: RecipientRow[] }[] = [];
+  let current: { row: MessageRow; recipients: RecipientRow[] } | undefined;
+  for (const row of rows) {
+    if (!current || current.row.id !== row.id) {
+      current = { row, recipients: [] };
+      out.push(current);
+    }
+    // LEFT JOIN: a message without recipient rows gives one row of NULLs.
+    if (row.rcpt_to !== null || row.status !== null) current.recipients.push(row);
+  }
+  return out;
+}
+
 export type RowResult = { readonly ok: true; readonly message: StoredMessage } | { readonly ok: false; readonly reason: string };
 
 const STATUSES: ReadonlySet<string> = new Set<RecipientStatus>(['queued', 'delivered', 'bounced', 'expired']);

@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import { domainOf } from '../core/address.js';
 import type { NewMessage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from './queue-store.js';
 import { configureReader, WRITER_BUSY_TIMEOUT_MS } from './queue-schema.js';
-import { parseMessageRows, type MessageRow, type RecipientRow } from './queue-rows.js';
+import { groupRows, parseMessageRows, type JoinedRow, type MessageRow, type RecipientRow } from './queue-rows.js';
 import { WriterClient, WriterError } from './writer-client.js';
 import type { OutboxEvent } from './writer-protocol.js';
 
@@ -80,22 +80,6 @@ const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held, m.hold_r
     r.rcpt_to, r.status, r.attempts, r.next_attempt_at, r.last_error, r.last_status, r.notify, r.orcpt
   FROM messages m LEFT JOIN recipients r ON r.message_id = m.id`;
 
-type JoinedRow = MessageRow & RecipientRow;
-
-/** Group joined rows (ordered by message) into one message row and its recipient rows each. */
-function groupRows(rows: readonly JoinedRow[]): { row: MessageRow; recipients: RecipientRow[] }[] {
-  const out: { row: MessageRow; recipients: RecipientRow[] }[] = [];
-  let current: { row: MessageRow; recipients: RecipientRow[] } | undefined;
-  for (const row of rows) {
-    if (!current || current.row.id !== row.id) {
-      current = { row, recipients: [] };
-      out.push(current);
-    }
-    // LEFT JOIN: a message without recipient rows gives one row of NULLs.
-    if (row.rcpt_to !== null || row.status !== null) current.recipients.push(row);
-  }
-  return out;
-}
 
 export async function openSqliteQueueStore(options: SqliteQueueStoreOptions): Promise<SqliteQueueStore> {
   const dir = join(options.dataDir, 'queue');

@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { domainOf } from '../../core/address.js';
 import type { NewMessage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from '../queue-store.js';
-import { parseMessageRows, type MessageRow, type RecipientRow } from '../queue-rows.js';
+import { groupRows, parseMessageRows, type JoinedRow, type MessageRow, type RecipientRow } from '../queue-rows.js';
 import { PgCommitQueue } from './pg-commit-queue.js';
 import { Claims } from './pg-claims.js';
 import { schemaProblem, schemaVersion } from './migrate.js';
@@ -65,20 +65,6 @@ const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held::int AS h
     r.rcpt_to, r.status, r.attempts, r.next_attempt_at, r.last_error, r.last_status, r.notify, r.orcpt
   FROM messages m LEFT JOIN recipients r ON r.message_id = m.id`;
 
-type JoinedRow = MessageRow & RecipientRow;
-
-function groupRows(rows: readonly JoinedRow[]): { row: MessageRow; recipients: RecipientRow[] }[] {
-  const out: { row: MessageRow; recipients: RecipientRow[] }[] = [];
-  let current: { row: MessageRow; recipients: RecipientRow[] } | undefined;
-  for (const row of rows) {
-    if (!current || current.row.id !== row.id) {
-      current = { row, recipients: [] };
-      out.push(current);
-    }
-    if (row.rcpt_to !== null || row.status !== null) current.recipients.push(row);
-  }
-  return out;
-}
 
 export async function openPgQueueStore(options: PgQueueStoreOptions): Promise<PgQueueStore> {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 6, types });

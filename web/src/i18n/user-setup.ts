@@ -12,7 +12,7 @@ export const userSetupText = defineText({
     mobileconfig: 'iPhone・iPad・Mac 用のプロファイル (.mobileconfig)',
     autoconfigOff: 'このドメインの自動設定は提供していません (送信ドメインでないか、autoconfig.enabled が false です)。',
     notFound: 'このユーザーは見つかりません。',
-    back: 'ダッシュボードへ戻る',
+    back: 'ユーザー一覧へ戻る',
   },
   en: {
     title: 'Mail-client settings for {address}',
@@ -25,6 +25,6 @@ export const userSetupText = defineText({
     mobileconfig: 'Profile for iPhone, iPad and Mac (.mobileconfig)',
     autoconfigOff: 'No autoconfiguration is served for this domain (not a sending domain, or autoconfig.enabled is false).',
     notFound: 'There is no such user.',
-    back: 'Back to the dashboard',
+    back: 'Back to the users',
   },
 });

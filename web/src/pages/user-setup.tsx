@@ -107,7 +107,7 @@ export function UserSetupPage({ params }: { readonly params: { readonly address:
         </>
       )}
       <p>
-        <Link href="/">{t('back')}</Link>
+        <Link href="/users">{t('back')}</Link>
       </p>
     </section>
   );

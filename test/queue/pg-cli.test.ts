@@ -29,14 +29,14 @@ test('start refuses an unmigrated database, migrate creates the schema, the queu
 
   const refused = await runCli(['start', '--config', config]);
   assert.equal(refused.code, 1, refused.stderr);
-  assert.match(refused.stderr, /schema is at version 0, this Hikyaku needs version 1: run `hikyaku migrate` first/);
+  assert.match(refused.stderr, /schema is at version 0, this Hikyaku needs version 2: run `hikyaku migrate` first/);
   assert.match(refused.stderr, /`hikyaku migrate` を実行してください/);
 
   const migrated = await runCli(['migrate', '--config', config]);
   assert.equal(migrated.code, 0, migrated.stdout + migrated.stderr);
-  assert.match(migrated.stdout, /Migrated the PostgreSQL queue schema from version 0 to 1/);
+  assert.match(migrated.stdout, /Migrated the PostgreSQL queue schema from version 0 to 2/);
   const again = await runCli(['migrate', '--config', config]);
-  assert.match(again.stdout, /up to date \(version 1\)/);
+  assert.match(again.stdout, /up to date \(version 2\)/);
 
   // A message queued by another node.
   const store = await openPgQueueStore({ url: db.url, logger: pino({ level: 'silent' }), claimLeaseMs: 30_000 });

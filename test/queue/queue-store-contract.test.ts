@@ -115,6 +115,17 @@ function contract(name: string, make: (t: Cleanup) => Promise<Backend>): void {
       assert.equal(await reopened.readMessage('no-such-id'), undefined);
     });
 
+    test('the REQUIRETLS flag (RFC 8689) is kept with the message; without it, none', async (t) => {
+      const b = await make(t);
+      const store = await b.open();
+      const strict = newMessage({ envelope: { mailFrom: 'alice@example.com', rcptTo: ['bob@example.net'], params: { requireTls: true } } });
+      const plain = newMessage();
+      await store.enqueue(strict);
+      await store.enqueue(plain);
+      assert.equal((await store.load(strict.id))?.requireTls, true);
+      assert.equal((await store.load(plain.id))?.requireTls, undefined);
+    });
+
     test('a second enqueue with the same id fails and leaves the first intact', async (t) => {
       const store = await (await make(t)).open();
       const msg = newMessage();

@@ -88,6 +88,12 @@ CREATE TABLE events (
 CREATE INDEX events_message ON events (message_id);
 `,
   },
+  {
+    version: 2,
+    // REQUIRETLS (RFC 8689) must survive retries and node changes, as in the embedded store.
+    name: 'requiretls flag',
+    sql: `ALTER TABLE messages ADD COLUMN requiretls boolean NOT NULL DEFAULT false;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

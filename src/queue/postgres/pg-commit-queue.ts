@@ -28,6 +28,7 @@ export interface EnqueueRow {
   readonly ret: 'FULL' | 'HDRS' | null;
   readonly smtputf8: boolean;
   readonly eightBit: boolean;
+  readonly requireTls: boolean;
   readonly firstRetryAtMs: number;
   readonly leaseOwner: string;
   readonly leaseUntilMs: number;
@@ -176,8 +177,8 @@ function isConnectionError(err: Error): boolean {
 /** Insert the rows; returns the ids that could not be (duplicates) with their error. */
 async function insertMessages(client: pg.ClientBase, rows: readonly EnqueueRow[]): Promise<Map<string, Error>> {
   const inserted = await client.query<{ id: string }>(
-    `INSERT INTO messages (id, mail_from, size, created_at, held, hold_reason, env_id, dsn_ret, smtputf8, eight_bit, next_due_at, lease_owner, lease_until)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::boolean[], $11::bigint[], $12::text[], $13::bigint[])
+    `INSERT INTO messages (id, mail_from, size, created_at, held, hold_reason, env_id, dsn_ret, smtputf8, eight_bit, next_due_at, lease_owner, lease_until, requiretls)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::boolean[], $11::bigint[], $12::text[], $13::bigint[], $14::boolean[])
      ON CONFLICT (id) DO NOTHING RETURNING id`,
     [
       rows.map((r) => r.id),
@@ -193,6 +194,7 @@ async function insertMessages(client: pg.ClientBase, rows: readonly EnqueueRow[]
       rows.map((r) => r.firstRetryAtMs),
       rows.map((r) => r.leaseOwner),
       rows.map((r) => r.leaseUntilMs),
+      rows.map((r) => r.requireTls),
     ],
   );
   const done = new Set(inserted.rows.map((r) => r.id));

@@ -61,7 +61,7 @@ const types = {
 
 // Flags as 0/1 and the recipient order: the row format queue-rows.ts checks.
 const JOINED = `SELECT m.id, m.mail_from, m.size, m.created_at, m.held::int AS held, m.hold_reason, m.delay_notified::int AS delay_notified, m.env_id,
-    m.dsn_ret, m.smtputf8::int AS smtputf8, m.eight_bit::int AS eight_bit,
+    m.dsn_ret, m.smtputf8::int AS smtputf8, m.eight_bit::int AS eight_bit, m.requiretls::int AS requiretls,
     r.rcpt_to, r.status, r.attempts, r.next_attempt_at, r.last_error, r.last_status, r.notify, r.orcpt
   FROM messages m LEFT JOIN recipients r ON r.message_id = m.id`;
 
@@ -138,6 +138,7 @@ class PgStore implements PgQueueStore {
           envId: message.envId ?? envelope.params?.envId ?? null,
           ret: envelope.params?.ret ?? null,
           smtputf8: envelope.params?.smtputf8 === true,
+          requireTls: envelope.params?.requireTls === true,
           eightBit: message.eightBit ?? !isAscii(message.message),
           firstRetryAtMs: message.firstRetryAtMs,
           leaseOwner: this.claims.nodeId,

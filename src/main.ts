@@ -45,6 +45,7 @@ import type { QueueGauges } from './metrics/queue-gauges.js';
 import { LocalSubmission } from './sendmail/local-policy.js';
 import { startLocalServer, type RunningLocalServer } from './sendmail/local-server.js';
 import { openServerHistory } from './history/server-history.js';
+import type { ClusterNode } from './cluster/open-cluster.js';
 import { openServerBulk } from './bulk/server-bulk.js';
 import type { HistoryReader } from './history/history-types.js';
 import { ensureDataFormat } from './storage/data-format.js';
@@ -99,11 +100,11 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   }
   const embedded = opened.kind === 'embedded' ? opened.store : undefined;
   // Several nodes on one PostgreSQL queue: the policy's limits hold for all of them (src/cluster/).
-  let cluster: { limits: { shareOf(limit: number): number }; close(): Promise<void> } | undefined;
+  let cluster: ClusterNode | undefined;
   if (opened.kind === 'postgres') {
-    const { openClusterLimits } = await import('./cluster/open-cluster-limits.js');
+    const { openCluster } = await import('./cluster/open-cluster.js');
     try {
-      cluster = await openClusterLimits(chosenStore(config), config, counters, logger);
+      cluster = await openCluster(chosenStore(config), config, counters, logger);
     } catch (err) {
       await store.close();
       throw new Error(`cannot share the sending limits through PostgreSQL: ${(err as Error).message}`, { cause: err });
@@ -129,7 +130,9 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   const apiKeys = ApiKeyStore.open(config.dataDir);
   const apiStore = ApiStore.open(config.dataDir, (err) => logger.error({ err }, 'could not record an API message, outcome or Idempotency-Key answer'));
   // Every message, its attempts and state (history.db), whatever the way in; kept history.retentionDays.
-  const history = openServerHistory(config.dataDir, config.history.retentionDays, logger);
+  // On a cluster, each node's history also holds what the other nodes recorded (cluster/shared-history.ts).
+  const history = openServerHistory(config.dataDir, config.history.retentionDays, logger, cluster?.history);
+  await cluster?.history.attach(history);
   // Webhooks: events are written into the queue database with the change that
   // causes them (src/webhooks/events.ts); without webhooks nothing is wrapped.
   const webhookEvents = config.webhooks.length > 0 ? new WebhookEvents(config.webhooks) : undefined;

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { mailboxKey, mailboxProblem } from '../core/mailbox.js';
 import { silentLogger } from '../log/logger.js';
-import { openQueueStore } from '../queue/open-queue-store.js';
+import { chosenStore, openQueueStore } from '../queue/open-queue-store.js';
 import type { QueueStore, StoredMessage } from '../queue/queue-store.js';
 import type { CommandContext } from './user-command.js';
 import { explainLastError, explanationLines } from './explain-text.js';
@@ -72,13 +72,13 @@ export async function runQueueCommand(args: string[], ctx: CommandContext): Prom
       }
       case 'hold':
         if (!id) break;
-        return ifFound(recordInHistory(ctx, id, 'held', await store.hold(id)), 'held', id);
+        return ifFound(await recordInHistory(ctx, id, 'held', await store.hold(id)), 'held', id);
       case 'release':
         if (!id) break;
-        return ifFound(recordInHistory(ctx, id, 'released', await store.release(id)), 'released', id);
+        return ifFound(await recordInHistory(ctx, id, 'released', await store.release(id)), 'released', id);
       case 'delete':
         if (!id) break;
-        return ifFound(recordInHistory(ctx, id, 'deleted', await store.remove(id)), 'deleted', id);
+        return ifFound(await recordInHistory(ctx, id, 'deleted', await store.remove(id)), 'deleted', id);
     }
     ctx.out(t('usage'));
     return 2;
@@ -89,20 +89,31 @@ export async function runQueueCommand(args: string[], ctx: CommandContext): Prom
 
 /**
  * The server does not see what this command does to the queue until its next
- * poll, and never sees a deletion: the history (history.db) is told here.
+ * poll, and never sees a deletion: the history (history.db) is told here,
+ * and on a cluster the other nodes' history too (cluster/shared-history.ts).
  * A history that cannot be written does not undo the queue change.
  */
-function recordInHistory(ctx: CommandContext, id: string, change: 'held' | 'released' | 'deleted', done: boolean): boolean {
+async function recordInHistory(ctx: CommandContext, id: string, change: 'held' | 'released' | 'deleted', done: boolean): Promise<boolean> {
   if (!done || ctx.config.history.retentionDays <= 0) return done;
+  const atMs = Date.now();
   try {
     const history = HistoryStore.open(ctx.config.dataDir);
     try {
-      history.recordQueueChange(id, change);
+      history.recordQueueChange(id, change, atMs);
     } finally {
       history.close();
     }
   } catch (err) {
     ctx.out(`history.db: ${(err as Error).message}`);
+  }
+  const url = chosenStore(ctx.config);
+  if (url !== 'embedded') {
+    try {
+      const { publishQueueChange } = await import('../cluster/publish-queue-change.js');
+      await publishQueueChange(url, ctx.config.dataDir, { kind: 'change', id, change, atMs });
+    } catch (err) {
+      ctx.out(`shared history: ${(err as Error).message}`);
+    }
   }
   return done;
 }

@@ -1,6 +1,7 @@
 // The sending policy's limits across several nodes that share a PostgreSQL
-// database (issue 11): quotas (messages per hour and per day) and the AUTH
-// brute-force counts hold for the cluster, not per node.
+// database (issue 11): quotas (messages per hour and per day), the AUTH
+// brute-force counts and the compromised-account brake's counts hold for the
+// cluster, not per node.
 //
 // Why PostgreSQL and not Redis: the nodes already share PostgreSQL (the
 // queue), so nothing more to run, back up or secure; and the counters stay
@@ -25,19 +26,23 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../log/logger.js';
 import type { AuthThrottle } from '../policy/auth-throttle.js';
+import type { SendingBrake } from '../policy/brake.js';
 import { QuotaCounter, type QuotaCounterOptions } from '../policy/quota-counter.js';
 
 export const SHARED_LIMITS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS hikyaku_limit_events (
   seq    BIGSERIAL PRIMARY KEY,
   node   TEXT NOT NULL,
-  kind   TEXT NOT NULL CHECK (kind IN ('quota', 'auth-failure', 'auth-success')),
+  kind   TEXT NOT NULL,
   key    TEXT NOT NULL,            -- quota key, or the client address for auth events
   login  TEXT,                     -- auth events: the login name tried
   at_ms  BIGINT NOT NULL,
   count  INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS hikyaku_limit_events_at ON hikyaku_limit_events (at_ms);
+-- The kinds a node may write; an older node's narrower check is replaced.
+ALTER TABLE hikyaku_limit_events DROP CONSTRAINT IF EXISTS hikyaku_limit_events_kind_check;
+ALTER TABLE hikyaku_limit_events ADD CONSTRAINT hikyaku_limit_events_kind_check CHECK (kind IN ('quota', 'auth-failure', 'auth-success', 'brake'));
 CREATE TABLE IF NOT EXISTS hikyaku_nodes (
   node         TEXT PRIMARY KEY,
   last_seen_ms BIGINT NOT NULL
@@ -58,6 +63,13 @@ export interface SharedLimitsOptions {
   /** The quota counter's windows: the other nodes' counts are kept in a counter of the same shape. */
   readonly quotaWindows: QuotaCounterOptions;
   readonly authThrottle: AuthThrottle;
+  /**
+   * The compromised-account brake, when it is on. The others' counts are
+   * read back a day at start (as the quotas' are): a longer normal comes
+   * from this node's own saved history, so on a new node the brake errs on
+   * the early side.
+   */
+  readonly brake?: SendingBrake | undefined;
   /** The AUTH failure window: how far back a joining node reads auth events. */
   readonly authWindowMs: number;
   readonly logger: Logger;
@@ -67,7 +79,7 @@ export interface SharedLimitsOptions {
 }
 
 interface Pending {
-  kind: 'quota' | 'auth-failure' | 'auth-success';
+  kind: 'quota' | 'auth-failure' | 'auth-success' | 'brake';
   key: string;
   login: string | null;
   atMs: number;
@@ -87,9 +99,11 @@ export class SharedLimits {
   readonly #o: SharedLimitsOptions;
   readonly #now: () => number;
   readonly #others: QuotaCounter;
+  readonly #otherBrake: SendingBrake | undefined;
   /** This node's counts since the last sync; quota counts merged per key. */
   #pending: Pending[] = [];
   readonly #pendingQuota = new Map<string, Pending>();
+  readonly #pendingBrake = new Map<string, Pending>();
   /** Seqs already applied, with their time, forgotten once older than the re-read window. */
   readonly #seen = new Map<string, number>();
   #readFromMs: number;
@@ -103,9 +117,10 @@ export class SharedLimits {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#others = new QuotaCounter(options.quotaWindows);
+    this.#otherBrake = options.brake?.sibling();
     const dayMs = options.quotaWindows.dayMs ?? 86_400_000;
     // A node that starts reads back as far as anything can still count.
-    this.#readFromMs = this.#now() - Math.max(dayMs, options.authWindowMs);
+    this.#readFromMs = this.#now() - this.#keepMs(dayMs);
   }
 
   /** Creates the table if needed, reads what the other nodes counted, then syncs every interval. */
@@ -117,8 +132,21 @@ export class SharedLimits {
     return shared;
   }
 
+  /** How far back counts matter: the longest window of all that are shared (the brake's others: a day). */
+  #keepMs(dayMs: number): number {
+    return Math.max(dayMs, this.#o.authWindowMs);
+  }
+
   #attach(): void {
-    const { quotas, authThrottle } = this.#o;
+    const { quotas, authThrottle, brake } = this.#o;
+    brake?.shareWith(this.#otherBrake, (key, atMs, count) => {
+      const p = this.#pendingBrake.get(key);
+      if (p === undefined) this.#pendingBrake.set(key, { kind: 'brake', key, login: null, atMs, count });
+      else {
+        p.count += count;
+        p.atMs = atMs;
+      }
+    });
     quotas.shareWith(this.#others, (key, atMs, count) => {
       const p = this.#pendingQuota.get(key);
       if (p === undefined) this.#pendingQuota.set(key, { kind: 'quota', key, login: null, atMs, count });
@@ -143,9 +171,10 @@ export class SharedLimits {
   }
 
   async #sync(): Promise<void> {
-    const outgoing = [...this.#pending, ...this.#pendingQuota.values()];
+    const outgoing = [...this.#pending, ...this.#pendingQuota.values(), ...this.#pendingBrake.values()];
     this.#pending = [];
     this.#pendingQuota.clear();
+    this.#pendingBrake.clear();
     const { pool, nodeId } = this.#o;
     try {
       if (outgoing.length > 0) {
@@ -175,15 +204,15 @@ export class SharedLimits {
       for (const [seq, atMs] of this.#seen) if (atMs <= this.#readFromMs) this.#seen.delete(seq);
       if (nowMs - this.#lastPruneMs >= PRUNE_EVERY_MS) {
         this.#lastPruneMs = nowMs;
-        const keepMs = Math.max(this.#o.quotaWindows.dayMs ?? 86_400_000, this.#o.authWindowMs) + REREAD_MS;
+        const keepMs = this.#keepMs(this.#o.quotaWindows.dayMs ?? 86_400_000) + REREAD_MS;
         await pool.query('DELETE FROM hikyaku_limit_events WHERE at_ms < $1', [nowMs - keepMs]);
       }
       if (this.#failing) this.#o.logger.info({ event: 'shared-limits-recovered' }, 'shared limits: the database answers again');
       this.#failing = false;
     } catch (err) {
       // Counted again next time: nothing this node counted is lost, the others hear of it late.
-      for (const p of outgoing) if (p.kind === 'quota') this.#mergeBack(p);
-      this.#pending.unshift(...outgoing.filter((p) => p.kind !== 'quota'));
+      for (const p of outgoing) if (p.kind === 'quota' || p.kind === 'brake') this.#mergeBack(p);
+      this.#pending.unshift(...outgoing.filter((p) => p.kind !== 'quota' && p.kind !== 'brake'));
       if (!this.#failing) this.#o.logger.warn({ err, event: 'shared-limits-failed' }, 'shared limits: could not sync with the database; limits hold per node until it answers');
       this.#failing = true;
     }
@@ -205,8 +234,9 @@ export class SharedLimits {
   }
 
   #mergeBack(p: Pending): void {
-    const current = this.#pendingQuota.get(p.key);
-    if (current === undefined) this.#pendingQuota.set(p.key, p);
+    const pending = p.kind === 'brake' ? this.#pendingBrake : this.#pendingQuota;
+    const current = pending.get(p.key);
+    if (current === undefined) pending.set(p.key, p);
     else current.count += p.count;
   }
 
@@ -217,6 +247,7 @@ export class SharedLimits {
     // A count from the future (clock skew between nodes) is taken as now.
     const at = Math.min(atMs, nowMs);
     if (row.kind === 'quota') this.#others.record([{ key: row.key }], at, row.count);
+    else if (row.kind === 'brake') this.#otherBrake?.applyRemote(row.key, at, row.count);
     else if (row.kind === 'auth-failure') this.#o.authThrottle.applyFailure(row.key, row.login ?? undefined, at);
     else if (row.login !== null) this.#o.authThrottle.applySuccess(row.login, at);
   }
@@ -227,6 +258,7 @@ export class SharedLimits {
     this.#timer = undefined;
     await this.sync();
     this.#o.quotas.shareWith(undefined, undefined);
+    this.#o.brake?.shareWith(undefined, undefined);
     this.#o.authThrottle.shareWith(undefined);
     // Leaving: the others take over its part of the connection limits at once.
     await this.#o.pool.query('DELETE FROM hikyaku_nodes WHERE node = $1', [this.#o.nodeId]).catch(() => undefined);

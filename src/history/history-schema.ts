@@ -61,4 +61,10 @@ CREATE TABLE IF NOT EXISTS hourly_failures (
   last_at_ms INTEGER NOT NULL,
   PRIMARY KEY (hour_ms, domain)
 ) STRICT, WITHOUT ROWID;
+-- Nodes sharing one PostgreSQL queue (src/cluster/shared-history.ts): how far
+-- this node has read the other nodes' history events, committed with them.
+CREATE TABLE IF NOT EXISTS cluster_sync (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;

@@ -204,3 +204,36 @@ test('the series counts a deferred recipient once, not once per retry; held then
     assert.equal(total(store.series(t0, HOUR)), 3);
   });
 });
+
+test('on a cluster, attempts heard before the acceptance wait for it; a single node ignores them', () => {
+  const delivered: HistoryAttempt = { rcptTo: 'taro@example.jp', atMs: 2 * HOUR, outcome: 'delivered', reply: '250 2.0.0 ok' };
+  for (const waitForAcceptance of [true, false]) {
+    const dir = mkdtempSync(join(tmpdir(), 'hikyaku-history-'));
+    const store = HistoryStore.open(dir, { waitForAcceptance });
+    try {
+      store.recordAttempts('A1', [delivered]);
+      store.flush();
+      assert.equal(store.message('A1'), undefined);
+      assert.equal(store.waitingForAcceptance, waitForAcceptance ? 1 : 0);
+      // The acceptance, as another node publishes it: the header block only, with the whole size.
+      store.recordAccepted({ id: 'A1', mailFrom: 'info@shop.example', rcptTo: ['taro@example.jp'], message: Buffer.from('Subject: hi\r\n\r\n'), size: 5000, source: 'api', user: undefined, held: false, atMs: HOUR });
+      const m = store.message('A1');
+      assert.equal(m?.size, 5000);
+      assert.equal(m?.subject, 'hi');
+      assert.equal(m?.state, waitForAcceptance ? 'delivered' : 'queued');
+      assert.equal(m?.attempts.length, waitForAcceptance ? 1 : 0);
+      assert.equal(store.waitingForAcceptance, 0);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('the cluster sync point is kept with the history', () => {
+  withStore((store) => {
+    assert.equal(store.syncPoint('history-events'), undefined);
+    store.saveSyncPoint('history-events', '{"sinceMs":1,"cursors":{}}');
+    assert.equal(store.syncPoint('history-events'), '{"sinceMs":1,"cursors":{}}');
+  });
+});

@@ -51,8 +51,10 @@ export interface AcceptedForHistory {
   readonly id: string;
   readonly mailFrom: string;
   readonly rcptTo: readonly string[];
-  /** The message as stored (its header is read at commit time). */
+  /** The message as stored, or its header block only (read at commit time). */
   readonly message: Buffer;
+  /** The whole message's size when `message` holds the header only (an event from another node). */
+  readonly size?: number;
   /** smtp | api | sendmail | dsn */
   readonly source: string;
   readonly user: string | undefined;
@@ -63,6 +65,23 @@ export interface AcceptedForHistory {
 export interface HistoryStoreOptions {
   /** A gathered write that could not be committed (logged by the caller; the mail is queued all the same). */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Several nodes share one queue (src/cluster/shared-history.ts): a node may
+   * hear of a message's attempts before its acceptance (another node accepted
+   * it and has not published yet). Such writes wait, in memory, for the
+   * acceptance instead of being dropped; see PARK_MAX_MS.
+   */
+  readonly waitForAcceptance?: boolean;
+}
+
+/** How long a write may wait for its message's acceptance (nodes publish every second). */
+export const PARK_MAX_MS = 10 * 60_000;
+/** At most this many messages' writes wait; past it the oldest are dropped. */
+export const PARK_MAX_MESSAGES = 10_000;
+
+interface Parked {
+  readonly sinceMs: number;
+  readonly writes: (() => void)[];
 }
 
 export class HistoryStore implements HistoryReader {
@@ -70,9 +89,12 @@ export class HistoryStore implements HistoryReader {
   readonly #s;
   readonly #queries: HistoryQueries;
   readonly #writes: GatheredWrites;
+  /** Writes waiting for their message's acceptance (only with waitForAcceptance); insertion order = age. */
+  readonly #parked: Map<string, Parked> | undefined;
 
-  private constructor(db: Database.Database, onError: (err: unknown) => void) {
+  private constructor(db: Database.Database, onError: (err: unknown) => void, waitForAcceptance: boolean) {
     this.#db = db;
+    this.#parked = waitForAcceptance ? new Map() : undefined;
     // unref: a process that ends calls close(), which commits what is left.
     this.#writes = new GatheredWrites(db, { delayMs: FLUSH_DELAY_MS, unref: true, onError });
     this.#queries = new HistoryQueries(db, () => this.flush());
@@ -106,12 +128,14 @@ export class HistoryStore implements HistoryReader {
       deleteAttempts: db.prepare('DELETE FROM attempts WHERE id = ?'),
       deleteCounts: db.prepare('DELETE FROM hourly_counts WHERE hour_ms < ?'),
       deleteFailures: db.prepare('DELETE FROM hourly_failures WHERE hour_ms < ?'),
+      saveSyncPoint: db.prepare('INSERT INTO cluster_sync (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      syncPoint: db.prepare('SELECT value FROM cluster_sync WHERE name = ?'),
     };
   }
 
   static open(dataDir: string, options: HistoryStoreOptions = {}): HistoryStore {
     const { db } = openPrivateDatabase(dataDir, 'history.db', (d) => d.exec(HISTORY_SCHEMA));
-    return new HistoryStore(db, options.onError ?? (() => {}));
+    return new HistoryStore(db, options.onError ?? (() => {}), options.waitForAcceptance === true);
   }
 
   // ---- writes: gathered, committed once per turn of the event loop
@@ -124,12 +148,17 @@ export class HistoryStore implements HistoryReader {
       const rcptTo = JSON.stringify(m.rcptTo);
       const searchText = [m.id, m.mailFrom, ...m.rcptTo, h.subject ?? ''].join('\n').toLowerCase();
       const inserted = this.#s.insertMessage.run(
-        m.id, m.mailFrom, rcptTo, h.subject ?? null, h.from ?? null, h.messageId ?? null, m.message.length,
+        m.id, m.mailFrom, rcptTo, h.subject ?? null, h.from ?? null, h.messageId ?? null, m.size ?? m.message.length,
         m.source, m.user ?? null, m.atMs, m.atMs, state, h.headers, searchText,
       );
       if (inserted.changes === 0) return;
       for (const r of m.rcptTo) this.#s.insertRecipient.run(m.id, r, state, m.atMs);
       this.#s.count.run(hourOf(m.atMs), 'accepted');
+      const parked = this.#parked?.get(m.id);
+      if (parked !== undefined) {
+        this.#parked?.delete(m.id);
+        for (const write of parked.writes) write();
+      }
     });
   }
 
@@ -139,11 +168,12 @@ export class HistoryStore implements HistoryReader {
    */
   recordAttempts(id: string, attempts: readonly HistoryAttempt[], nextAttemptAtMs?: number): void {
     if (attempts.length === 0) return;
-    this.#defer(() => {
-      if (this.#s.exists.get(id) === undefined) return; // accepted before the history was kept
+    const write = (): void => {
+      if (!this.#known(id, write)) return; // accepted before the history was kept
       for (const a of attempts) this.#attempt(id, a, a.outcome === 'deferred' ? nextAttemptAtMs : undefined);
       this.#settle(id, attempts[attempts.length - 1]?.reply ?? attempts[attempts.length - 1]?.detail, attempts[0]?.atMs ?? Date.now());
-    });
+    };
+    this.#defer(write);
   }
 
   /**
@@ -153,8 +183,8 @@ export class HistoryStore implements HistoryReader {
    */
   recordVerdicts(id: string, verdicts: readonly HistoryAttempt[]): void {
     if (verdicts.length === 0) return;
-    this.#defer(() => {
-      if (this.#s.exists.get(id) === undefined) return;
+    const write = (): void => {
+      if (!this.#known(id, write)) return;
       let changed: HistoryAttempt | undefined;
       for (const v of verdicts) {
         const current = this.#s.recipientState.get(id, v.rcptTo) as { state: string } | undefined;
@@ -163,18 +193,40 @@ export class HistoryStore implements HistoryReader {
         changed = v;
       }
       if (changed !== undefined) this.#settle(id, changed.reply ?? changed.detail, changed.atMs);
-    });
+    };
+    this.#defer(write);
   }
 
   /** `hikyaku queue hold/release/delete` (or the server) changed a message's place in the queue. */
   recordQueueChange(id: string, change: 'held' | 'released' | 'deleted', atMs = Date.now()): void {
-    this.#defer(() => {
+    const write = (): void => {
+      if (this.#parked !== undefined && !this.#known(id, write)) return;
       if (change === 'held') this.#s.setRecipientsFrom.run('held', atMs, id, 'queued');
       if (change === 'held') this.#s.setRecipientsFrom.run('held', atMs, id, 'deferred');
       if (change === 'released') this.#s.setRecipientsFrom.run('queued', atMs, id, 'held');
       if (change === 'deleted') this.#s.setOpenRecipients.run('deleted', atMs, id);
       this.#settle(id, undefined, atMs);
-    });
+    };
+    this.#defer(write);
+  }
+
+  /**
+   * Where this node's reading of the other nodes' history stands: committed in
+   * the same transaction as the writes read up to it, so a crash never
+   * applies an event twice nor skips one.
+   */
+  saveSyncPoint(name: string, value: string): void {
+    this.#defer(() => this.#s.saveSyncPoint.run(name, value));
+  }
+
+  syncPoint(name: string): string | undefined {
+    this.flush();
+    return (this.#s.syncPoint.get(name) as { value: string } | undefined)?.value;
+  }
+
+  /** Messages whose writes wait for their acceptance (waitForAcceptance only). */
+  get waitingForAcceptance(): number {
+    return this.#parked?.size ?? 0;
   }
 
   /** Commits the gathered writes now (reads and close() do it first; otherwise every FLUSH_DELAY_MS). */
@@ -235,6 +287,26 @@ export class HistoryStore implements HistoryReader {
 
   #defer(write: () => void): void {
     this.#writes.add(write);
+  }
+
+  /**
+   * Whether the message is in the history. When it is not and writes may
+   * wait for acceptance, `write` is kept to run right after the acceptance
+   * is recorded (oldest waits dropped past PARK_MAX_MS / PARK_MAX_MESSAGES).
+   */
+  #known(id: string, write: () => void): boolean {
+    if (this.#s.exists.get(id) !== undefined) return true;
+    const parked = this.#parked;
+    if (parked === undefined) return false;
+    const nowMs = Date.now();
+    for (const [oldId, p] of parked) {
+      if (p.sinceMs > nowMs - PARK_MAX_MS && parked.size < PARK_MAX_MESSAGES) break;
+      parked.delete(oldId);
+    }
+    const entry = parked.get(id);
+    if (entry === undefined) parked.set(id, { sinceMs: nowMs, writes: [write] });
+    else entry.writes.push(write);
+    return false;
   }
 
   #attempt(id: string, a: HistoryAttempt, nextAttemptAtMs: number | undefined, counted = true): void {

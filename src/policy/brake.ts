@@ -83,6 +83,10 @@ export class SendingBrake implements SendingBrakeStore, SnapshotSource {
   private readonly factor: number;
   private readonly floor: number;
   private readonly onTrip: ((trip: BrakeTrip) => void) | undefined;
+  /** Nodes sharing one queue (cluster/shared-limits.ts): told of every count this node makes. */
+  private onRecord: ((key: string, atMs: number, count: number) => void) | undefined;
+  /** ... and the other nodes' counts, kept apart (not saved: re-read from the database at start). */
+  private remote: SendingBrake | undefined;
 
   constructor(options: BrakeOptions = {}) {
     this.windowMs = options.windowMs ?? 3_600_000;
@@ -96,7 +100,41 @@ export class SendingBrake implements SendingBrakeStore, SnapshotSource {
     this.snapshotSettings = `window=${this.windowMs} history=${this.historyWindows}`;
   }
 
+  /**
+   * On a cluster: `onRecord` hears every count this node makes (to publish),
+   * and `remote` (a sibling() filled with applyRemote) holds the other
+   * nodes' counts, so that a stolen credential spread over several nodes
+   * trips at the cluster's total. This node trips only on its own traffic:
+   * the node that sees the credential's next message trips it (flags it and
+   * tells the admin).
+   */
+  shareWith(remote: SendingBrake | undefined, onRecord: ((key: string, atMs: number, count: number) => void) | undefined): void {
+    this.remote = remote;
+    this.onRecord = onRecord;
+  }
+
+  /** An empty brake with the same windows, for the other nodes' counts. */
+  sibling(): SendingBrake {
+    return new SendingBrake({ windowMs: this.windowMs, historyWindows: this.historyWindows, factor: this.factor, floor: this.floor });
+  }
+
   record(key: string, nowMs: number, count = 1): boolean {
+    const history = this.add(key, nowMs, count);
+    this.onRecord?.(key, nowMs, count);
+    if (history.trip !== undefined) return true;
+    const { current, normal, threshold } = this.measure(key, history, nowMs);
+    if (current <= threshold) return false;
+    history.trip = { key, current, normal, threshold, atMs: nowMs };
+    this.onTrip?.(history.trip);
+    return true;
+  }
+
+  /** Messages another node counted for the key (on the sibling given to shareWith): counted, never tripping. */
+  applyRemote(key: string, atMs: number, count: number): void {
+    this.add(key, atMs, count);
+  }
+
+  private add(key: string, nowMs: number, count: number): KeyHistory {
     const window = Math.floor(nowMs / this.windowMs);
     let history = this.keys.get(key);
     if (history === undefined) {
@@ -106,12 +144,7 @@ export class SendingBrake implements SendingBrakeStore, SnapshotSource {
     history.ring.add(nowMs, count);
     if (window > history.lastWindow) history.lastWindow = window;
     this.markChanged(key, history);
-    if (history.trip !== undefined) return true;
-    const { current, normal, threshold } = this.measure(history, nowMs);
-    if (current <= threshold) return false;
-    history.trip = { key, current, normal, threshold, atMs: nowMs };
-    this.onTrip?.(history.trip);
-    return true;
+    return history;
   }
 
   isBraked(key: string): boolean {
@@ -148,7 +181,7 @@ export class SendingBrake implements SendingBrakeStore, SnapshotSource {
   status(key: string, nowMs: number): BrakeStatus {
     const history = this.keys.get(key);
     if (history === undefined) return { current: 0, normal: 0, threshold: this.floor, braked: false };
-    return { ...this.measure(history, nowMs), braked: history.trip !== undefined };
+    return { ...this.measure(key, history, nowMs), braked: history.trip !== undefined };
   }
 
   get size(): number {
@@ -193,12 +226,16 @@ export class SendingBrake implements SendingBrakeStore, SnapshotSource {
     return true;
   }
 
-  private measure(history: KeyHistory, nowMs: number): Omit<BrakeStatus, 'braked'> {
+  private measure(key: string, history: KeyHistory, nowMs: number): Omit<BrakeStatus, 'braked'> {
     const window = Math.floor(nowMs / this.windowMs);
-    const inWindow = history.ring.newest(nowMs);
+    // The other nodes' counts add to this node's (a cluster: cluster/shared-limits.ts).
+    const remote = this.remote?.keys.get(key);
+    const inWindow = history.ring.newest(nowMs) + (remote?.ring.newest(nowMs) ?? 0);
+    const total = history.ring.total(nowMs) + (remote?.ring.total(nowMs) ?? 0);
+    const firstWindow = Math.min(history.firstWindow, remote?.firstWindow ?? history.firstWindow);
     const current = window === history.releasedWindow ? inWindow - history.releasedAllowance : inWindow;
-    const pastWindows = Math.min(this.historyWindows, window - history.firstWindow);
-    const normal = pastWindows > 0 ? (history.ring.total(nowMs) - inWindow) / pastWindows : 0;
+    const pastWindows = Math.min(this.historyWindows, window - firstWindow);
+    const normal = pastWindows > 0 ? (total - inWindow) / pastWindows : 0;
     return { current, normal, threshold: Math.max(this.floor, this.factor * normal) };
   }
 

@@ -1,4 +1,4 @@
-// Quotas and AUTH brute-force counts hold across nodes that share one
+// Quotas, AUTH brute-force counts and the brake's counts hold across nodes that share one
 // PostgreSQL database (issue 11, point 4): two nodes in one process, each
 // with its own in-memory counters and its own SharedLimits, on a real
 // database of their own; syncs are called by hand, as the timer would.
@@ -8,6 +8,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { SharedLimits } from '../../src/cluster/shared-limits.js';
 import { AuthThrottle } from '../../src/policy/auth-throttle.js';
+import { SendingBrake } from '../../src/policy/brake.js';
 import { QuotaCounter } from '../../src/policy/quota-counter.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg-database.js';
 
@@ -135,4 +136,29 @@ test('nodes count each other: a limit of 8 connections per destination is 4 each
   await a.shared.sync();
   assert.equal(a.shared.shareOf(8), 8);
   await a.shared.close();
+});
+
+test('the compromised-account brake counts across nodes: 60 + 50 messages on two nodes trip a floor of 100 on the node that sends the next one', async () => {
+  const brakeOf = () => new SendingBrake({ floor: 100, factor: 10 });
+  const authThrottle = () => new AuthThrottle({ maxFailuresPerClient: 5, maxFailuresPerLogin: 50, failureWindowMs: 900_000, blockMs: 900_000 });
+  const start = (nodeId: string, brake: SendingBrake) =>
+    SharedLimits.start({ pool, nodeId, quotas: new QuotaCounter(windows), quotaWindows: windows, authThrottle: authThrottle(), brake, authWindowMs: 900_000, logger, intervalMs: 3_600_000 });
+  const brakeA = brakeOf();
+  const brakeB = brakeOf();
+  const a = await start('brake-a', brakeA);
+  const b = await start('brake-b', brakeB);
+  const key = 'app:info@shop.test/wordpress';
+  const now = Date.now();
+  for (let i = 0; i < 60; i++) assert.equal(brakeA.record(key, now), false);
+  for (let i = 0; i < 50; i++) assert.equal(brakeB.record(key, now), false, 'each node alone stays under the floor');
+  await a.sync();
+  await b.sync();
+  await a.sync();
+  assert.equal(brakeB.status(key, now).current, 110, 'node B sees the cluster total');
+  assert.equal(brakeB.isBraked(key), false, "the other node's counts alone do not trip it");
+  assert.equal(brakeB.record(key, now), true, 'the next message on node B trips it');
+  assert.equal(brakeA.status(key, now).current, 110);
+  assert.equal(brakeA.record(key, now), true, 'and on node A');
+  await a.close();
+  await b.close();
 });

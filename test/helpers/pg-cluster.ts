@@ -4,7 +4,7 @@
 // are submitted round-robin across the nodes over SMTP.
 import { join } from 'node:path';
 import { startDnsServer, type TestDnsServer } from './dns-server.js';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from './smtp-sink.js';
 import { SmtpDialog } from './smtp-dialog.js';
 import { spawnHikyaku, tempDir, testRawConfig, writeConfigFile, type ChildServer } from './hikyaku.js';
 import { createTestDatabase, type TestDatabase } from './pg-database.js';
@@ -13,14 +13,24 @@ export interface Cluster {
   readonly db: TestDatabase;
   readonly sink: SmtpSink;
   readonly nodes: ChildServer[];
+  /** Each node's configuration file, for `hikyaku … --config` on that node. */
+  readonly configs: string[];
   close(): Promise<void>;
 }
 
-export async function startCluster(count: number, options: { claimLease: string }): Promise<Cluster> {
+export interface ClusterOptions {
+  readonly claimLease: string;
+  /** Keep the message history (history.retentionDays 7); off by default, as the work-sharing tests do not read it. */
+  readonly history?: boolean;
+  readonly sink?: Omit<SmtpSinkOptions, 'host'>;
+}
+
+export async function startCluster(count: number, options: ClusterOptions): Promise<Cluster> {
   const db = await createTestDatabase();
-  const sink = await startSmtpSink({ host: '127.0.0.13' });
+  const sink = await startSmtpSink({ ...options.sink, host: '127.0.0.13' });
   let dns: TestDnsServer | undefined;
   const nodes: ChildServer[] = [];
+  const configs: string[] = [];
   const close = async (): Promise<void> => {
     for (const n of nodes) {
       if (n.process.exitCode === null && n.process.signalCode === null) n.process.kill('SIGTERM');
@@ -38,16 +48,17 @@ export async function startCluster(count: number, options: { claimLease: string 
         store: db.url,
         listeners: { submission: { enabled: false }, submissions: { enabled: false }, http: { enabled: false } },
         queue: { claimLease: options.claimLease, retry: { initialDelay: '1s', maxDelay: '2s' }, pollInterval: '200ms' },
-        history: { retentionDays: 0 },
+        history: { retentionDays: options.history === true ? 7 : 0 },
         log: { level: 'warn' },
       });
-      nodes.push(await spawnHikyaku(['--config', writeConfigFile(dir, raw)], { timeoutMs: 30_000 }));
+      configs.push(writeConfigFile(dir, raw));
+      nodes.push(await spawnHikyaku(['--config', configs[i] as string], { timeoutMs: 30_000 }));
     }
   } catch (err) {
     await close();
     throw err;
   }
-  return { db, sink, nodes, close };
+  return { db, sink, nodes, configs, close };
 }
 
 /**

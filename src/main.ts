@@ -104,7 +104,7 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   if (opened.kind === 'postgres') {
     const { openCluster } = await import('./cluster/open-cluster.js');
     try {
-      cluster = await openCluster(chosenStore(config), config, counters, logger);
+      cluster = await openCluster(chosenStore(config), config, counters, suppression, logger);
     } catch (err) {
       await store.close();
       throw new Error(`cannot share the sending limits through PostgreSQL: ${(err as Error).message}`, { cause: err });

@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { isRoutableAddress } from '../core/address.js';
 import { parseDuration } from '../config/units.js';
 import { normalizeDomainName } from '../domains/domain-name.js';
-import { SuppressionStore, type SuppressionEntry } from '../policy/suppression-store.js';
+import { SuppressionStore, type SuppressionChange, type SuppressionEntry } from '../policy/suppression-store.js';
+import { chosenStore } from '../queue/open-queue-store.js';
 import type { Bilingual } from './language.js';
 import type { CommandContext } from './user-command.js';
 
@@ -44,6 +45,10 @@ const text = {
     ja: '{0} を送信抑止リストに追加しました (送信ドメイン: {1}、{2})。起動中のサーバーでも、すぐに RCPT で拒否します (550 5.1.1)。',
   },
   allDomains: { en: 'every sending domain', ja: 'すべて' },
+  notShared: {
+    en: 'Changed on this node, but the other nodes could not be told ({0}): check that PostgreSQL answers, then run the command again.',
+    ja: 'このノードでは変更しましたが、他のノードに伝えられませんでした ({0})。PostgreSQL に接続できるか確認して、もう一度実行してください。',
+  },
   until: { en: 'until {0}', ja: '期限 {0}' },
   forever: { en: 'until removed', ja: '期限なし' },
   removed: { en: 'Removed {0} for {1}: mail to it is accepted again.', ja: '{1} の登録を {0}削除しました。このアドレスへのメールを再び受け付けます。' },
@@ -89,7 +94,7 @@ interface Values {
   readonly reason?: string | undefined;
 }
 
-export function runSuppressionCommand(args: string[], ctx: CommandContext): number {
+export async function runSuppressionCommand(args: string[], ctx: CommandContext): Promise<number> {
   const t: Translate = (key, ...params) => text[key][ctx.lang].replace(/\{(\d)\}/g, (_, i: string) => params[Number(i)] ?? '');
   let parsed;
   try {
@@ -116,20 +121,39 @@ export function runSuppressionCommand(args: string[], ctx: CommandContext): numb
     return 2;
   }
   const store = SuppressionStore.open(ctx.config.dataDir);
+  const changes: SuppressionChange[] = [];
+  store.watch((change) => changes.push(change));
+  let code: number;
   try {
-    switch (action) {
-      case 'list':
-        return list(store, domain, values, ctx, t);
-      case 'add':
-        return add(store, address as string, domain, values, ctx, t);
-      case 'remove':
-        return remove(store, address as string, domain, ctx, t);
-      case 'purge':
-        ctx.out(t('purged', entryCount(store.purgeExpired(Date.now()), t)));
-        return 0;
-    }
+    code = run(store, action, address as string, domain, values, ctx, t);
   } finally {
     store.close();
+  }
+  // On a node of a cluster the other nodes' lists learn of it too (cluster/shared-suppression.ts).
+  const url = chosenStore(ctx.config);
+  if (changes.length > 0 && url !== 'embedded') {
+    try {
+      const { publishSuppressionChanges } = await import('../cluster/publish-suppression.js');
+      await publishSuppressionChanges(url, ctx.config.dataDir, changes);
+    } catch (err) {
+      ctx.out(t('notShared', (err as Error).message));
+      return 1;
+    }
+  }
+  return code;
+}
+
+function run(store: SuppressionStore, action: 'list' | 'add' | 'remove' | 'purge', address: string, domain: string | undefined, values: Values, ctx: CommandContext, t: Translate): number {
+  switch (action) {
+    case 'list':
+      return list(store, domain, values, ctx, t);
+    case 'add':
+      return add(store, address, domain, values, ctx, t);
+    case 'remove':
+      return remove(store, address, domain, ctx, t);
+    case 'purge':
+      ctx.out(t('purged', entryCount(store.purgeExpired(Date.now()), t)));
+      return 0;
   }
 }
 

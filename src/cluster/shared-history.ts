@@ -29,12 +29,13 @@ import type { HistoryEvent } from '../history/history-events.js';
 import { isHistoryEvent } from '../history/history-events.js';
 import type { ServerHistory } from '../history/server-history.js';
 import type { Logger } from '../log/logger.js';
+import { DB_NOW_MS } from './db-clock.js';
 
 export const SHARED_HISTORY_SCHEMA = `
 CREATE TABLE IF NOT EXISTS hikyaku_history_events (
   seq          BIGSERIAL PRIMARY KEY,
   node         TEXT NOT NULL,
-  published_ms BIGINT NOT NULL DEFAULT (extract(epoch FROM clock_timestamp()) * 1000)::bigint,
+  published_ms BIGINT NOT NULL DEFAULT ${DB_NOW_MS},
   event        JSONB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS hikyaku_history_events_published ON hikyaku_history_events (published_ms);
@@ -50,7 +51,6 @@ const PAGE = 2_000;
 const MAX_PENDING = 200_000;
 const PRUNE_EVERY_MS = 60_000;
 
-const DB_NOW = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
 interface SyncPoint {
   /** Rows published before this (database time) are not looked at again. */
@@ -152,7 +152,7 @@ export class SharedHistory {
 
   async #readOthers(history: NonNullable<ServerHistory['shared']>): Promise<void> {
     const { pool, nodeId, logger } = this.#o;
-    const { rows: clock } = await pool.query<{ now_ms: string }>(`SELECT ${DB_NOW} AS now_ms`);
+    const { rows: clock } = await pool.query<{ now_ms: string }>(`SELECT ${DB_NOW_MS} AS now_ms`);
     const nowMs = Number(clock[0]?.now_ms);
     const point = (this.#point ??= this.#loadPoint(history, nowMs));
     for (;;) {

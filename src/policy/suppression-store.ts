@@ -130,6 +130,16 @@ function toEntry(row: SuppressionRow): SuppressionEntry {
   };
 }
 
+/**
+ * A change to the list as it now stands, for the nodes that share a queue
+ * (cluster/shared-suppression.ts): the entry as stored after an add (the
+ * expiry merged), or the removal of a key's entry for one sending domain
+ * (undefined = all of them).
+ */
+export type SuppressionChange =
+  | { readonly op: 'set'; readonly entry: SuppressionEntry }
+  | { readonly op: 'remove'; readonly recipientKey: string; readonly sendingDomain: string | undefined };
+
 /** How often the in-memory key set asks whether another process changed the list. */
 const RECHECK_MS = 1000;
 
@@ -140,6 +150,8 @@ export class SuppressionStore {
   private keys: Set<string> | undefined;
   private dataVersion = -1;
   private checkedAtMs = -Infinity;
+  /** Told of each change made through this store (not of those applied with applyChanges). */
+  private onChange: ((change: SuppressionChange) => void) | undefined;
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -151,6 +163,8 @@ export class SuppressionStore {
       upsert: db.prepare(UPSERT),
       removeOne: db.prepare('DELETE FROM suppression WHERE recipient_key = ? AND sending_domain = ?'),
       removeAll: db.prepare('DELETE FROM suppression WHERE recipient_key = ?'),
+      one: db.prepare(`SELECT ${COLUMNS} FROM suppression WHERE recipient_key = ? AND sending_domain = ?`),
+      replace: db.prepare(`INSERT OR REPLACE INTO suppression (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       purge: db.prepare('DELETE FROM suppression WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?'),
       allKeys: db.prepare('SELECT DISTINCT recipient_key FROM suppression').pluck(),
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
@@ -205,6 +219,10 @@ export class SuppressionStore {
     });
     // Our own commits do not change data_version: the key set learns them here.
     this.keys?.add(mailboxKey(entry.recipient));
+    if (this.onChange !== undefined) {
+      const row = this.statements.one.get(mailboxKey(entry.recipient), sendingDomainKey(entry.sendingDomain)) as SuppressionRow | undefined;
+      if (row !== undefined) this.onChange({ op: 'set', entry: toEntry(row) });
+    }
   }
 
   /** Remove the recipient's entry for one sending domain ('' = the all-domains entry), or all its entries; returns how many. */
@@ -213,7 +231,30 @@ export class SuppressionStore {
     const result =
       sendingDomain === undefined ? this.statements.removeAll.run(key) : this.statements.removeOne.run(key, sendingDomainKey(sendingDomain));
     this.keys = undefined; // another domain's entry may remain: reload
+    this.onChange?.({ op: 'remove', recipientKey: key, sendingDomain: sendingDomain === undefined ? undefined : sendingDomainKey(sendingDomain) });
     return result.changes;
+  }
+
+  /** Nodes sharing a queue: `listener` hears each add and remove made through this store. */
+  watch(listener: ((change: SuppressionChange) => void) | undefined): void {
+    this.onChange = listener;
+  }
+
+  /** Changes another node made, applied as they stand there (in one transaction; not told to the watcher). */
+  applyChanges(changes: readonly SuppressionChange[]): void {
+    if (changes.length === 0) return;
+    this.db.transaction(() => {
+      for (const c of changes) {
+        if (c.op === 'remove') {
+          if (c.sendingDomain === undefined) this.statements.removeAll.run(c.recipientKey);
+          else this.statements.removeOne.run(c.recipientKey, c.sendingDomain);
+          continue;
+        }
+        const e = c.entry;
+        this.statements.replace.run(e.recipientKey, e.sendingDomain, e.recipient, e.reason, e.source, e.createdAtMs, e.expiresAtMs ?? null);
+      }
+    })();
+    this.keys = undefined;
   }
 
   /** Entries by recipient, then sending domain. */

@@ -30,6 +30,7 @@ import { isHistoryEvent } from '../history/history-events.js';
 import type { ServerHistory } from '../history/server-history.js';
 import type { Logger } from '../log/logger.js';
 import { DB_NOW_MS } from './db-clock.js';
+import { PeriodicSync } from './periodic-sync.js';
 
 export const SHARED_HISTORY_SCHEMA = `
 CREATE TABLE IF NOT EXISTS hikyaku_history_events (
@@ -79,8 +80,7 @@ export class SharedHistory {
   #history: ServerHistory['shared'];
   #pending: HistoryEvent[] = [];
   #dropped = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #periodic = new PeriodicSync(() => this.#sync());
   #failing = false;
   #lastPruneMs = 0;
   /** Where reading the others stands; loaded from history.db at the first sync, then kept here. */
@@ -110,15 +110,12 @@ export class SharedHistory {
     this.#history = history.shared;
     if (this.#history === undefined) return; // history off (retentionDays 0): nothing to share
     await this.sync();
-    const interval = this.#o.intervalMs ?? 1_000;
-    this.#timer = setInterval(() => void this.sync(), interval);
-    this.#timer.unref();
+    this.#periodic.start(this.#o.intervalMs ?? 1_000);
   }
 
   /** One at a time; never throws. */
   sync(): Promise<void> {
-    this.#running ??= this.#sync().finally(() => (this.#running = undefined));
-    return this.#running;
+    return this.#periodic.sync();
   }
 
   async #sync(): Promise<void> {
@@ -216,9 +213,7 @@ export class SharedHistory {
 
   /** Last sync (this node's last events reach the others; the history may be closed already), then stop. */
   async close(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#periodic.stop();
     this.#history = undefined;
     await this.sync();
   }

@@ -28,6 +28,7 @@ import type { Logger } from '../log/logger.js';
 import type { AuthThrottle } from '../policy/auth-throttle.js';
 import type { SendingBrake } from '../policy/brake.js';
 import { QuotaCounter, type QuotaCounterOptions } from '../policy/quota-counter.js';
+import { PeriodicSync } from './periodic-sync.js';
 
 export const SHARED_LIMITS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS hikyaku_limit_events (
@@ -108,8 +109,7 @@ export class SharedLimits {
   readonly #seen = new Map<string, number>();
   #readFromMs: number;
   #lastPruneMs = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #periodic = new PeriodicSync(() => this.#sync());
   #failing = false;
   #liveNodes = 1;
 
@@ -159,15 +159,12 @@ export class SharedLimits {
       failure: (clientIp, login, atMs) => this.#pending.push({ kind: 'auth-failure', key: clientIp, login: login ?? null, atMs, count: 1 }),
       success: (clientIp, login, atMs) => this.#pending.push({ kind: 'auth-success', key: clientIp, login, atMs, count: 1 }),
     });
-    const interval = this.#o.intervalMs ?? 1_000;
-    this.#timer = setInterval(() => void this.sync(), interval);
-    this.#timer.unref();
+    this.#periodic.start(this.#o.intervalMs ?? 1_000);
   }
 
   /** Publishes this node's counts and applies the others'. One at a time; never throws. */
   sync(): Promise<void> {
-    this.#running ??= this.#sync().finally(() => (this.#running = undefined));
-    return this.#running;
+    return this.#periodic.sync();
   }
 
   async #sync(): Promise<void> {
@@ -254,8 +251,7 @@ export class SharedLimits {
 
   /** Last sync, then detach from the counters. */
   async close(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    await this.#periodic.stop();
     await this.sync();
     this.#o.quotas.shareWith(undefined, undefined);
     this.#o.brake?.shareWith(undefined, undefined);

@@ -23,6 +23,7 @@ import type { Pool } from 'pg';
 import type { Logger } from '../log/logger.js';
 import type { SuppressionChange, SuppressionEntry, SuppressionStore } from '../policy/suppression-store.js';
 import { DB_NOW_MS } from './db-clock.js';
+import { PeriodicSync } from './periodic-sync.js';
 
 export const SHARED_SUPPRESSION_SCHEMA = `
 CREATE TABLE IF NOT EXISTS hikyaku_suppression (
@@ -72,8 +73,7 @@ export class SharedSuppression {
   #pending: SuppressionChange[] = [];
   #sinceMs = 0;
   #lastPruneMs = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #periodic = new PeriodicSync(() => this.#sync());
   #failing = false;
 
   private constructor(options: SharedSuppressionOptions) {
@@ -88,8 +88,7 @@ export class SharedSuppression {
     for (let i = 0; i < own.length; i += 1_000) await offer(options.pool, options.nodeId, own.slice(i, i + 1_000));
     options.store.watch((change) => shared.#note(change));
     await shared.sync();
-    shared.#timer = setInterval(() => void shared.sync(), options.intervalMs ?? 1_000);
-    shared.#timer.unref();
+    shared.#periodic.start(options.intervalMs ?? 1_000);
     return shared;
   }
 
@@ -100,8 +99,7 @@ export class SharedSuppression {
 
   /** One at a time; never throws. */
   sync(): Promise<void> {
-    this.#running ??= this.#sync().finally(() => (this.#running = undefined));
-    return this.#running;
+    return this.#periodic.sync();
   }
 
   async #sync(): Promise<void> {
@@ -133,10 +131,8 @@ export class SharedSuppression {
   }
 
   async close(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    await this.#periodic.stop();
     this.#o.store.watch(undefined);
-    await this.#running;
     await this.sync();
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startDnsServer, type TestDnsServer } from './dns-server.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { SmtpDialog } from './smtp-dialog.js';
-import { spawnHikyaku, tempDir, testRawConfig, writeConfigFile, type ChildServer } from './hikyaku.js';
+import { deepMerge, spawnHikyaku, tempDir, testRawConfig, writeConfigFile, type ChildServer, type Raw } from './hikyaku.js';
 import { createTestDatabase, type TestDatabase } from './pg-database.js';
 
 export interface Cluster {
@@ -16,7 +16,8 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(count: number, options: { claimLease: string }): Promise<Cluster> {
+/** `config`: settings of every node on top of the cluster's (webhooks, say). */
+export async function startCluster(count: number, options: { claimLease: string; config?: Raw }): Promise<Cluster> {
   const db = await createTestDatabase();
   const sink = await startSmtpSink({ host: '127.0.0.13' });
   let dns: TestDnsServer | undefined;
@@ -34,13 +35,13 @@ export async function startCluster(count: number, options: { claimLease: string 
     dns = await startDnsServer({ 'dest.test': { MX: [{ preference: 10, exchange: 'mx.dest.test' }] }, 'mx.dest.test': { A: ['127.0.0.13'] } });
     for (let i = 0; i < count; i++) {
       const dir = tempDir('hikyaku-node-');
-      const raw = testRawConfig({ dns: dns.address, mxPort: sink.port }, join(dir, 'data'), {
+      const raw = testRawConfig({ dns: dns.address, mxPort: sink.port }, join(dir, 'data'), deepMerge({
         store: db.url,
         listeners: { submission: { enabled: false }, submissions: { enabled: false }, http: { enabled: false } },
         queue: { claimLease: options.claimLease, retry: { initialDelay: '1s', maxDelay: '2s' }, pollInterval: '200ms' },
         history: { retentionDays: 0 },
         log: { level: 'warn' },
-      });
+      }, options.config ?? {}));
       nodes.push(await spawnHikyaku(['--config', writeConfigFile(dir, raw)], { timeoutMs: 30_000 }));
     }
   } catch (err) {

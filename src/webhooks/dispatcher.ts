@@ -83,9 +83,14 @@ export class WebhookDispatcher {
     }
   }
 
+  // The cached count is out of date; kept meanwhile (PostgreSQL answers it later, and a scrape shows the last one).
+  #countStale(): void {
+    if (this.#count !== undefined) this.#count = { value: this.#count.value, atMs: -Infinity };
+  }
+
   /** New events were committed: send them soon. */
   wake(): void {
-    this.#count = undefined;
+    this.#countStale();
     this.#arm(WAKE_DELAY_MS);
   }
 
@@ -166,7 +171,7 @@ export class WebhookDispatcher {
             })
             .finally(() => {
               this.#inFlight.delete(row.seq);
-              this.#count = undefined;
+              this.#countStale();
               this.#arm(0); // the next in line for this message, or a free slot
             });
           this.#inFlight.set(row.seq, task);

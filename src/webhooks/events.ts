@@ -121,9 +121,11 @@ export class WebhookEvents {
  */
 export function withWebhookEvents(store: EventQueueStore, events: WebhookEvents, onEvents: () => void): QueueStore {
   const releaseClaim = store.releaseClaim?.bind(store);
+  const listQuarantined = store.listQuarantined?.bind(store);
   return {
     // PostgreSQL: the scheduler frees a message's delivery claim through the store it is given.
     ...(releaseClaim === undefined ? {} : { releaseClaim }),
+    ...(listQuarantined === undefined ? {} : { listQuarantined }),
     async enqueue(message) {
       const rows = events.forEnqueue(message);
       await store.enqueue(message, rows);

@@ -102,13 +102,16 @@ test('PostgreSQL: two nodes never take the same row; the next event of a message
   const retryAtMs = Date.now() + 500;
   await outA.retry(mAccepted.seq, 1, retryAtMs);
   assert.deepEqual(await outB.take(Date.now(), 10), [], 'a row waiting for its retry holds back the events behind it');
+  assert.equal(await outB.nextDueAtMs(), retryAtMs, 'the next poll when the retry is due');
+  const behind = await db.query<{ n: string }>("SELECT next_attempt_at AS n FROM webhook_events WHERE message_id = 'M' AND endpoint = $1 ORDER BY seq", [hook.url]);
+  assert.deepEqual(behind.rows.map((r) => Number(r.n)), [retryAtMs, retryAtMs], 'the delivered event behind it is due no earlier (polls read only due rows)');
   await new Promise((r) => setTimeout(r, retryAtMs - Date.now() + 10));
   const retried = await outB.take(Date.now(), 10);
   assert.deepEqual(kinds(retried), ['M:accepted:h'], 'due again: any node takes it');
   assert.equal(retried[0]!.attempts, 1);
   await outB.done([mAccepted.seq]);
   assert.deepEqual(kinds(await outB.take(Date.now(), 10)), ['M:delivered:h'], 'the next in line once the one before was taken');
-  assert.ok((await outB.nextDueAtMs()) !== undefined);
+  assert.equal(await outB.nextDueAtMs(), undefined, 'nothing of B waits for a later time');
 
   // A clean stop hands A's rows over at once (no lease to wait for, no takeover).
   const leasedByA = async (): Promise<number> => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM webhook_events WHERE lease_owner = $1', [a.nodeId])).rows[0]?.n);

@@ -102,7 +102,10 @@ CREATE INDEX events_message ON events (message_id);
     // to messages: the events of a message outlive it (the delivered event is
     // written as its last recipient leaves). lease_owner / lease_until: the
     // node sending the row and until when (pg-webhook-outbox.ts), as for the
-    // messages' delivery claims. Empty, and never read, without webhooks.
+    // messages' delivery claims. A row behind another of its message and
+    // endpoint is never due before it (pg-webhook-outbox.ts), so that due
+    // rows are found through webhook_events_due without reading the backlog
+    // of an endpoint that is down. Empty, and never read, without webhooks.
     name: 'webhook outbox',
     sql: `
 CREATE TABLE webhook_events (
@@ -118,6 +121,7 @@ CREATE TABLE webhook_events (
   UNIQUE (event_id, endpoint)
 );
 CREATE INDEX webhook_events_order ON webhook_events (message_id, endpoint, seq);
+CREATE INDEX webhook_events_due ON webhook_events (next_attempt_at);
 `,
   },
 ];

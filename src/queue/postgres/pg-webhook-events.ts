@@ -9,10 +9,13 @@ import type { OutboxEvent } from '../writer-protocol.js';
 export async function insertWebhookEvents(client: pg.ClientBase, rows: readonly { readonly messageId: string; readonly event: OutboxEvent }[]): Promise<void> {
   if (rows.length === 0) return;
   // WITH ORDINALITY … ORDER BY: seq follows the order given, which is the
-  // order the dispatcher sends one message's events in.
+  // order the dispatcher sends one message's events in. An event behind
+  // others of its message and endpoint is due no earlier than they are
+  // (the outbox's invariant, pg-webhook-outbox.ts).
   await client.query(
     `INSERT INTO webhook_events (event_id, endpoint, message_id, payload, next_attempt_at)
-     SELECT e, ep, m, p, n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS u(e, ep, m, p, n, o)
+     SELECT e, ep, m, p, greatest(n, (SELECT max(w.next_attempt_at) FROM webhook_events w WHERE w.message_id = m AND w.endpoint = ep))
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS u(e, ep, m, p, n, o)
      ORDER BY o
      ON CONFLICT (event_id, endpoint) DO NOTHING`,
     [

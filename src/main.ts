@@ -6,7 +6,7 @@ import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
 import { openCertificates } from './tls/certificates.js';
 import { UserStore } from './users/user-store.js';
-import { chosenStore, openQueueStore, StoreChoiceError } from './queue/open-queue-store.js';
+import { chosenStore, openQueueStore } from './queue/open-queue-store.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createDeliverer } from './outbound/deliverer.js';
 import { TlsReportStore } from './tlsrpt/tlsrpt-store.js';
@@ -40,6 +40,7 @@ import type { HttpServer } from './api/http-server.js';
 import type { RunningConsole } from './console/start-console.js';
 import { WebhookEvents, withWebhookEvents } from './webhooks/events.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { embeddedOutbox, sharedOutbox } from './webhooks/outbox.js';
 import type { BacklogSource, Metrics } from './metrics/metrics.js';
 import type { QueueGauges } from './metrics/queue-gauges.js';
 import { LocalSubmission } from './sendmail/local-policy.js';
@@ -91,14 +92,6 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   // The embedded queue (SQLite) or PostgreSQL shared by several nodes (store / HIKYAKU_STORE).
   const opened = await openQueueStore(config, logger);
   const store = opened.store;
-  if (opened.kind === 'postgres' && config.webhooks.length > 0) {
-    await store.close();
-    throw new StoreChoiceError(
-      'webhooks need the embedded queue store for now (their outbox lives in the SQLite queue): remove `webhooks` or use `store: embedded`',
-      'Webhook は今のところ組み込みのキュー (SQLite) でのみ使えます (送信待ちのイベントをその中に置くため): `webhooks` を外すか `store: embedded` にしてください',
-    );
-  }
-  const embedded = opened.kind === 'embedded' ? opened.store : undefined;
   // Several nodes on one PostgreSQL queue: the policy's limits hold for all of them (src/cluster/).
   let cluster: ClusterNode | undefined;
   if (opened.kind === 'postgres') {
@@ -133,21 +126,23 @@ export async function startServer(config: Config, logger: Logger, extras: Server
   // On a cluster, each node's history also holds what the other nodes recorded (cluster/shared-history.ts).
   const history = openServerHistory(config.dataDir, config.history.retentionDays, logger, cluster?.history);
   await cluster?.history.attach(history);
-  // Webhooks: events are written into the queue database with the change that
-  // causes them (src/webhooks/events.ts); without webhooks nothing is wrapped.
+  // Webhooks: events are written into the queue database, SQLite or
+  // PostgreSQL, with the change that causes them (src/webhooks/events.ts);
+  // on PostgreSQL every node sends, each row taken by one node under a lease.
+  // Without webhooks nothing is wrapped and no outbox is opened.
   const webhookEvents = config.webhooks.length > 0 ? new WebhookEvents(config.webhooks) : undefined;
   const dispatcher =
-    webhookEvents === undefined || embedded === undefined
+    webhookEvents === undefined
       ? undefined
       : new WebhookDispatcher({
-          outbox: embedded.webhookOutbox,
+          outbox: opened.kind === 'embedded' ? embeddedOutbox(opened.store.webhookOutbox) : sharedOutbox(opened.store.webhookOutbox(config.webhooks.map((w) => w.url))),
           webhooks: config.webhooks,
           logger: logger.child({ component: 'webhooks' }),
           labels: (id) => apiStore.labelsOf(id),
           // Tests only (test/e2e/webhooks.test.ts): a shorter first retry delay than 1 s.
           ...(process.env['HIKYAKU_TEST_WEBHOOK_RETRY_MS'] ? { baseDelayMs: Number(process.env['HIKYAKU_TEST_WEBHOOK_RETRY_MS']) } : {}),
         });
-  const queue = webhookEvents === undefined || dispatcher === undefined || embedded === undefined ? store : withWebhookEvents(embedded, webhookEvents, () => dispatcher.wake());
+  const queue = webhookEvents === undefined || dispatcher === undefined ? store : withWebhookEvents(store, webhookEvents, () => dispatcher.wake());
   // Prometheus metrics, served on the HTTP listener: without it nothing is counted (no hooks, no cost).
   let metrics: Metrics | undefined;
   let queueGauges: QueueGauges | undefined;

@@ -1,11 +1,13 @@
-// Sends the webhook outbox (queue-schema.ts: webhook_events) to the
-// endpoints: reads due rows, POSTs each as signed JSON, deletes it on a 2xx
-// (a writer op), and otherwise tries again later with exponential back-off,
-// forever (capped at an hour between tries) until the endpoint takes it.
+// Sends the webhook outbox (webhook_events in the queue database, embedded
+// or PostgreSQL: outbox.ts) to the endpoints: takes due rows, POSTs each as
+// signed JSON, deletes it on a 2xx, and otherwise tries again later with
+// exponential back-off, forever (capped at an hour between tries) until the
+// endpoint takes it.
 //
 // Order per message: for one message and one endpoint only the oldest
 // pending row is ever sent (the outbox query asks for the first in line), so
-// "delivered" never overtakes "accepted", even across retries and restarts.
+// "delivered" never overtakes "accepted", even across retries, restarts and,
+// on PostgreSQL, nodes (a row is taken by one node under a lease).
 // Different messages go out in parallel (up to `concurrency` requests).
 //
 // At least once: a row is deleted only after its 2xx; a crash between the 2xx
@@ -13,14 +15,14 @@
 // event id. Receivers drop repeats by id.
 import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/types.js';
-import type { OutboxRow, WebhookOutbox } from '../queue/sqlite-queue-store.js';
+import type { DispatchOutbox, OutboxRow } from './outbox.js';
 import { signatureHeader } from './signature.js';
 
 /** What the HTTP API knows of an API message (tag, metadata), added to its events when they are sent. */
 export type MessageLabels = (messageId: string) => { readonly tag: string | undefined; readonly metadata: Readonly<Record<string, string>> | undefined } | undefined;
 
 export interface WebhookDispatcherOptions {
-  readonly outbox: WebhookOutbox;
+  readonly outbox: DispatchOutbox;
   readonly webhooks: readonly WebhookConfig[];
   readonly logger: Logger;
   readonly labels?: MessageLabels | undefined;
@@ -51,6 +53,9 @@ export class WebhookDispatcher {
   #timerAtMs = Infinity;
   #state: 'new' | 'running' | 'stopped' = 'new';
   #count: { value: number; atMs: number } | undefined;
+  #counting = false;
+  #pumping: Promise<void> | undefined;
+  #pumpAgain = false;
 
   constructor(options: WebhookDispatcherOptions) {
     this.#o = {
@@ -78,20 +83,36 @@ export class WebhookDispatcher {
     }
   }
 
+  // The cached count is out of date; kept meanwhile (PostgreSQL answers it later, and a scrape shows the last one).
+  #countStale(): void {
+    if (this.#count !== undefined) this.#count = { value: this.#count.value, atMs: -Infinity };
+  }
+
   /** New events were committed: send them soon. */
   wake(): void {
-    this.#count = undefined;
+    this.#countStale();
     this.#arm(WAKE_DELAY_MS);
   }
 
-  /** Events not yet taken by their endpoint (cached for a second: cheap enough for every metrics scrape). */
+  /**
+   * Events not yet taken by their endpoint (cached for a second: cheap enough
+   * for every metrics scrape). On PostgreSQL the count comes back later: a
+   * scrape shows the one before (at most a scrape interval old).
+   */
   pendingCount(): number {
     const nowMs = Date.now();
-    if (this.#count === undefined || nowMs - this.#count.atMs > COUNT_CACHE_MS) {
-      if (this.#state === 'stopped') return this.#count?.value ?? 0;
-      this.#count = { value: this.#o.outbox.count(), atMs: nowMs };
+    if (this.#state === 'stopped' || this.#counting || (this.#count !== undefined && nowMs - this.#count.atMs <= COUNT_CACHE_MS)) return this.#count?.value ?? 0;
+    const counted = this.#o.outbox.count();
+    if (typeof counted === 'number') {
+      this.#count = { value: counted, atMs: nowMs };
+      return counted;
     }
-    return this.#count.value;
+    this.#counting = true;
+    counted
+      .then((value) => (this.#count = { value, atMs: Date.now() }))
+      .catch((err: unknown) => this.#o.logger.warn({ err }, 'could not count the webhook events pending'))
+      .finally(() => (this.#counting = false));
+    return this.#count?.value ?? 0;
   }
 
   /** Stops sending; requests in flight are cut short and their rows stay pending (sent again after a restart). */
@@ -100,7 +121,7 @@ export class WebhookDispatcher {
     this.#state = 'stopped';
     clearTimeout(this.#timer);
     this.#abort.abort();
-    await Promise.allSettled([...this.#inFlight.values()]);
+    await Promise.allSettled([...this.#inFlight.values(), this.#pumping]);
   }
 
   #arm(delayMs: number): void {
@@ -112,18 +133,37 @@ export class WebhookDispatcher {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#timerAtMs = Infinity;
-      this.#pump();
+      void this.#pump();
     }, delayMs);
   }
 
-  #pump(): void {
+  // One pump at a time (reading the outbox is asynchronous): a call meanwhile pumps again right after.
+  async #pump(): Promise<void> {
     if (this.#state !== 'running') return;
+    if (this.#pumping !== undefined) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = this.#pumpOnce();
+    try {
+      await this.#pumping;
+    } finally {
+      this.#pumping = undefined;
+      if (this.#pumpAgain) {
+        this.#pumpAgain = false;
+        this.#arm(0);
+      }
+    }
+  }
+
+  async #pumpOnce(): Promise<void> {
     try {
       const free = this.#o.concurrency - this.#inFlight.size;
       if (free > 0) {
         const nowMs = Date.now();
-        for (const row of this.#o.outbox.due(nowMs, free + this.#inFlight.size)) {
-          if (this.#inFlight.size >= this.#o.concurrency) break;
+        const inFlight = new Set(this.#inFlight.keys());
+        for (const row of await this.#o.outbox.take(nowMs, free, inFlight)) {
+          if (this.#state !== 'running') break; // stopping: the row stays pending (freed with the store)
           if (this.#inFlight.has(row.seq)) continue;
           const task = this.#send(row)
             .catch((err: unknown) => {
@@ -131,7 +171,7 @@ export class WebhookDispatcher {
             })
             .finally(() => {
               this.#inFlight.delete(row.seq);
-              this.#count = undefined;
+              this.#countStale();
               this.#arm(0); // the next in line for this message, or a free slot
             });
           this.#inFlight.set(row.seq, task);
@@ -139,10 +179,12 @@ export class WebhookDispatcher {
       }
       // A first-in-line row due already is in flight or waits for a free slot:
       // its completion pumps again. Otherwise wake up for the next retry.
-      const next = this.#o.outbox.nextDueAtMs();
+      if (this.#state !== 'running') return;
+      const next = await this.#o.outbox.nextDueAtMs();
       const wait = next === undefined || next <= Date.now() ? this.#o.pollIntervalMs : Math.min(this.#o.pollIntervalMs, next - Date.now());
       this.#arm(wait);
     } catch (err) {
+      if (this.#state !== 'running') return;
       this.#o.logger.error({ err }, 'could not read the webhook outbox');
       this.#arm(this.#o.pollIntervalMs);
     }

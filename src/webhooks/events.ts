@@ -2,9 +2,10 @@
 // enqueue, the delivered / deferred / bounced / expired events with the
 // recipient update that records them. `withWebhookEvents` wraps the queue
 // store given to intake and the scheduler (main.ts, only when webhooks are
-// configured), so each event row goes into the same SQLite transaction as
-// its cause (transactional outbox): after a crash, either both are there or
-// neither is, and a message never ends without its events.
+// configured), so each event row goes into the same transaction as its
+// cause, in SQLite or PostgreSQL (transactional outbox): after a crash,
+// either both are there or neither is, and a message never ends without its
+// events.
 //
 // The remote reply is not in the queue's rows: the deliver wrapper in main.ts
 // hands the attempt's outcomes over (`noteOutcomes`), and the update that
@@ -13,7 +14,13 @@ import { randomUUID } from 'node:crypto';
 import type { WebhookConfig, WebhookEventType } from '../config/types.js';
 import type { RecipientOutcome } from '../core/outcome.js';
 import type { NewMessage, QueueStore, RecipientUpdate } from '../queue/queue-store.js';
-import type { OutboxEvent, SqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import type { OutboxEvent } from '../queue/writer-protocol.js';
+
+/** A queue store that writes webhook events with its changes (both stores are). */
+export interface EventQueueStore extends QueueStore {
+  enqueue(message: NewMessage, events?: readonly OutboxEvent[]): Promise<void>;
+  updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean; events?: readonly OutboxEvent[] }): Promise<void>;
+}
 
 /** The reply an event carries: the remote server's, or our own detail when there was none (DNS, connection). */
 export interface EventReply {
@@ -112,8 +119,13 @@ export class WebhookEvents {
  * configured: enqueue and updateRecipients carry their events; `onEvents`
  * runs once they are committed (the dispatcher's wake-up).
  */
-export function withWebhookEvents(store: SqliteQueueStore, events: WebhookEvents, onEvents: () => void): QueueStore {
+export function withWebhookEvents(store: EventQueueStore, events: WebhookEvents, onEvents: () => void): QueueStore {
+  const releaseClaim = store.releaseClaim?.bind(store);
+  const listQuarantined = store.listQuarantined?.bind(store);
   return {
+    // PostgreSQL: the scheduler frees a message's delivery claim through the store it is given.
+    ...(releaseClaim === undefined ? {} : { releaseClaim }),
+    ...(listQuarantined === undefined ? {} : { listQuarantined }),
     async enqueue(message) {
       const rows = events.forEnqueue(message);
       await store.enqueue(message, rows);

@@ -6,8 +6,6 @@
 // body; and events pending at a kill -9 arrive after the restart.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
@@ -15,6 +13,7 @@ import { SmtpDialog } from '../helpers/smtp-dialog.js';
 import { spawnHikyaku, startHikyaku, tempDir, testRawConfig, writeConfigFile } from '../helpers/hikyaku.js';
 import { ApiKeyStore } from '../../src/users/api-keys.js';
 import { DomainStore } from '../../src/domains/domain-store.js';
+import { eventsByMessage as byMessage, startWebhookReceiver, verifyWebhook as verify, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 // The first retry after 200 ms instead of 1 s (then 400 ms, …): the test runs in seconds.
@@ -25,91 +24,11 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-/** The README's verification, as a receiver would write it. */
-function verify(secret: string, rawBody: string, header: string, nowSeconds = Date.now() / 1000): boolean {
-  const parts = Object.fromEntries(header.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  const t = Number(parts['t']);
-  if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > 300) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex');
-  const given = String(parts['v1'] ?? '');
-  return given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
-}
-
-interface Event {
-  readonly id: string;
-  readonly type: string;
-  readonly messageId: string;
-  readonly recipient: string;
-  readonly timestamp: string;
-  readonly reply: { code: number | null; enhanced: string | null; text: string; remoteMta: string | null } | null;
-  readonly tag?: string;
-  readonly metadata?: Record<string, string>;
-}
-
-interface Receiver {
-  readonly url: string;
-  /** Events answered 2xx, in the order they were taken (repeats included). */
-  readonly taken: Event[];
-  readonly tries: Map<string, number>;
-  readonly bodies: { body: string; signature: string }[];
-  /** While true, every request gets 500. */
-  down: boolean;
-  waitFor(ids: number, timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const taken: Event[] = [];
-  const tries = new Map<string, number>();
-  const bodies: { body: string; signature: string }[] = [];
+/** A receiver that refuses every event twice (500), then takes it; and refuses everything while `down`. */
+async function startReceiver(): Promise<WebhookReceiver & { down: boolean }> {
   const state = { down: false };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const signature = String(req.headers['hikyaku-signature'] ?? '');
-      if (!verify(SECRET, body, signature)) {
-        res.writeHead(400).end('bad signature');
-        return;
-      }
-      const event = JSON.parse(body) as Event;
-      assert.equal(req.headers['hikyaku-event-id'], event.id);
-      const n = (tries.get(event.id) ?? 0) + 1;
-      tries.set(event.id, n);
-      // Fails twice (500), then succeeds.
-      if (state.down || n <= 2) {
-        res.writeHead(500).end('not now');
-        return;
-      }
-      bodies.push({ body, signature });
-      taken.push(event);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  const receiver: Receiver = {
-    url: `http://127.0.0.1:${port}/hooks`,
-    taken,
-    tries,
-    bodies,
-    get down() {
-      return state.down;
-    },
-    set down(v: boolean) {
-      state.down = v;
-    },
-    async waitFor(ids, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (new Set(taken.map((e) => e.id)).size < ids) {
-        if (Date.now() > deadline) assert.fail(`only ${new Set(taken.map((e) => e.id)).size} of ${ids} events arrived: ${JSON.stringify(taken.map((e) => [e.type, e.recipient]))}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  return receiver;
+  const receiver = await startWebhookReceiver(SECRET, (_event, tryNumber) => (state.down || tryNumber <= 2 ? 'refuse' : 'take'));
+  return Object.defineProperty(receiver, 'down', { get: () => state.down, set: (v: boolean) => (state.down = v) }) as WebhookReceiver & { down: boolean };
 }
 
 async function sendSmtp(port: number, rcpts: readonly string[], subject: string): Promise<string> {
@@ -124,18 +43,6 @@ async function sendSmtp(port: number, rcpts: readonly string[], subject: string)
   d.write('QUIT\r\n');
   void d.close();
   return /queued as (\S+)/.exec(reply.text)?.[1] ?? '';
-}
-
-/** Distinct events in the order first taken, grouped by message. */
-function byMessage(events: readonly Event[]): Map<string, Event[]> {
-  const seen = new Set<string>();
-  const out = new Map<string, Event[]>();
-  for (const e of events) {
-    if (seen.has(e.id)) continue;
-    seen.add(e.id);
-    out.set(e.messageId, [...(out.get(e.messageId) ?? []), e]);
-  }
-  return out;
 }
 
 test('every event arrives, in order per message, signed, through a receiver that fails twice per event', async () => {

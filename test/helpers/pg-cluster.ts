@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startDnsServer, type TestDnsServer } from './dns-server.js';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from './smtp-sink.js';
 import { SmtpDialog } from './smtp-dialog.js';
-import { spawnHikyaku, tempDir, testRawConfig, writeConfigFile, type ChildServer } from './hikyaku.js';
+import { deepMerge, spawnHikyaku, tempDir, testRawConfig, writeConfigFile, type ChildServer, type Raw } from './hikyaku.js';
 import { createTestDatabase, type TestDatabase } from './pg-database.js';
 
 export interface Cluster {
@@ -23,6 +23,8 @@ export interface ClusterOptions {
   /** Keep the message history (history.retentionDays 7); off by default, as the work-sharing tests do not read it. */
   readonly history?: boolean;
   readonly sink?: Omit<SmtpSinkOptions, 'host'>;
+  /** Settings of every node on top of the cluster's (webhooks, say). */
+  readonly config?: Raw;
 }
 
 export async function startCluster(count: number, options: ClusterOptions): Promise<Cluster> {
@@ -44,13 +46,13 @@ export async function startCluster(count: number, options: ClusterOptions): Prom
     dns = await startDnsServer({ 'dest.test': { MX: [{ preference: 10, exchange: 'mx.dest.test' }] }, 'mx.dest.test': { A: ['127.0.0.13'] } });
     for (let i = 0; i < count; i++) {
       const dir = tempDir('hikyaku-node-');
-      const raw = testRawConfig({ dns: dns.address, mxPort: sink.port }, join(dir, 'data'), {
+      const raw = testRawConfig({ dns: dns.address, mxPort: sink.port }, join(dir, 'data'), deepMerge({
         store: db.url,
         listeners: { submission: { enabled: false }, submissions: { enabled: false }, http: { enabled: false } },
         queue: { claimLease: options.claimLease, retry: { initialDelay: '1s', maxDelay: '2s' }, pollInterval: '200ms' },
         history: { retentionDays: options.history === true ? 7 : 0 },
         log: { level: 'warn' },
-      });
+      }, options.config ?? {}));
       configs.push(writeConfigFile(dir, raw));
       nodes.push(await spawnHikyaku(['--config', configs[i] as string], { timeoutMs: 30_000 }));
     }

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { runCli, tempDir, writeConfigFile } from '../helpers/hikyaku.js';
 import { createTestDatabase } from '../helpers/pg-database.js';
 import { openPgQueueStore } from '../../src/queue/postgres/pg-queue-store.js';
+import { LATEST_VERSION } from '../../src/queue/postgres/migrations.js';
 import { newQueueId } from '../../src/core/queue-id.js';
 
 test('start refuses an unmigrated database, migrate creates the schema, the queue commands act on the shared queue', async (t) => {
@@ -29,14 +30,14 @@ test('start refuses an unmigrated database, migrate creates the schema, the queu
 
   const refused = await runCli(['start', '--config', config]);
   assert.equal(refused.code, 1, refused.stderr);
-  assert.match(refused.stderr, /schema is at version 0, this Hikyaku needs version 2: run `hikyaku migrate` first/);
+  assert.match(refused.stderr, new RegExp(`schema is at version 0, this Hikyaku needs version ${LATEST_VERSION}: run \`hikyaku migrate\` first`));
   assert.match(refused.stderr, /`hikyaku migrate` を実行してください/);
 
   const migrated = await runCli(['migrate', '--config', config]);
   assert.equal(migrated.code, 0, migrated.stdout + migrated.stderr);
-  assert.match(migrated.stdout, /Migrated the PostgreSQL queue schema from version 0 to 2/);
+  assert.match(migrated.stdout, new RegExp(`Migrated the PostgreSQL queue schema from version 0 to ${LATEST_VERSION}\\b`));
   const again = await runCli(['migrate', '--config', config]);
-  assert.match(again.stdout, /up to date \(version 2\)/);
+  assert.match(again.stdout, new RegExp(`up to date \\(version ${LATEST_VERSION}\\)`));
 
   // A message queued by another node.
   const store = await openPgQueueStore({ url: db.url, logger: pino({ level: 'silent' }), claimLeaseMs: 30_000 });

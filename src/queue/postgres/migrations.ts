@@ -94,6 +94,36 @@ CREATE INDEX events_message ON events (message_id);
     name: 'requiretls flag',
     sql: `ALTER TABLE messages ADD COLUMN requiretls boolean NOT NULL DEFAULT false;`,
   },
+  {
+    version: 3,
+    // The webhook outbox (src/webhooks/), as in the embedded store: one row
+    // per event and endpoint, written in the transaction of the queue change
+    // that caused it, deleted once the endpoint answered 2xx. No foreign key
+    // to messages: the events of a message outlive it (the delivered event is
+    // written as its last recipient leaves). lease_owner / lease_until: the
+    // node sending the row and until when (pg-webhook-outbox.ts), as for the
+    // messages' delivery claims. A row behind another of its message and
+    // endpoint is never due before it (pg-webhook-outbox.ts), so that due
+    // rows are found through webhook_events_due without reading the backlog
+    // of an endpoint that is down. Empty, and never read, without webhooks.
+    name: 'webhook outbox',
+    sql: `
+CREATE TABLE webhook_events (
+  seq             bigserial PRIMARY KEY,
+  event_id        text NOT NULL,
+  endpoint        text NOT NULL,
+  message_id      text NOT NULL,
+  payload         text NOT NULL,
+  attempts        integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint NOT NULL,
+  lease_owner     text,
+  lease_until     bigint,
+  UNIQUE (event_id, endpoint)
+);
+CREATE INDEX webhook_events_order ON webhook_events (message_id, endpoint, seq);
+CREATE INDEX webhook_events_due ON webhook_events (next_attempt_at);
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

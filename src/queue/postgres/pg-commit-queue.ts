@@ -14,7 +14,9 @@
 // enqueue tried again then finds its own row (same id, creation time and
 // size) and counts as stored instead of failing as a duplicate.
 import type pg from 'pg';
+import type { OutboxEvent } from '../writer-protocol.js';
 import { applyUpdates, type UpdateJob } from './pg-recipient-updates.js';
+import { insertWebhookEvents } from './pg-webhook-events.js';
 
 const MAX_BATCH_JOBS = 2_000;
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
@@ -34,6 +36,8 @@ export interface EnqueueRow {
   readonly leaseUntilMs: number;
   readonly recipients: readonly { readonly rcptTo: string; readonly domain: string; readonly notify: string | null; readonly orcpt: string | null }[];
   readonly body: Buffer;
+  /** Webhook events caused by this enqueue (accepted), written in its transaction; absent without webhooks. */
+  readonly events?: readonly OutboxEvent[] | undefined;
 }
 
 export type WriteJob =
@@ -224,6 +228,8 @@ async function insertMessages(client: pg.ClientBase, rows: readonly EnqueueRow[]
       rcpts.map((r) => r.x.orcpt),
     ],
   );
+  // A message already stored (a COMMIT whose answer was lost) has its events already.
+  await insertWebhookEvents(client, fresh.flatMap((r) => (r.events ?? []).map((e) => ({ messageId: r.id, event: e }))));
   return failed;
 }
 

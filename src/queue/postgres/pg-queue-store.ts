@@ -15,6 +15,8 @@ import { groupRows, parseMessageRows, type JoinedRow, type MessageRow, type Reci
 import { PgCommitQueue } from './pg-commit-queue.js';
 import { Claims } from './pg-claims.js';
 import { schemaProblem, schemaVersion } from './migrate.js';
+import type { OutboxEvent } from '../writer-protocol.js';
+import { openPgWebhookOutbox, type PgWebhookOutbox } from './pg-webhook-outbox.js';
 
 export interface PgQueueStoreOptions {
   /** postgres://user@host:port/database */
@@ -32,6 +34,14 @@ export interface QuarantinedEntry {
 }
 
 export interface PgQueueStore extends QueueStore {
+  /**
+   * QueueStore.enqueue / updateRecipients with webhook events written in the
+   * same transaction (no event without its queue change, nor the reverse).
+   */
+  enqueue(message: NewMessage, events?: readonly OutboxEvent[]): Promise<void>;
+  updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean; events?: readonly OutboxEvent[] }): Promise<void>;
+  /** The webhook outbox, sent by this node to these endpoints (opened on first call: nothing runs without webhooks). */
+  webhookOutbox(endpoints: readonly string[]): PgWebhookOutbox;
   readonly commitCount: number;
   readonly nodeId: string;
   /** Messages this node took over from another node's expired lease. */
@@ -90,6 +100,8 @@ class PgStore implements PgQueueStore {
   private readonly enqueues: PgCommitQueue;
   private readonly writes: PgCommitQueue;
   private readonly claims: Claims;
+  private readonly leaseMs: number;
+  private outbox: PgWebhookOutbox | undefined;
   private readonly logger: Logger;
   private closed = false;
   private statsCache: { messages: number; oldestCreatedAtMs: number | undefined } = { messages: 0, oldestCreatedAtMs: undefined };
@@ -106,6 +118,12 @@ class PgStore implements PgQueueStore {
     this.writes = new PgCommitQueue(pool);
     const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.claims = new Claims({ pool, nodeId, leaseMs: options.claimLeaseMs, logger: this.logger });
+    this.leaseMs = options.claimLeaseMs;
+  }
+
+  webhookOutbox(endpoints: readonly string[]): PgWebhookOutbox {
+    this.outbox ??= openPgWebhookOutbox({ pool: this.pool, nodeId: this.claims.nodeId, leaseMs: this.leaseMs, endpoints, logger: this.logger.child({ component: 'webhooks' }) });
+    return this.outbox;
   }
 
   get commitCount(): number {
@@ -120,7 +138,7 @@ class PgStore implements PgQueueStore {
     return this.claims.takeovers;
   }
 
-  async enqueue(message: NewMessage): Promise<void> {
+  async enqueue(message: NewMessage, events?: readonly OutboxEvent[]): Promise<void> {
     const { id, envelope } = message;
     if (typeof id !== 'string' || id === '') throw new TypeError('enqueue: empty queue id');
     if (envelope.rcptTo.length === 0) throw new TypeError('enqueue: no recipients');
@@ -148,6 +166,7 @@ class PgStore implements PgQueueStore {
             return { rcptTo, domain: domainOf(rcptTo), notify: p?.notify ?? null, orcpt: p?.orcpt ?? null };
           }),
           body: message.message,
+          events: events === undefined || events.length === 0 ? undefined : events,
         },
       });
     } catch (err) {
@@ -181,7 +200,7 @@ class PgStore implements PgQueueStore {
     return Buffer.isBuffer(body) ? body : undefined;
   }
 
-  async updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean }): Promise<void> {
+  async updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean; events?: readonly OutboxEvent[] }): Promise<void> {
     for (const u of updates) {
       if (!STATUSES.has(u.status)) throw new TypeError(`updateRecipients: bad status ${String(u.status)}`);
       if (!Number.isSafeInteger(u.attempts) || u.attempts < 0) throw new TypeError('updateRecipients: bad attempts');
@@ -202,6 +221,7 @@ class PgStore implements PgQueueStore {
           lastError: u.lastError ?? null,
           lastStatus: u.lastStatus ?? null,
         })),
+        events: options?.events === undefined || options.events.length === 0 ? undefined : options.events,
       },
     });
     if (removed === true) this.claims.forget(id);
@@ -281,6 +301,7 @@ class PgStore implements PgQueueStore {
     clearInterval(this.statsTimer);
     await Promise.all([this.enqueues.close(), this.writes.close()]);
     await this.claims.close();
+    await this.outbox?.close();
     await this.pool.end();
   }
 

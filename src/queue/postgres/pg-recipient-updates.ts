@@ -1,10 +1,13 @@
 // Recipient results of many messages written with a fixed number of
 // statements per group commit (not per message): one UPDATE of the
 // recipients, one INSERT of the attempt rows, one UPDATE of the messages'
-// next due time, one DELETE of the messages left with nothing queued. Round
+// next due time, one DELETE of the messages left with nothing queued (and,
+// with webhooks, one INSERT of their events). Round
 // trips to PostgreSQL, not its work, were what bounded the rate of the
 // statement-per-message version (bench: hikyaku-pg).
 import type pg from 'pg';
+import type { OutboxEvent } from '../writer-protocol.js';
+import { insertWebhookEvents } from './pg-webhook-events.js';
 
 export interface UpdateJob {
   readonly id: string;
@@ -19,6 +22,8 @@ export interface UpdateJob {
     readonly lastError: string | null;
     readonly lastStatus: string | null;
   }[];
+  /** Webhook events caused by these outcomes, written in the same transaction; absent without webhooks. */
+  readonly events?: readonly OutboxEvent[] | undefined;
 }
 
 /** Apply the jobs in order; returns the ids of messages removed (no recipient left queued). */
@@ -85,6 +90,8 @@ async function applyRound(client: pg.ClientBase, jobs: readonly UpdateJob[]): Pr
       ],
     );
   }
+  // Written whether or not the message is still there, as in the embedded store: the outcome happened.
+  await insertWebhookEvents(client, jobs.flatMap((j) => (j.events ?? []).map((e) => ({ messageId: j.id, event: e }))));
   const next = await client.query<{ id: string; next: number | null }>(
     `UPDATE messages m SET delay_notified = m.delay_notified OR u.dn,
        next_due_at = (SELECT min(r.next_attempt_at) FROM recipients r WHERE r.message_id = m.id AND r.status = 'queued')

@@ -61,6 +61,8 @@ export interface ScaleFigure {
   readonly findDueMs: number;
   /** Spawn → the relay answers. */
   readonly startMs: number;
+  /** CPU of the server (all threads) when the relay first answered: start-up work, which the machine's load hardly changes. */
+  readonly startCpuMs: number;
   readonly rssSettledMiB: number;
   readonly rssAfterMiB: number;
   /** During the idle window, per second: server (all threads), its main thread, its PostgreSQL backends. */
@@ -154,7 +156,7 @@ async function timeCount(dataDir: string, db: BenchDatabase | undefined): Promis
   return median(ms);
 }
 
-type ServerFigures = Pick<ScaleFigure, 'findDueMs' | 'startMs' | 'rssSettledMiB' | 'rssAfterMiB' | 'idleCpuMsPerS' | 'idleMainCpuMsPerS' | 'pgCpuMsPerS' | 'scrapeMs'>;
+type ServerFigures = Pick<ScaleFigure, 'findDueMs' | 'startMs' | 'startCpuMs' | 'rssSettledMiB' | 'rssAfterMiB' | 'idleCpuMsPerS' | 'idleMainCpuMsPerS' | 'pgCpuMsPerS' | 'scrapeMs'>;
 
 async function serverFigures(dataDir: string, db: BenchDatabase | undefined, options: ScaleOptions): Promise<ServerFigures> {
   const sink = await SinkProcess.start();
@@ -174,6 +176,7 @@ async function serverFigures(dataDir: string, db: BenchDatabase | undefined, opt
     });
     const spawnedAt = server.spawnedAtMs;
     const startMs = performance.now() - spawnedAt;
+    const startCpuMs = cpuSeconds(server.pid) * 1000;
     const due = await dueArrived;
     if (!due.reached) throw new Error(`the server delivered ${due.count} of the ${options.due} due messages within 300 s\n${server.stderr}`);
     const findDueMs = due.atMs - spawnedAt;
@@ -208,6 +211,7 @@ async function serverFigures(dataDir: string, db: BenchDatabase | undefined, opt
     return {
       findDueMs,
       startMs,
+      startCpuMs,
       rssSettledMiB,
       rssAfterMiB: memoryOf(server.pid).rssKiB / 1024,
       idleCpuMsPerS: (cpu * 1000) / seconds,
@@ -273,6 +277,7 @@ export function scaleTable(figures: readonly ScaleFigure[], due: number): string
     row('whole-queue count of the gauges, ms (retaken only when old)', (f) => f.countMs, 2);
     row('spawn → due messages delivered, ms', (f) => f.findDueMs, 0);
     row('spawn → relay answers, ms', (f) => f.startMs, 0);
+    row('server CPU ms until the relay answers (start-up work)', (f) => f.startCpuMs, 0);
     row('fill through the store, s', (f) => f.fillS, 1);
     out.push('');
   }

@@ -274,7 +274,7 @@ export function scaleTable(figures: readonly ScaleFigure[], due: number): string
     row('of which main thread', (f) => f.idleMainCpuMsPerS, 2);
     if (store === 'pg') row('its PostgreSQL backends, CPU ms/s', (f) => f.pgCpuMsPerS, 2);
     row('GET /metrics ms, median', (f) => f.scrapeMs, 2);
-    row('whole-queue count of the gauges, ms (retaken only when old)', (f) => f.countMs, 2);
+    row("the gauges' message count, ms (SQLite: one row kept by triggers; PostgreSQL: count(*), retaken only when old)", (f) => f.countMs, 2);
     row('spawn → due messages delivered, ms', (f) => f.findDueMs, 0);
     row('spawn → relay answers, ms', (f) => f.startMs, 0);
     row('server CPU ms until the relay answers (start-up work)', (f) => f.startCpuMs, 0);

@@ -29,20 +29,28 @@ export class PgQueueStatsReader {
   private messages = 0;
   private countedAtMs = -Infinity;
   private validForMs = 0;
+  private readonly now: () => number;
+  private readonly exactBelow: number;
 
+  /** `now` and `exactBelow` are for tests (a clock, and a smaller "large queue"). */
   constructor(
     private readonly pool: pg.Pool,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: { now?: () => number; exactBelow?: number } = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.exactBelow = options.exactBelow ?? EXACT_BELOW;
+  }
 
   async read(): Promise<PgQueueStats> {
     const startMs = this.now();
     if (startMs - this.countedAtMs >= this.validForMs) {
       this.messages = await countPgQueue(this.pool);
       this.countedAtMs = this.now();
-      this.validForMs = this.messages < EXACT_BELOW ? 0 : (this.countedAtMs - startMs) * COST_FACTOR;
+      this.validForMs = this.messages < this.exactBelow ? 0 : (this.countedAtMs - startMs) * COST_FACTOR;
     }
-    const r = await this.pool.query<{ created_at: number }>('SELECT created_at FROM messages ORDER BY id LIMIT 1');
-    return { messages: this.messages, oldestCreatedAtMs: r.rows[0]?.created_at ?? undefined };
+    // bigint: a string unless the pool parses int8 (the store's does).
+    const r = await this.pool.query<{ created_at: number | string }>('SELECT created_at FROM messages ORDER BY id LIMIT 1');
+    const oldest = r.rows[0]?.created_at;
+    return { messages: this.messages, oldestCreatedAtMs: oldest === undefined ? undefined : Number(oldest) };
   }
 }

@@ -29,7 +29,13 @@ export async function runStoreCommand(args: string[], ctx: CommandContext): Prom
     ctx.out(t('usage'));
     return 2;
   }
-  const progress = process.stderr.isTTY ? (n: number) => process.stderr.write(`\r${action}: ${n} `) : () => undefined;
+  // On a terminal, the count so far, redrawn at most ten times a second (a million lines would otherwise be a million writes).
+  let shownAtMs = 0;
+  const progress = (n: number): void => {
+    if (!process.stderr.isTTY || Date.now() - shownAtMs < 100) return;
+    shownAtMs = Date.now();
+    process.stderr.write(`\r${action}: ${n} `);
+  };
   let store;
   try {
     store = (await openQueueStore(ctx.config, silentLogger())).store;

@@ -43,6 +43,11 @@ export interface HikyakuOptions {
   readonly mx?: { readonly dns: string; readonly shaping: boolean } | undefined;
   /** The queue store (a postgres:// URL); the embedded one when absent. */
   readonly store?: string | undefined;
+  /**
+   * Start on this data folder (already holding a queue: queue-scale.ts)
+   * instead of a fresh, empty one. It is removed at stop() all the same.
+   */
+  readonly dataDir?: string | undefined;
 }
 
 /** The MX host name the benchmark's DNS server gives the recipient domain. */
@@ -67,6 +72,8 @@ export class HikyakuProcess {
     readonly apiKey: string | undefined,
     /** The submissions listener (port 465 style) when options.http, for SMTP with TLS and AUTH. */
     readonly submissionsPort: number | undefined,
+    /** performance.now() when `hikyaku start` was spawned (after the set-up commands). */
+    readonly spawnedAtMs: number,
   ) {}
 
   get pid(): number {
@@ -75,7 +82,7 @@ export class HikyakuProcess {
   }
 
   static async start(options: HikyakuOptions): Promise<HikyakuProcess> {
-    const dataDir = trackFolder(mkdtempSync(join(tmpdir(), 'hikyaku-bench-')));
+    const dataDir = trackFolder(options.dataDir ?? mkdtempSync(join(tmpdir(), 'hikyaku-bench-')));
     const configFile = join(dataDir, 'hikyaku.yaml');
     writeFileSync(
       configFile,
@@ -114,6 +121,7 @@ export class HikyakuProcess {
       options.http === undefined ? 'off' : '127.0.0.1:0',
       ...(options.mx === undefined ? ['--relayhost', `127.0.0.1:${options.sinkPort}`] : []),
     ];
+    const spawnedAtMs = performance.now();
     const child = track(spawn(process.execPath, args, { stdio: ['ignore', devNull, 'pipe'] }));
     closeSync(devNull);
     const tail: StderrTail = { text: '' };
@@ -125,7 +133,7 @@ export class HikyakuProcess {
       const port = await listeningPort(child, () => tail.text, options.startTimeoutMs);
       await waitForGreeting(port, options.startTimeoutMs);
       const submissions = /submissions listening on [^\s]+:(\d+)/.exec(tail.text)?.[1];
-      return new HikyakuProcess(child, tail, dataDir, port, apiKey, submissions === undefined ? undefined : Number(submissions));
+      return new HikyakuProcess(child, tail, dataDir, port, apiKey, submissions === undefined ? undefined : Number(submissions), spawnedAtMs);
     } catch (err) {
       await stopChild(child, 3_000);
       removeFolder(dataDir);

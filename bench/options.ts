@@ -22,6 +22,10 @@ export interface BenchOptions {
   readonly consoleMessages: number;
   /** hikyaku-pg: the PostgreSQL server (an admin URL; each run creates and drops a database of its own). */
   readonly pgUrl: string;
+  /** The queue-at-scale figures (queue-scale.ts): deferred messages of the large case against 1,000; 0 = skip them. */
+  readonly scaleMessages: number;
+  /** Stores for them: the embedded one, and PostgreSQL when hikyaku-pg is among the scenarios. */
+  readonly scaleStores: readonly ('sqlite' | 'pg')[];
 }
 
 export const usage = `usage: node dist/bench/self-bench.js [options]      (or: npm run bench -- [options])
@@ -42,6 +46,10 @@ export const usage = `usage: node dist/bench/self-bench.js [options]      (or: n
   --console-messages N  messages in the queue and history for the console figures
                    (dashboard, first queue page; default 100000)
   --no-console     skip the console figures
+  --scale-messages N  deferred messages in the queue-at-scale figures, against 1,000 (default 20000;
+                   on the embedded store, and on PostgreSQL too with hikyaku-pg among the scenarios)
+  --scale-full     the same with 1,000,000 (issue 11's point; minutes per store to generate)
+  --no-scale       skip the queue-at-scale figures
 
 environment: HIKYAKU_BENCH_CPU_PROF=DIR runs Hikyaku under node --cpu-prof,
 writing one .cpuprofile per scenario run into DIR (summarise it with
@@ -64,6 +72,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       'console-messages': { type: 'string' },
       'no-console': { type: 'boolean' },
       pg: { type: 'string' },
+      'scale-messages': { type: 'string' },
+      'scale-full': { type: 'boolean' },
+      'no-scale': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -86,6 +97,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     phaseTimeoutMs: count(values.timeout, 180, '--timeout', 1) * 1000,
     consoleMessages: values['no-console'] ? 0 : count(values['console-messages'], 100_000, '--console-messages', 1),
     pgUrl: values.pg ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    scaleMessages: values['no-scale'] ? 0 : values['scale-full'] ? 1_000_000 : count(values['scale-messages'], 20_000, '--scale-messages', 1),
+    scaleStores: scenarios.includes('hikyaku-pg') ? ['sqlite', 'pg'] : ['sqlite'],
   };
 }
 

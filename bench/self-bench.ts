@@ -7,6 +7,7 @@ import { cpus, release } from 'node:os';
 import { installCleanup } from './children.js';
 import { consoleTable, measureConsole, type ConsoleFigure } from './console-measure.js';
 import { parseOptions, usage, type BenchOptions } from './options.js';
+import { measureScale, scaleTable, type ScaleFigure } from './queue-scale.js';
 import { markdownTable, summarise } from './report.js';
 import { runScenario, type Sample } from './scenario.js';
 
@@ -51,12 +52,26 @@ async function main(): Promise<number> {
     consoleFigures = await measureConsole({ messages: options.consoleMessages, reps: consoleReps, log: (line) => process.stderr.write(`bench: ${line}\n`) });
     process.stdout.write(`\n${consoleTable(options.consoleMessages, consoleReps, consoleFigures)}\n`);
   }
+  // Issue 11's scale point: a large deferred queue against 1,000 messages; --no-scale skips it.
+  let scaleFigures: ScaleFigure[] | undefined;
+  if (options.scaleMessages > 0) {
+    const due = 10;
+    scaleFigures = await measureScale({
+      stores: options.scaleStores,
+      sizes: [1_000, options.scaleMessages],
+      due,
+      pgUrl: options.pgUrl,
+      idleWindowS: 10,
+      log: (line) => process.stderr.write(`bench: ${line}\n`),
+    });
+    process.stdout.write(`\n${scaleTable(scaleFigures, due)}\n`);
+  }
   const failed = samples.filter((s) => s.errors.length > 0);
   if (failed.length > 0) process.stdout.write(`\nErrors in ${failed.length} run(s): see the lines starting with "bench:" above.\n`);
   process.stdout.write(`\nTotal time ${((Date.now() - began) / 1000).toFixed(0)} s.\n`);
 
   if (options.json) {
-    writeFileSync(options.json, JSON.stringify({ date: new Date(began).toISOString(), machine, options, samples, summaries, console: consoleFigures ?? null }, null, 2) + '\n');
+    writeFileSync(options.json, JSON.stringify({ date: new Date(began).toISOString(), machine, options, samples, summaries, console: consoleFigures ?? null, scale: scaleFigures ?? null }, null, 2) + '\n');
   }
   return failed.length > 0 ? 1 : 0;
 }

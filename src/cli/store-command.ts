@@ -3,11 +3,11 @@
 // configuration uses (store / HIKYAKU_STORE); import writes into it. Stop the
 // servers on the source queue first, so that nothing changes under the
 // export. Progress goes to a terminal on standard error.
-import { createReadStream, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { silentLogger } from '../log/logger.js';
 import { openQueueStore } from '../queue/open-queue-store.js';
-import { exportLine, importMessage, parseLine } from '../queue/queue-export.js';
+import { fileLines } from '../queue/export-lines.js';
+import { exportQueue, importQueue } from '../queue/queue-export.js';
 import type { CommandContext } from './user-command.js';
 
 const text = {
@@ -29,7 +29,13 @@ export async function runStoreCommand(args: string[], ctx: CommandContext): Prom
     ctx.out(t('usage'));
     return 2;
   }
-  const progress = process.stderr.isTTY ? (n: number, of?: number) => process.stderr.write(`\r${action}: ${n}${of === undefined ? '' : `/${of}`} `) : () => undefined;
+  // On a terminal, the count so far, redrawn at most ten times a second (a million lines would otherwise be a million writes).
+  let shownAtMs = 0;
+  const progress = (n: number): void => {
+    if (!process.stderr.isTTY || Date.now() - shownAtMs < 100) return;
+    shownAtMs = Date.now();
+    process.stderr.write(`\r${action}: ${n} `);
+  };
   let store;
   try {
     store = (await openQueueStore(ctx.config, silentLogger())).store;
@@ -39,16 +45,10 @@ export async function runStoreCommand(args: string[], ctx: CommandContext): Prom
   }
   try {
     if (action === 'export') {
-      const messages = await store.list();
       const fd = openSync(file, 'wx', 0o600);
       try {
-        let n = 0;
-        for (const m of messages) {
-          const body = await store.readMessage(m.id);
-          if (body === undefined) continue; // gone meanwhile (delivered)
-          writeSync(fd, exportLine(m, body) + '\n');
-          progress(++n, messages.length);
-        }
+        // A page of envelopes and one body at a time (queue-export.ts): memory does not grow with the queue.
+        const n = await exportQueue(store, (line) => void writeSync(fd, line), (count) => progress(count));
         fsyncSync(fd);
         if (process.stderr.isTTY) process.stderr.write('\n');
         ctx.out(t('exported', String(n), file));
@@ -57,26 +57,13 @@ export async function runStoreCommand(args: string[], ctx: CommandContext): Prom
       }
       return 0;
     }
-    let imported = 0;
-    let present = 0;
-    let bad = 0;
-    let lineNo = 0;
-    for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      const m = parseLine(line);
-      if (typeof m === 'string') {
-        bad++;
-        ctx.out(t('badLine', file, String(lineNo), m));
-        continue;
-      }
-      if ((await importMessage(store, m)) === 'imported') imported++;
-      else present++;
-      progress(imported + present);
-    }
+    const counts = await importQueue(store, fileLines(file), {
+      onBadLine: (lineNo, problem) => ctx.out(t('badLine', file, String(lineNo), problem)),
+      onProgress: (c) => progress(c.imported + c.present),
+    });
     if (process.stderr.isTTY) process.stderr.write('\n');
-    ctx.out(t('imported', String(imported), String(present), String(bad)));
-    return bad > 0 ? 1 : 0;
+    ctx.out(t('imported', String(counts.imported), String(counts.present), String(counts.bad)));
+    return counts.bad > 0 ? 1 : 0;
   } catch (err) {
     ctx.out(t('failed', action, (err as Error).message));
     return 1;

@@ -141,7 +141,7 @@ export class Metrics {
       let last: ReturnType<QueueGaugeSource['stats']> | undefined;
       new Gauge({
         name: 'hikyaku_queue_messages',
-        help: 'Messages in the queue (recounted at most every few seconds on a large queue: see queue-gauges.ts).',
+        help: 'Messages in the queue (a large PostgreSQL queue is recounted only every few minutes: queue/postgres/pg-queue-stats.ts).',
         registers,
         collect() {
           last = queue.stats();

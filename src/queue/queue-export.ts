@@ -7,10 +7,106 @@
 // skipped (counted), so an import cut short can simply be run again; and
 // never loses: each message counts as imported once its enqueue and its
 // recipients' state have committed.
+//
+// Both directions stream, so that their memory does not grow with the
+// queue: export reads the queue a page of envelopes at a time (listPage, in
+// id order) and one body at a time; import reads the file line by line and
+// keeps a bounded window of messages in flight, which also lets their
+// commits be shared (group commit) instead of one fsync per write.
 import type { EnvelopeParams, RecipientParams } from '../core/envelope.js';
-import type { QueueStore, RecipientStatus, StoredMessage } from './queue-store.js';
+import type { QueuePage, QueueStore, RecipientStatus, StoredMessage } from './queue-store.js';
 
 export const EXPORT_FORMAT = 'hikyaku-queue-export/1';
+
+/** Envelopes read per page on export. */
+export const EXPORT_PAGE_MESSAGES = 256;
+/** Import: at most this many messages in flight, and this many bytes of their lines. */
+export const IMPORT_WINDOW_MESSAGES = 64;
+export const IMPORT_WINDOW_BYTES = 32 * 1024 * 1024;
+
+/** A store that can be read a page at a time (both stores; not the scheduler's wrappers). */
+export type PagedQueueStore = QueueStore & { listPage(afterId: string | undefined, limit: number): Promise<QueuePage> };
+
+/**
+ * Write every message of the store, one line each, through `write` (which
+ * may wait, e.g. for a full pipe). Messages removed while the export runs
+ * (delivered) are left out; none is written twice. Returns how many.
+ */
+export async function exportQueue(store: PagedQueueStore, write: (line: string) => void | Promise<void>, onProgress?: (exported: number) => void): Promise<number> {
+  let n = 0;
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.listPage(after, EXPORT_PAGE_MESSAGES);
+    if (page.lastId === undefined) return n;
+    after = page.lastId;
+    for (const m of page.messages) {
+      const body = await store.readMessage(m.id);
+      if (body === undefined) continue; // gone meanwhile (delivered)
+      await write(exportLine(m, body) + '\n');
+      onProgress?.(++n);
+    }
+  }
+}
+
+export interface ImportCounts {
+  imported: number;
+  /** Already in the store (an earlier run of the same import). */
+  present: number;
+  /** Lines that are not an exported message. */
+  bad: number;
+}
+
+/**
+ * Import the lines of an export file (one message per line) into the store,
+ * a bounded window of them at a time. `onBadLine` gets the line number and
+ * what is wrong; those lines are counted and skipped. Rejects on a store
+ * error, after the messages in flight have settled.
+ */
+export async function importQueue(
+  store: QueueStore,
+  lines: AsyncIterable<string>,
+  hooks: { onBadLine?: (lineNo: number, problem: string) => void; onProgress?: (counts: ImportCounts) => void } = {},
+): Promise<ImportCounts> {
+  const counts: ImportCounts = { imported: 0, present: 0, bad: 0 };
+  /** In flight, by id: a repeated id waits for the first (it then counts as present). */
+  const inFlight = new Map<string, Promise<void>>();
+  let bytes = 0;
+  let failure: unknown;
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    const m = parseLine(line);
+    if (typeof m === 'string') {
+      counts.bad++;
+      hooks.onBadLine?.(lineNo, m);
+      continue;
+    }
+    const size = line.length;
+    while (inFlight.size > 0 && (inFlight.size >= IMPORT_WINDOW_MESSAGES || bytes + size > IMPORT_WINDOW_BYTES || inFlight.has(m.id))) {
+      await Promise.race(inFlight.values());
+    }
+    if (failure !== undefined) break;
+    bytes += size;
+    const task = importMessage(store, m).then(
+      (result) => {
+        counts[result]++;
+        hooks.onProgress?.(counts);
+      },
+      (err: unknown) => {
+        failure ??= err;
+      },
+    );
+    const tracked = task.finally(() => {
+      inFlight.delete(m.id);
+      bytes -= size;
+    });
+    inFlight.set(m.id, tracked);
+  }
+  await Promise.all(inFlight.values());
+  if (failure !== undefined) throw failure;
+  return counts;
+}
 
 interface ExportedRecipient {
   rcptTo: string;
@@ -101,5 +197,8 @@ export async function importMessage(store: QueueStore, m: ExportedMessage): Prom
   );
   // Held by an admin (no reason): enqueue held only those with a reason.
   if (m.held && m.holdReason === undefined) await store.hold(m.id);
+  // A shared store leases what a node enqueues (to deliver it from memory);
+  // an import delivers nothing: free the message for the nodes at once.
+  store.releaseClaim?.(m.id);
   return 'imported';
 }

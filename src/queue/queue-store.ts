@@ -66,6 +66,11 @@ export interface RecipientUpdate {
   readonly lastStatus: string | undefined;
 }
 
+export interface QueuePage {
+  readonly messages: StoredMessage[];
+  readonly lastId: string | undefined;
+}
+
 export interface QueueStore {
   /**
    * Store a message durably. Resolves only once the message and its envelope
@@ -82,6 +87,16 @@ export interface QueueStore {
   /** Record per-recipient results; removes the message once no recipient is queued. */
   updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean }): Promise<void>;
   list(): Promise<StoredMessage[]>;
+  /**
+   * The messages among the next `limit` ids after `afterId` (from the start
+   * when undefined), in id order: the queue a page at a time, in bounded
+   * memory whatever its size (`hikyaku store export`). Each page is one
+   * snapshot; walking the pages never yields an id twice. `lastId` is the
+   * page's last id, invalid (quarantined) entries included, to pass as
+   * `afterId` for the next page; undefined once past the end. Absent on
+   * wrappers that only serve the scheduler.
+   */
+  listPage?(afterId: string | undefined, limit: number): Promise<QueuePage>;
   hold(id: string): Promise<boolean>;
   release(id: string): Promise<boolean>;
   /** Release every message held with this reason; how many. */

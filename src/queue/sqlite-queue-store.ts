@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { domainOf } from '../core/address.js';
-import type { NewMessage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from './queue-store.js';
+import type { NewMessage, QueuePage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from './queue-store.js';
 import { configureReader, WRITER_BUSY_TIMEOUT_MS } from './queue-schema.js';
 import { groupRows, parseMessageRows, type JoinedRow, type MessageRow, type RecipientRow } from './queue-rows.js';
 import { WriterClient, WriterError } from './writer-client.js';
@@ -53,6 +53,7 @@ export interface WebhookOutbox {
 }
 
 export interface SqliteQueueStore extends QueueStore {
+  listPage(afterId: string | undefined, limit: number): Promise<QueuePage>;
   /**
    * QueueStore.enqueue / updateRecipients with webhook events written in the
    * same transaction (no event without its queue change, nor the reverse).
@@ -145,6 +146,8 @@ class SqliteStore implements SqliteQueueStore {
       message: reader.prepare(`${JOINED} WHERE m.id = ? ORDER BY r.rowid`),
       body: reader.prepare('SELECT body FROM bodies WHERE message_id = ?').pluck(),
       all: reader.prepare(`${JOINED} ORDER BY m.created_at, m.id, r.rowid`),
+      // One statement: the page's messages and their recipients from one snapshot.
+      page: reader.prepare(`${JOINED} WHERE m.id IN (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?) ORDER BY m.id, r.rowid`),
     };
     this.webhookOutbox = this.outbox(reader);
   }
@@ -289,6 +292,17 @@ class SqliteStore implements SqliteQueueStore {
       if (parsed) out.push(parsed);
     }
     return out;
+  }
+
+  async listPage(afterId: string | undefined, limit: number): Promise<QueuePage> {
+    const groups = groupRows(this.sql.page.all(afterId ?? '', Math.max(0, Math.trunc(limit))) as JoinedRow[]);
+    const messages: StoredMessage[] = [];
+    for (const { row, recipients } of groups) {
+      const parsed = this.validate(row, recipients);
+      if (parsed) messages.push(parsed);
+    }
+    const last = groups[groups.length - 1]?.row.id;
+    return { messages, lastId: last === undefined ? undefined : String(last) };
   }
 
   async hold(id: string): Promise<boolean> {

@@ -222,6 +222,27 @@ function contract(name: string, make: (t: Cleanup) => Promise<Backend>): void {
       assert.deepEqual(await store.dueMessageIds(Date.now(), 10), [good.id]);
       assert.ok(await store.load(good.id));
     });
+    test('pages (store export): every message once, in id order, a page of corrupt entries does not end the walk', async (t) => {
+      const b = await make(t);
+      const store = await b.open();
+      assert.ok(store.listPage, 'the store reads a page at a time');
+      const ids = ['P001', 'P002', 'P003', 'P004', 'P005', 'P006', 'P007'];
+      // Enqueued out of order: pages follow the ids, not the insertion.
+      for (const id of [...ids].reverse()) await store.enqueue(newMessage({ id }));
+      await b.corrupt('P003');
+      await b.corrupt('P004');
+      const seen: string[] = [];
+      let pages = 0;
+      for (let after: string | undefined, page; (page = await store.listPage(after, 2)).lastId !== undefined; after = page.lastId) {
+        assert.ok(page.messages.length <= 2, 'at most the limit');
+        assert.ok(after === undefined || page.lastId > after, 'the cursor moves on');
+        seen.push(...page.messages.map((m) => m.id));
+        pages++;
+        assert.ok(pages < 10, 'the walk ends');
+      }
+      assert.deepEqual(seen, ['P001', 'P002', 'P005', 'P006', 'P007']);
+      assert.deepEqual((await store.listPage('P007', 2)).messages, []);
+    });
   });
 }
 

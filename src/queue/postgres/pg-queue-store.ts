@@ -10,13 +10,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { domainOf } from '../../core/address.js';
-import type { NewMessage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from '../queue-store.js';
+import type { NewMessage, QueuePage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from '../queue-store.js';
 import { groupRows, parseMessageRows, type JoinedRow, type MessageRow, type RecipientRow } from '../queue-rows.js';
 import { PgCommitQueue } from './pg-commit-queue.js';
 import { Claims } from './pg-claims.js';
 import { schemaProblem, schemaVersion } from './migrate.js';
 import type { OutboxEvent } from '../writer-protocol.js';
 import { openPgWebhookOutbox, type PgWebhookOutbox } from './pg-webhook-outbox.js';
+import { PgQueueStatsReader } from './pg-queue-stats.js';
 
 export interface PgQueueStoreOptions {
   /** postgres://user@host:port/database */
@@ -42,6 +43,7 @@ export interface PgQueueStore extends QueueStore {
   updateRecipients(id: string, updates: readonly RecipientUpdate[], options?: { delayNotified?: boolean; events?: readonly OutboxEvent[] }): Promise<void>;
   /** The webhook outbox, sent by this node to these endpoints (opened on first call: nothing runs without webhooks). */
   webhookOutbox(endpoints: readonly string[]): PgWebhookOutbox;
+  listPage(afterId: string | undefined, limit: number): Promise<QueuePage>;
   readonly commitCount: number;
   readonly nodeId: string;
   /** Messages this node took over from another node's expired lease. */
@@ -237,6 +239,22 @@ class PgStore implements PgQueueStore {
     return out;
   }
 
+  async listPage(afterId: string | undefined, limit: number): Promise<QueuePage> {
+    // One statement: the page's messages and their recipients from one snapshot.
+    const r = await this.pool.query<JoinedRow>(
+      `${JOINED} WHERE m.id IN (SELECT id FROM messages WHERE id > $1 AND quarantined IS NULL ORDER BY id LIMIT $2) ORDER BY m.id, r.seq`,
+      [afterId ?? '', Math.max(0, Math.trunc(limit))],
+    );
+    const groups = groupRows(r.rows);
+    const messages: StoredMessage[] = [];
+    for (const { row, recipients } of groups) {
+      const parsed = this.validate(row, recipients);
+      if (parsed) messages.push(parsed);
+    }
+    const last = groups[groups.length - 1]?.row.id;
+    return { messages, lastId: last === undefined ? undefined : String(last) };
+  }
+
   /** Checks every row first (a full read, marking what fails): for the CLI, not the scheduler. */
   async listQuarantined(): Promise<QuarantinedEntry[]> {
     await this.list();
@@ -283,10 +301,12 @@ class PgStore implements PgQueueStore {
 
   stats(): { messages: number; oldestCreatedAtMs: number | undefined } {
     if (this.statsTimer === undefined && !this.closed) {
+      // A large queue is not counted at every refresh (pg-queue-stats.ts).
+      const reader = new PgQueueStatsReader(this.pool);
       const refresh = (): void =>
-        void this.pool
-          .query<{ n: number; oldest: number | null }>('SELECT count(*)::int8 AS n, min(created_at) AS oldest FROM messages')
-          .then((r) => (this.statsCache = { messages: r.rows[0]?.n ?? 0, oldestCreatedAtMs: r.rows[0]?.oldest ?? undefined }))
+        void reader
+          .read()
+          .then((stats) => (this.statsCache = stats))
           .catch(() => undefined);
       refresh();
       this.statsTimer = setInterval(refresh, 5_000);

@@ -7,7 +7,7 @@ import { openSync, fsyncSync, closeSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { configureWriter } from './queue-schema.js';
-import type { FromWriter, OpResult, OutboxEvent, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
+import { isDeliveryRecord, type FromWriter, type OpResult, type OutboxEvent, type ToWriter, type WriteOp, type WriterData } from './writer-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('queue-writer must run as a worker thread');
@@ -212,9 +212,7 @@ function applyBatch(ops: readonly WriteOp[]): OpResult[] {
 // A webhook row marked done is the same: lost only by a power loss, and then
 // the event is sent again (receivers drop repeats by event id).
 function onlyDeliveries(ops: readonly WriteOp[]): boolean {
-  return ops.every(
-    (op) => op.kind === 'webhookDone' || (op.kind === 'updateRecipients' && !op.delayNotified && op.updates.every((u) => u.status === 'delivered')),
-  );
+  return ops.every(isDeliveryRecord);
 }
 
 let lazySync = false;

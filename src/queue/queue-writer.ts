@@ -209,8 +209,10 @@ function applyBatch(ops: readonly WriteOp[]): OpResult[] {
 // A batch that only records deliveries (the recipients' rows then go, and
 // with the last one the message) is committed without its own fsync
 // (synchronous=NORMAL): the next FULL commit fsyncs the WAL, and with it every
-// frame before, and a crash of this process alone loses nothing (the WAL is
-// in the page cache). Only a power loss or kernel crash in between can undo
+// frame before, and a crash of this process alone loses nothing once it is
+// committed (the WAL is in the page cache; the main thread may hold such a
+// record up to 5 ms before sending it, writer-client.ts, and a crash then
+// loses it too). Only a power loss or kernel crash in between can undo
 // such a commit, and then the message is delivered a second time: the window
 // Postfix also has, whose queue manager unlinks a delivered file without an
 // fsync. It halves the fsyncs per message, and an enqueue no longer waits

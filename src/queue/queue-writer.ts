@@ -7,7 +7,7 @@ import { openSync, fsyncSync, closeSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { configureWriter } from './queue-schema.js';
-import type { FromWriter, OpResult, OutboxEvent, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
+import { isDeliveryRecord, type FromWriter, type OpResult, type OutboxEvent, type ToWriter, type WriteOp, type WriterData } from './writer-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('queue-writer must run as a worker thread');
@@ -77,8 +77,15 @@ try {
   // bench/queue-write-micro.ts (100 KiB, 20 at a time, each then removed):
   // 157 → 118 KiB written to the disk per message, ~1.5× the messages per
   // second; 4 KiB unchanged within the noise. The WAL is still cut back to
-  // journal_size_limit (64 MiB) after a checkpoint.
+  // journal_size_limit (64 MiB) after a checkpoint. (64 MiB of WAL: 108 KiB
+  // per message in that micro-benchmark, but no gain in the shared bench.)
   db.pragma('wal_autocheckpoint = 4000');
+  // Each operation runs in a savepoint (applyBatch), whose journal holds the
+  // old content of the pages it changes, a 100 KiB body's included: above
+  // 64 KiB SQLite spills it to a temporary file (/var/tmp/etilqs_*), measured
+  // ~24 writes and 31 KiB per 100 KiB message in the writer thread. In
+  // memory it is a copy; it only lives until the transaction ends.
+  db.pragma('temp_store = MEMORY');
   // The database file may just have been created: make its directory entry
   // durable too (SQLite itself syncs the directory only for the WAL file).
   fsyncDirectory(dirname(data.dbPath));
@@ -202,8 +209,10 @@ function applyBatch(ops: readonly WriteOp[]): OpResult[] {
 // A batch that only records deliveries (the recipients' rows then go, and
 // with the last one the message) is committed without its own fsync
 // (synchronous=NORMAL): the next FULL commit fsyncs the WAL, and with it every
-// frame before, and a crash of this process alone loses nothing (the WAL is
-// in the page cache). Only a power loss or kernel crash in between can undo
+// frame before, and a crash of this process alone loses nothing once it is
+// committed (the WAL is in the page cache; the main thread may hold such a
+// record up to 5 ms before sending it, writer-client.ts, and a crash then
+// loses it too). Only a power loss or kernel crash in between can undo
 // such a commit, and then the message is delivered a second time: the window
 // Postfix also has, whose queue manager unlinks a delivered file without an
 // fsync. It halves the fsyncs per message, and an enqueue no longer waits
@@ -212,9 +221,7 @@ function applyBatch(ops: readonly WriteOp[]): OpResult[] {
 // A webhook row marked done is the same: lost only by a power loss, and then
 // the event is sent again (receivers drop repeats by event id).
 function onlyDeliveries(ops: readonly WriteOp[]): boolean {
-  return ops.every(
-    (op) => op.kind === 'webhookDone' || (op.kind === 'updateRecipients' && !op.delayNotified && op.updates.every((u) => u.status === 'delivered')),
-  );
+  return ops.every(isDeliveryRecord);
 }
 
 let lazySync = false;

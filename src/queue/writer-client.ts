@@ -23,12 +23,23 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { FromWriter, OpResult, ToWriter, WriteOp, WriterData } from './writer-protocol.js';
+import { isDeliveryRecord, type FromWriter, type OpResult, type ToWriter, type WriteOp, type WriterData } from './writer-protocol.js';
 
 // Bound one transaction so a burst of large messages does not make one
 // enormous commit (and one enormous postMessage).
 const MAX_BATCH_OPS = 2_000;
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+
+// Delivery records alone (isDeliveryRecord) wait up to this long for the next
+// operation that needs a sync (an enqueue, mostly), and then go in its batch:
+// their rows would not be synced on their own anyway, and one transaction
+// instead of two means one round trip to the worker instead of two, and the
+// pages they share with the enqueue (indexes, the free list) written to the
+// WAL once. One serial session no longer has its next enqueue wait behind the
+// record of the message before it. The cost: such a record is committed a few
+// milliseconds later, so a crash of this process in that window makes the
+// message go out a second time, as a power loss already could.
+const DELIVERY_RECORD_HOLD_MS = 5;
 
 // Restart back-off: the first restart at once, then 100 ms doubling up to 5 s
 // while the worker keeps dying before it commits anything (say, at open).
@@ -39,6 +50,8 @@ const MAX_DEATHS_PER_OP = 2;
 
 interface PendingOp {
   op: WriteOp;
+  /** isDeliveryRecord(op): may wait for a batch that syncs. */
+  readonly record: boolean;
   transfer: ArrayBuffer | undefined;
   /** The caller's body, to copy again should the transferred copy die with a worker. */
   readonly source: Uint8Array | undefined;
@@ -147,6 +160,8 @@ export class WriterClient {
   private inFlight: { readonly batchId: number; readonly ops: PendingOp[] } | undefined;
   private nextBatchId = 1;
   private flushScheduled = false;
+  /** Set while only delivery records are pending: sends them after DELIVERY_RECORD_HOLD_MS. */
+  private holdTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private idleWaiters: (() => void)[] = [];
   private closedWaiter: (() => void) | undefined;
@@ -198,7 +213,7 @@ export class WriterClient {
     if (this.closing) return Promise.reject(new WriterError('queue store is closed', 'CLOSED'));
     if (this.downError) return Promise.reject(this.downError);
     return new Promise((resolve, reject) => {
-      this.pending.push({ op, transfer, source, bytes: transfer?.byteLength ?? 0, sent: false, deaths: 0, resolve, reject });
+      this.pending.push({ op, record: isDeliveryRecord(op), transfer, source, bytes: transfer?.byteLength ?? 0, sent: false, deaths: 0, resolve, reject });
       this.restartTimer?.ref(); // someone waits for the restart now
       this.scheduleFlush();
     });
@@ -214,12 +229,21 @@ export class WriterClient {
     });
   }
 
-  private flush(): void {
+  private flush(holdRecords = true): void {
     const worker = this.worker;
     if (this.inFlight || this.pending.length === 0 || !worker) {
       if (!this.inFlight && this.pending.length === 0) this.notifyIdle();
       return;
     }
+    if (holdRecords && !this.closing && this.pending.length < MAX_BATCH_OPS && this.pending.every((p) => p.record)) {
+      this.holdTimer ??= setTimeout(() => {
+        this.holdTimer = undefined;
+        this.flush(false);
+      }, DELIVERY_RECORD_HOLD_MS);
+      return;
+    }
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     let count = 0;
     let bytes = 0;
     while (count < this.pending.length && count < MAX_BATCH_OPS) {
@@ -381,6 +405,7 @@ export class WriterClient {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.flush(); // held delivery records go now
     if (this.inFlight || this.pending.length > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }

@@ -79,6 +79,16 @@ export interface RemoveOp {
 
 export type WriteOp = EnqueueOp | UpdateRecipientsOp | HoldOp | ReleaseHeldOp | RetryNowOp | RemoveOp | WebhookOp;
 
+/**
+ * Only records that something was delivered (recipients delivered, a webhook
+ * row done): lost only by a power loss, and then sent again. The writer
+ * commits a batch of these without its own sync (queue-writer.ts), and the
+ * client lets them wait for the next batch that syncs (writer-client.ts).
+ */
+export function isDeliveryRecord(op: WriteOp): boolean {
+  return op.kind === 'webhookDone' || (op.kind === 'updateRecipients' && !op.delayNotified && op.updates.every((u) => u.status === 'delivered'));
+}
+
 /** Result of one operation: hold/release/remove give a boolean, retryNow, releaseHeld and webhookKeepOnly a count, the others nothing. */
 export type OpResult =
   | { readonly ok: true; readonly value: boolean | number | null }

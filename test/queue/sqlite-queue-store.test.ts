@@ -108,6 +108,40 @@ test('concurrent enqueues share commits (group commit)', async (t) => {
   assert.equal(store.commitCount - serialBefore, 3);
 });
 
+const delivered = (rcptTo: string) => ({ rcptTo, status: 'delivered' as const, attempts: 1, nextAttemptAtMs: 0, lastError: undefined, lastStatus: undefined });
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+test('a delivery record waits for the next enqueue and commits in its batch', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const first = newMessage();
+  await store.enqueue(first);
+  const before = store.commitCount;
+  const recorded = store.updateRecipients(first.id, first.envelope.rcptTo.map(delivered));
+  await nextTurn(); // its batch would have been sent by now
+  const second = newMessage();
+  await Promise.all([recorded, store.enqueue(second)]);
+  assert.equal(store.commitCount - before, 1, 'one transaction for the record and the enqueue');
+  assert.equal(await store.load(first.id), undefined, 'the delivered message is gone');
+  assert.ok(await store.load(second.id));
+});
+
+test('a delivery record alone still commits, and close does not lose a held one', async (t) => {
+  const h = harness(t);
+  const store = await h.open();
+  const [a, b] = [newMessage(), newMessage()];
+  await store.enqueue(a);
+  await store.enqueue(b);
+  await store.updateRecipients(a.id, a.envelope.rcptTo.map(delivered)); // nothing else comes: sent after the hold
+  assert.equal(await store.load(a.id), undefined);
+  const held = store.updateRecipients(b.id, b.envelope.rcptTo.map(delivered));
+  await nextTurn();
+  await store.close();
+  await held;
+  const reopened = await h.open();
+  assert.equal(await reopened.load(b.id), undefined, 'the record held at close was committed');
+});
+
 test('a failing operation fails alone; the rest of its batch commits', async (t) => {
   const h = harness(t);
   const store = await h.open();

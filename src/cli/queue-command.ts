@@ -109,7 +109,7 @@ async function recordInHistory(ctx: CommandContext, id: string, change: 'held' |
   const url = chosenStore(ctx.config);
   if (url !== 'embedded') {
     try {
-      const { publishQueueChange } = await import('../cluster/publish-queue-change.js');
+      const { publishQueueChange } = await import('../cluster/publish-from-cli.js');
       await publishQueueChange(url, ctx.config.dataDir, { kind: 'change', id, change, atMs });
     } catch (err) {
       ctx.out(`shared history: ${(err as Error).message}`);

@@ -133,7 +133,7 @@ export async function runSuppressionCommand(args: string[], ctx: CommandContext)
   const url = chosenStore(ctx.config);
   if (changes.length > 0 && url !== 'embedded') {
     try {
-      const { publishSuppressionChanges } = await import('../cluster/publish-suppression.js');
+      const { publishSuppressionChanges } = await import('../cluster/publish-from-cli.js');
       await publishSuppressionChanges(url, ctx.config.dataDir, changes);
     } catch (err) {
       ctx.out(t('notShared', (err as Error).message));

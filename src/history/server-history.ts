@@ -55,7 +55,6 @@ export function openServerHistory(dataDir: string, retentionDays: number, logger
     onError: (err) => logger.error({ err }, 'could not record a message in the history'),
     waitForAcceptance: sharing !== undefined,
   });
-  const publish = sharing === undefined ? undefined : (event: HistoryEvent): void => sharing.publish(event);
   const prune = (): void => {
     // Small batches, one per turn: the write lock is never held long.
     const step = (): void => {
@@ -81,7 +80,7 @@ export function openServerHistory(dataDir: string, retentionDays: number, logger
   const queueChange = (id: string, change: 'held' | 'released' | 'deleted'): void => {
     const atMs = Date.now();
     store.recordQueueChange(id, change, atMs);
-    publish?.({ kind: 'change', id, change, atMs });
+    sharing?.publish({ kind: 'change', id, change, atMs });
   };
   const reader: ServerHistoryReader = {
     message: (id) => store.message(id),
@@ -106,14 +105,14 @@ export function openServerHistory(dataDir: string, retentionDays: number, logger
           atMs: a.atMs,
         };
         store.recordAccepted(accepted);
-        publish?.(acceptedEvent(accepted));
+        sharing?.publish(acceptedEvent(accepted));
       }),
     outcomes: (id, outcomes) => {
       const atMs = Date.now();
       guarded('delivery outcomes', () => {
         const attempts = outcomes.map((o) => attemptFromOutcome(o, atMs));
         store.recordAttempts(id, attempts);
-        publish?.({ kind: 'attempts', id, attempts });
+        sharing?.publish({ kind: 'attempts', id, attempts });
       });
     },
     failed: (id, failed) => {
@@ -121,7 +120,7 @@ export function openServerHistory(dataDir: string, retentionDays: number, logger
       guarded('final failures', () => {
         const verdicts = failed.map((f) => attemptFromFailure(f.rcptTo, f.kind, f.failure, atMs));
         store.recordVerdicts(id, verdicts);
-        publish?.({ kind: 'verdicts', id, verdicts });
+        sharing?.publish({ kind: 'verdicts', id, verdicts });
       });
     },
     ...(sharing === undefined

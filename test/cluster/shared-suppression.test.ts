@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { SharedSuppression } from '../../src/cluster/shared-suppression.js';
-import { publishSuppressionChanges } from '../../src/cluster/publish-suppression.js';
+import { publishSuppressionChanges } from '../../src/cluster/publish-from-cli.js';
 import { SuppressionStore, type SuppressionChange } from '../../src/policy/suppression-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg-database.js';
 

@@ -15,6 +15,16 @@ export interface HeaderSummary {
   readonly headers: string;
 }
 
+/**
+ * The part of a message's header block the history can use: the whole block
+ * up to a little over its cap (summarizeHeader cuts at a line end below it).
+ * A view of `message`, not a copy.
+ */
+export function keptHeader(message: Buffer): Buffer {
+  const { header } = splitHeader(message);
+  return header.length <= MAX_HEADER_BYTES + 2 ? header : header.subarray(0, MAX_HEADER_BYTES + 2);
+}
+
 export function summarizeHeader(message: Buffer): HeaderSummary {
   const { header } = splitHeader(message);
   const subject = headerValue(header, 'subject');

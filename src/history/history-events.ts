@@ -3,8 +3,7 @@
 // and each node's history.db shows the whole cluster's mail. The event
 // carries what the history keeps, not the message: an acceptance carries the
 // header block (capped as the history caps it) and the size.
-import { splitHeader } from '../message/header-block.js';
-import { MAX_HEADER_BYTES } from './header-summary.js';
+import { keptHeader } from './header-summary.js';
 import type { AcceptedForHistory, HistoryStore } from './history-store.js';
 import type { HistoryAttempt } from './history-types.js';
 
@@ -27,9 +26,7 @@ export type HistoryEvent =
   | { readonly kind: 'change'; readonly id: string; readonly change: 'held' | 'released' | 'deleted'; readonly atMs: number };
 
 export function acceptedEvent(a: AcceptedForHistory): HistoryEvent {
-  const { header } = splitHeader(a.message);
-  // A little over the history's cap: summarizeHeader cuts at a line end below it.
-  const kept = header.length <= MAX_HEADER_BYTES + 2 ? header : header.subarray(0, MAX_HEADER_BYTES + 2);
+  const kept = keptHeader(a.message);
   return {
     kind: 'accepted',
     id: a.id,

@@ -23,6 +23,20 @@ function withStore(run: (store: HistoryStore, dir: string) => void): void {
   }
 }
 
+async function withStoreAsync(run: (store: HistoryStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hikyaku-history-'));
+  const errors: unknown[] = [];
+  const store = HistoryStore.open(dir, { onError: (err) => errors.push(err) });
+  try {
+    await run(store, dir);
+    store.flush();
+    assert.deepEqual(errors, []);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function message(subject: string, extra = ''): Buffer {
   return Buffer.from(`From: =?UTF-8?B?${Buffer.from('営業部').toString('base64')}?= <info@shop.example>\r\nSubject: ${subject}\r\nMessage-ID: <m1@shop.example>\r\n${extra}\r\nbody\r\n`);
 }
@@ -147,8 +161,8 @@ test('search pages through 1,500 messages newest first without gaps or repeats; 
   });
 });
 
-test('retention: pruning removes old messages, their rows and counters in batches', () => {
-  withStore((store) => {
+test('retention: pruning removes old messages, their rows and counters in batches', async () => {
+  await withStoreAsync(async (store) => {
     const now = Date.now();
     const old = now - 40 * 86_400_000;
     for (let i = 0; i < 120; i++) {
@@ -157,10 +171,10 @@ test('retention: pruning removes old messages, their rows and counters in batche
     }
     accept(store, 'NEW', now);
     const cutoff = now - 30 * 86_400_000;
-    assert.equal(store.pruneBatch(cutoff, 50), 50);
-    assert.equal(store.pruneBatch(cutoff, 50), 50);
-    assert.equal(store.pruneBatch(cutoff, 50), 20);
-    assert.equal(store.pruneBatch(cutoff, 50), 0);
+    assert.equal(await store.pruneBatch(cutoff, 50), 50);
+    assert.equal(await store.pruneBatch(cutoff, 50), 50);
+    assert.equal(await store.pruneBatch(cutoff, 50), 20);
+    assert.equal(await store.pruneBatch(cutoff, 50), 0);
     assert.equal(store.message('OLD0'), undefined);
     assert.ok(store.message('NEW'));
     assert.equal(store.search({ limit: 10 }).total, 1);

@@ -58,11 +58,12 @@ export function openServerHistory(dataDir: string, retentionDays: number, logger
   const prune = (): void => {
     // Small batches, one per turn: the write lock is never held long.
     const step = (): void => {
-      try {
-        if (store.pruneBatch(Date.now() - retentionDays * DAY_MS) > 0) setImmediate(step).unref();
-      } catch (err) {
-        logger.warn({ err }, 'could not prune the message history; trying again in an hour');
-      }
+      store.pruneBatch(Date.now() - retentionDays * DAY_MS).then(
+        (pruned) => {
+          if (pruned > 0) setImmediate(step).unref();
+        },
+        (err: unknown) => logger.warn({ err }, 'could not prune the message history; trying again in an hour'),
+      );
     };
     step();
   };

@@ -20,9 +20,8 @@
 // While the worker cannot be started, writes fail at once (451, or 452 when
 // the disk is full) instead of waiting: a client retries later.
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { startWorker } from '../storage/worker-thread.js';
 import { isDeliveryRecord, type FromWriter, type OpResult, type ToWriter, type WriteOp, type WriterData } from './writer-protocol.js';
 
 // Bound one transaction so a burst of large messages does not make one
@@ -101,19 +100,8 @@ export async function terminateQueueWritersForTests(): Promise<number> {
   return workers.length;
 }
 
-/**
- * Compiled: queue-writer.js beside this file. Under tsx in development only the
- * .ts exists; on Node 20 a worker given `execArgv: ['--import', 'tsx']` still
- * loads its entry without tsx's hooks (ERR_UNKNOWN_FILE_EXTENSION), so a tiny
- * bootstrap registers tsx inside the worker first, then imports the .ts.
- */
 function createWriterWorker(data: WriterData): Worker {
-  const js = new URL('./queue-writer.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data, execArgv: [] });
-  const ts = new URL('./queue-writer.ts', import.meta.url);
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(ts.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: data, execArgv: [] });
+  return startWorker(new URL('./queue-writer', import.meta.url), data);
 }
 
 /** A new worker, once it has opened the database; rejects (and ends the worker) when it cannot. */

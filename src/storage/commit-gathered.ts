@@ -51,7 +51,8 @@ export class GatheredWrites {
   }
 }
 
-function commitGathered(db: Database.Database, writes: readonly (() => void)[], onError: (err: unknown) => void): void {
+/** One transaction for all the writes; should one fail, each again in its own (one bad write does not take the others with it). */
+export function commitGathered(db: Database.Database, writes: readonly (() => void)[], onError: (err: unknown) => void): void {
   try {
     db.transaction(() => {
       for (const write of writes) write();

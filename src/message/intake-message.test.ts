@@ -29,17 +29,18 @@ const messages: Record<string, Buffer> = {
   'From in the body only': Buffer.from('Subject: x\r\n\r\nFrom: body@example.com\r\n'),
 };
 
-test('prepareIntakeMessage gives what toCrlf, stampSubmittedMessage and headerFromAddress give in turn', () => {
+test('prepareIntakeMessage gives what stampSubmittedMessage and headerFromAddress give in turn (on the CRLF text hygiene hands it)', () => {
   for (const [name, raw] of Object.entries(messages)) {
-    const expectedMessage = stampSubmittedMessage(toCrlf(raw), stamp);
+    const canonical = toCrlf(raw);
+    const expectedMessage = stampSubmittedMessage(canonical, stamp);
     const expectedFrom = headerFromAddress(expectedMessage);
-    const prepared = prepareIntakeMessage(raw, stamp);
+    const prepared = prepareIntakeMessage(canonical, stamp);
     assert.equal(comparable(prepared.message), comparable(expectedMessage), name);
     assert.equal(prepared.fromAddress, expectedFrom, name);
 
-    const unstamped = prepareIntakeMessage(raw, undefined);
-    assert.deepEqual(unstamped.message, toCrlf(raw), name);
-    assert.equal(unstamped.fromAddress, headerFromAddress(toCrlf(raw)), name);
+    const unstamped = prepareIntakeMessage(canonical, undefined);
+    assert.deepEqual(unstamped.message, canonical, name);
+    assert.equal(unstamped.fromAddress, headerFromAddress(canonical), name);
   }
 });
 
@@ -47,7 +48,7 @@ test('prepareIntakeMessage: the body is copied byte for byte; a canonical unstam
   const raw = messages['8-bit header bytes'] as Buffer;
   assert.deepEqual(splitHeader(prepareIntakeMessage(raw, stamp).message).body, splitHeader(raw).body);
   assert.equal(prepareIntakeMessage(raw, undefined).message, raw);
-  assert.equal(prepareIntakeMessage(messages['LF-only'] as Buffer, stamp).fromAddress, 'lf@example.com');
+  assert.equal(prepareIntakeMessage(toCrlf(messages['LF-only'] as Buffer), stamp).fromAddress, 'lf@example.com');
 });
 
 test('the header a sending policy judges: every From mailbox, the Sender, the Received count', () => {

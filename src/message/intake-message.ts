@@ -3,7 +3,6 @@
 // the submission stamp (submission-headers.ts) and the From address
 // (from-address.ts). The same result as calling those three in turn, which
 // walks the header block twice more.
-import { toCrlf } from './canonical.js';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { firstAddressOf, scannedFromAddress } from './from-address.js';
 import { markedBulk } from './bulk-marker.js';
@@ -32,13 +31,16 @@ export interface SubmittedHeaders {
 }
 
 /**
- * `toCrlf`, then `stampSubmittedMessage` when `stamp` is given (not for the
- * messages we generate ourselves), then `headerFromAddress` of the result.
- * The From address is read from the message before stamping: the stamp adds
- * only Received, Date and Message-ID, never a From field.
+ * `stampSubmittedMessage` when `stamp` is given (not for the messages we
+ * generate ourselves), and `headerFromAddress` of the result. The From
+ * address is read from the message before stamping: the stamp adds only
+ * Received, Date and Message-ID, never a From field.
+ *
+ * `message` has CRLF line endings only: hygiene.ts's cleanMessage, which
+ * intake runs first, makes it so. It is not scanned for them again here
+ * (a scan per line ending: ~90 µs for 100 KiB of 78-octet lines).
  */
-export function prepareIntakeMessage(raw: Buffer, stamp: SubmissionStamp | undefined): IntakeMessage {
-  const message = toCrlf(raw);
+export function prepareIntakeMessage(message: Buffer, stamp: SubmissionStamp | undefined): IntakeMessage {
   const scan = scanHeader(message);
   const fromAddress = scannedFromAddress(message, scan);
   const headers: SubmittedHeaders = {

@@ -13,10 +13,6 @@ test('lines starting with "." get one more; the end line follows the last CRLF (
   assert.equal(wire('.first\r\na.b\r\n'), '..first\r\na.b\r\n.\r\n');
 });
 
-test('bare LF and bare CR become CRLF before stuffing, so a dot after them is stuffed too', () => {
-  assert.equal(wire('a\n.b\rc\r\n.\rx\n'), 'a\r\n..b\r\nc\r\n..\r\nx\r\n.\r\n');
-});
-
 test('a message without a final line end gets one before the end line; an empty one is just "."', () => {
   assert.equal(wire('no newline'), 'no newline\r\n.\r\n');
   assert.equal(wire(''), '.\r\n');

@@ -14,6 +14,7 @@
 // keeps a bounded window of messages in flight, which also lets their
 // commits be shared (group commit) instead of one fsync per write.
 import type { EnvelopeParams, RecipientParams } from '../core/envelope.js';
+import { toCrlf } from '../message/canonical.js';
 import type { QueuePage, QueueStore, RecipientStatus, StoredMessage } from './queue-store.js';
 
 export const EXPORT_FORMAT = 'hikyaku-queue-export/1';
@@ -182,7 +183,9 @@ export async function importMessage(store: QueueStore, m: ExportedMessage): Prom
   await store.enqueue({
     id: m.id,
     envelope: { mailFrom: m.mailFrom, rcptTo: m.recipients.map((r) => r.rcptTo), params },
-    message: Buffer.from(m.body, 'base64'),
+    // Every stored message has CRLF line endings only (delivery relies on it
+    // for dot-stuffing, outbound/dot-stuff.ts); ours do, a hand-made file may not.
+    message: toCrlf(Buffer.from(m.body, 'base64')),
     firstRetryAtMs: Math.min(...m.recipients.map((r) => r.nextAttemptAtMs)),
     envId: m.envId,
     holdReason: m.held ? m.holdReason : undefined,

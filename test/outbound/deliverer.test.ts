@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { deliverer, deliveryConfig, dnsServer, HOSTNAME, request, sinks, summary } from './fixtures.js';
 
-test('message arrives byte for byte: bare LF and bare CR made CRLF, leading dots stuffed and unstuffed', async (t) => {
+// What the queue stores has CRLF line endings only (intake and `store import` make it so:
+// test/e2e/smtp-protocol.test.ts, test/queue/store-import-crlf.test.ts).
+test('message arrives byte for byte as stored: leading dots stuffed and unstuffed, 8-bit octets kept', async (t) => {
   const dns = await dnsServer(t, { 'a.test': { MX: [{ preference: 10, exchange: 'mx.a.test' }] }, 'mx.a.test': { A: ['127.0.0.2'] } });
   const [sink] = await sinks(t, [{ host: '127.0.0.2' }]);
   const d = deliverer(t, deliveryConfig(dns, sink!.port));
 
-  const stored = Buffer.from('Subject: dots\n\n.hidden\nline\n..two\n.\nend\r\n8bit: \xe3\x81\x82\nbare\rcr\n', 'latin1');
+  const stored = Buffer.from('Subject: dots\r\n\r\n.hidden\r\nline\r\n..two\r\n.\r\nend\r\n8bit: \xe3\x81\x82\r\nbare\r\ncr\r\n', 'latin1');
   const outcomes = await d.deliver(request(['rcpt@a.test'], stored, 'from@hikyaku.test'));
   assert.equal(outcomes.length, 1);
   assert.ok(outcomes[0]?.kind === 'delivered', JSON.stringify(outcomes[0]));

@@ -16,10 +16,15 @@ const END_WITH_CRLF = Buffer.from('\r\n.\r\n', 'latin1');
 /** Messages up to this size go out in one write. */
 export const DATA_CHUNK_BYTES = 256 * 1024;
 
+/** Buffers written together, in one system call (the socket is corked around them). */
+export type DataGroup = readonly Buffer[];
+
 /**
- * The DATA payload for `message` as Buffers of at most `chunkSize` bytes
- * (one Buffer when it fits), produced lazily so a large message is never
- * held twice in full.
+ * The DATA payload for `message` as Buffers, or groups of Buffers to write
+ * together, of at most `chunkSize` bytes each (one when it fits), produced
+ * lazily so a large message is never held twice in full. Without a line to
+ * stuff (nearly every message) the pieces are views of the message itself
+ * and the end line rides with the last one: no copy of the message.
  *
  * `message` is as the queue stores it: CRLF line endings only, no bare CR
  * or LF. Intake makes every message so before it is stored (hygiene.ts),
@@ -28,7 +33,7 @@ export const DATA_CHUNK_BYTES = 256 * 1024;
  * 100 KiB message of 78-octet lines). That is what keeps a "." after a
  * bare line ending from going out unstuffed (SMTP smuggling).
  */
-export function* dataChunks(msg: Buffer, chunkSize: number = DATA_CHUNK_BYTES): Generator<Buffer, void, undefined> {
+export function* dataChunks(msg: Buffer, chunkSize: number = DATA_CHUNK_BYTES): Generator<Buffer | DataGroup, void, undefined> {
   if (!(chunkSize >= END_WITH_CRLF.length)) throw new RangeError('chunkSize too small');
   const len = msg.length;
   // Where a line starts with a dot: usually nowhere, which one native scan finds.
@@ -38,19 +43,15 @@ export function* dataChunks(msg: Buffer, chunkSize: number = DATA_CHUNK_BYTES): 
   const end = len === 0 || (msg[len - 2] === CR && msg[len - 1] === LF) ? END_AFTER_CRLF : END_WITH_CRLF;
   const total = len + dots.length + end.length;
 
-  if (dots.length === 0 && total > chunkSize) {
-    // Large and nothing to stuff: hand out views of the message itself and
-    // copy only the tail that shares the last Buffer with the end line.
+  if (dots.length === 0) {
+    // Nothing to stuff: views of the message, the end line with the last one.
     let offset = 0;
     while (len - offset + end.length > chunkSize) {
       const n = Math.min(chunkSize, len - offset);
       yield msg.subarray(offset, offset + n);
       offset += n;
     }
-    const last = Buffer.allocUnsafe(len - offset + end.length);
-    msg.copy(last, 0, offset);
-    end.copy(last, len - offset);
-    yield last;
+    yield offset === len ? end : [msg.subarray(offset), end];
     return;
   }
 

@@ -139,7 +139,7 @@ export class SmtpWire {
    * socket to drain between chunks; the server owes one reply for it.
    * Resolves when everything is handed to the socket, or the connection ended.
    */
-  async sendData(chunks: Iterable<Buffer>): Promise<void> {
+  async sendData(chunks: Iterable<Buffer | readonly Buffer[]>): Promise<void> {
     if (this.ending !== undefined) return;
     this.owed += 1;
     let flowing = true;
@@ -152,7 +152,14 @@ export class SmtpWire {
         });
       }
       if (this.ending !== undefined) return;
-      flowing = this.socket.write(chunk);
+      if (Buffer.isBuffer(chunk)) {
+        flowing = this.socket.write(chunk);
+        continue;
+      }
+      // A group (dot-stuff.ts: the message's last part and the end line): one writev.
+      this.socket.cork();
+      for (const piece of chunk) flowing = this.socket.write(piece);
+      this.socket.uncork();
     }
   }
 

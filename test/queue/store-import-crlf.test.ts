@@ -31,7 +31,7 @@ test('an imported body with bare LF and bare CR is stored with CRLF line endings
     assert.equal(await importMessage(store, line), 'imported');
     const stored = await store.readMessage(id);
     assert.equal(stored?.toString(), 'Subject: hand-made\r\n\r\nbefore\r\n.\r\nMAIL FROM:<evil@example.net>\r\nafter\r\n');
-    const wire = Buffer.concat([...dataChunks(stored as Buffer)]).toString();
+    const wire = Buffer.concat([...dataChunks(stored as Buffer)].flat()).toString();
     assert.equal(wire, 'Subject: hand-made\r\n\r\nbefore\r\n..\r\nMAIL FROM:<evil@example.net>\r\nafter\r\n.\r\n');
   } finally {
     await store.close();

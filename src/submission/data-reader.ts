@@ -7,10 +7,9 @@
 // the first). Intake then canonicalises bare line endings, and delivery
 // dot-stuffs the canonical text, so what we pass on cannot end early either.
 //
-// Scanning uses Buffer#indexOf (native) for CRLF "." instead of a byte loop,
-// and the kept parts are views of the socket's chunks, not copies.
+// Scanning uses Buffer#indexOf (native) from dot to dot instead of a byte
+// loop, and the kept parts are views of the socket's chunks, not copies.
 
-const CRLF_DOT = Buffer.from('\r\n.');
 /** The CRLF that ended the DATA command line, before the first chunk. */
 const START = Buffer.from('\r\n');
 const CR = 0x0d;
@@ -62,7 +61,7 @@ export class DataReader {
     this.#carry = EMPTY;
     let pos = 0;
     for (;;) {
-      const at = buf.indexOf(CRLF_DOT, pos);
+      const at = crlfDot(buf, pos);
       if (at === -1) break;
       // Need the two bytes after the dot to tell the end from a stuffed dot.
       if (at + 5 > buf.length) {
@@ -116,3 +115,17 @@ export class DataReader {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Where CRLF "." starts in `buf` at or after `from`, or -1. Hops from dot to
+ * dot (memchr) and looks at the two octets before each: a search for the
+ * three-octet pattern stops at every line end instead (~1,300 stops in
+ * 100 KiB of 78-octet lines), and most large messages are base64, which
+ * has no dots at all.
+ */
+function crlfDot(buf: Buffer, from: number): number {
+  for (let dot = buf.indexOf(DOT, from + 2); dot !== -1; dot = buf.indexOf(DOT, dot + 1)) {
+    if (buf[dot - 1] === LF && buf[dot - 2] === CR) return dot - 2;
+  }
+  return -1;
+}

@@ -6,21 +6,15 @@
 import { keptHeader } from './header-summary.js';
 import type { AcceptedForHistory, HistoryStore } from './history-store.js';
 import type { HistoryAttempt } from './history-types.js';
+import type { AcceptedFields } from './history-writes.js';
 
 export type HistoryEvent =
-  | {
+  | (AcceptedFields & {
       readonly kind: 'accepted';
-      readonly id: string;
-      readonly mailFrom: string;
-      readonly rcptTo: readonly string[];
       /** The header block, base64 (it may hold 8-bit octets). */
       readonly header: string;
-      readonly size: number;
-      readonly source: string;
       readonly user?: string;
-      readonly held: boolean;
-      readonly atMs: number;
-    }
+    })
   | { readonly kind: 'attempts'; readonly id: string; readonly attempts: readonly HistoryAttempt[] }
   | { readonly kind: 'verdicts'; readonly id: string; readonly verdicts: readonly HistoryAttempt[] }
   | { readonly kind: 'change'; readonly id: string; readonly change: 'held' | 'released' | 'deleted'; readonly atMs: number };

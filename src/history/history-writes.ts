@@ -22,21 +22,27 @@ export function hourOf(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 
+/** What the history keeps of an accepted message besides its header block and user (a record here, an event between nodes). */
+export interface AcceptedFields {
+  readonly id: string;
+  readonly mailFrom: string;
+  readonly rcptTo: readonly string[];
+  /** The whole message's size. */
+  readonly size: number;
+  /** smtp | api | sendmail | dsn */
+  readonly source: string;
+  readonly held: boolean;
+  readonly atMs: number;
+}
+
 /** One history write as it crosses to the writer thread (structured clone: plain data only). */
 export type HistoryRecord =
-  | {
+  | (AcceptedFields & {
       readonly kind: 'accepted';
-      readonly id: string;
-      readonly mailFrom: string;
-      readonly rcptTo: readonly string[];
       /** The header block (capped), latin1: one octet per character, cheap to pass between threads. */
       readonly header: string;
-      readonly size: number;
-      readonly source: string;
       readonly user: string | undefined;
-      readonly held: boolean;
-      readonly atMs: number;
-    }
+    })
   | { readonly kind: 'attempts'; readonly id: string; readonly attempts: readonly HistoryAttempt[]; readonly nextAttemptAtMs: number | undefined }
   | { readonly kind: 'verdicts'; readonly id: string; readonly verdicts: readonly HistoryAttempt[] }
   | { readonly kind: 'change'; readonly id: string; readonly change: 'held' | 'released' | 'deleted'; readonly atMs: number }

@@ -1,14 +1,11 @@
 // What a Message Submission Agent adds to a submitted message (RFC 6409 §8):
 // our Received trace field on top, and Date / Message-ID when the client left
 // them out. Works on the header block bytes only; the body is copied once,
-// into the output buffer, which is allocated once at its final size, or not
-// at all when only Received is added and the message has room in front of
-// it (headroom.ts).
+// into the output buffer, which is allocated once at its final size.
 import { randomIdBytes } from '../core/random-pool.js';
 import type { Submitter } from '../core/envelope.js';
 import { formatRfc5322Date } from './date.js';
 import { findField, scanHeader, type HeaderScan } from './header-block.js';
-import { prependInPlace } from './headroom.js';
 import { receivedField } from './received.js';
 
 export { formatRfc5322Date } from './date.js';
@@ -48,12 +45,6 @@ export function stampScannedMessage(message: Buffer, scan: HeaderScan, stamp: Su
   // A header block without a final CRLF (a message of only header lines and
   // no trailing line break) needs one before our fields.
   if (added !== '' && headerEnd > 0 && !(message[headerEnd - 2] === 0x0d && message[headerEnd - 1] === 0x0a)) added = '\r\n' + added;
-  // Only a field on top (the client wrote Date and Message-ID, as mail
-  // programs do): into the room the DATA reader left, without a copy.
-  if (added === '') {
-    const stamped = prependInPlace(message, received);
-    if (stamped !== undefined) return stamped;
-  }
   const receivedBytes = Buffer.byteLength(received, 'utf8');
   const addedBytes = Buffer.byteLength(added, 'utf8');
   const out = Buffer.allocUnsafe(receivedBytes + message.length + addedBytes);

@@ -10,7 +10,6 @@
 // Scanning uses native searches (message/line-start-dot.ts) instead of a
 // byte loop, and the kept parts are views of the socket's chunks, not copies.
 
-import { allocWithHeadroom } from '../message/headroom.js';
 import { nextLineStartDot } from '../message/line-start-dot.js';
 
 /** The CRLF that ended the DATA command line, before the first chunk. */
@@ -112,12 +111,8 @@ export class DataReader {
     const parts = this.#parts;
     this.#parts = [];
     // One part (the usual small message in one chunk) is already the message;
-    // copy it anyway so it does not pin the socket's larger read buffer. The
-    // copy keeps room in front for intake's Received field (headroom.ts).
-    const message = allocWithHeadroom(this.#size);
-    let at = 0;
-    for (const part of parts) at += part.copy(message, at);
-    return message;
+    // copy it anyway so it does not pin the socket's larger read buffer.
+    return Buffer.concat(parts, this.#size);
   }
 }
 

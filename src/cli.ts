@@ -7,6 +7,7 @@
 // left behind by a load burst shrinks from ~40 MiB to ~20 MiB. The flag can
 // only be given on the command line (V8 fixes it at start-up), so it is in
 // this line, in `npm start` and in bench/shared-bench-start.sh.
+import { once } from 'node:events';
 import { writeFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chooseLang, type Lang } from './cli/language.js';
@@ -171,7 +172,10 @@ async function main(argv: string[]): Promise<number> {
     // For `status`, 2 means "critical" to a monitoring system: a configuration it cannot read is "unknown".
     return command === 'status' ? 3 : 2;
   }
-  const ctx = { config, lang, out };
+  // A pipe takes output more slowly than a long listing makes it: commands
+  // that print a page at a time wait for it to drain (queue list).
+  const drained = (): Promise<void> => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : Promise.resolve());
+  const ctx = { config, lang, out, drained };
   // A data directory of a newer Hikyaku: its stores are not ours to open (storage/data-format.ts).
   if (['user', 'queue', 'history', 'domain', 'suppression', 'apikey', 'admin', 'sendmail'].includes(command)) {
     const format = readDataFormat(config.dataDir);

@@ -118,27 +118,50 @@ async function recordInHistory(ctx: CommandContext, id: string, change: 'held' |
   return done;
 }
 
+/** Messages read a page at a time, so that a queue of any size lists in bounded memory. */
+const LIST_PAGE_MESSAGES = 100;
+
+/** The queue in id order (ids start with the acceptance time), one page in memory at a time. */
+async function* queued(store: QueueStore, ctx: CommandContext): AsyncGenerator<StoredMessage> {
+  if (store.listPage === undefined) {
+    yield* await store.list();
+    return;
+  }
+  let after: string | undefined;
+  do {
+    // What the page before printed is out first: a pipe to `less` or `grep` is slower than this.
+    await ctx.drained?.();
+    const page = await store.listPage(after, LIST_PAGE_MESSAGES);
+    yield* page.messages;
+    after = page.lastId;
+  } while (after !== undefined);
+}
+
 async function list(store: QueueStore, ctx: CommandContext, json: boolean, to: string | undefined, t: (k: keyof typeof text, a?: string) => string): Promise<number> {
-  const all = await store.list();
   // One mailbox, one identity (core/mailbox.ts): "taro..yamada"@docomo.ne.jp
   // finds taro..yamada@DOCOMO.ne.jp as stored, and the other way round.
   const key = to === undefined ? undefined : mailboxKey(to);
-  const messages = key === undefined ? all : all.filter((m) => m.recipients.some((r) => mailboxKey(r.rcptTo) === key));
-  if (json) {
-    ctx.out(JSON.stringify(messages.map(summary), null, 2));
-    return 0;
-  }
-  if (messages.length === 0) {
-    ctx.out(t('empty'));
-    return 0;
-  }
-  ctx.out(t('header'));
   const nowMs = Date.now();
-  for (const m of messages) {
+  // JSON: one array, written element by element (the one before is written
+  // once the next is known, so that only the last has no comma).
+  let previous: string | undefined;
+  let count = 0;
+  for await (const m of queued(store, ctx)) {
+    if (key !== undefined && !m.recipients.some((r) => mailboxKey(r.rcptTo) === key)) continue;
+    count++;
     const s = summary(m);
+    if (json) {
+      if (previous === undefined) ctx.out('[');
+      else ctx.out(`${previous},`);
+      previous = JSON.stringify(s, null, 2).replace(/^/gm, '  ');
+      continue;
+    }
+    if (count === 1) ctx.out(t('header'));
     const next = m.held ? (m.holdReason === undefined ? 'held' : `held (${m.holdReason})`) : s.nextAttemptAt ? formatAge(Date.parse(s.nextAttemptAt) - nowMs, true) : '-';
     ctx.out([m.id, m.mailFrom || '<>', s.pending.join(','), String(m.size), formatAge(nowMs - m.createdAtMs, false), next, s.lastError ?? ''].join('\t'));
   }
+  if (json) ctx.out(previous === undefined ? '[]' : `${previous}\n]`);
+  else if (count === 0) ctx.out(t('empty'));
   return 0;
 }
 

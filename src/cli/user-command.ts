@@ -23,6 +23,8 @@ export interface CommandContext {
   readonly config: Config;
   readonly lang: Lang;
   readonly out: (line: string) => void;
+  /** Resolves once what `out` wrote has gone on (stdout to a slow pipe); long listings wait for it between pages. */
+  readonly drained?: () => Promise<void>;
   /** Extra `user show` lines per user and app password; by default, usage against limits from counters.db. */
   readonly usage?: UsageLines;
 }

@@ -5,7 +5,9 @@
 // read every envelope first (as `store.list()` does) runs out of heap and
 // dies; reading a page at a time (queue-export.ts) stays far under the cap.
 // Then `store import` of that file, also under the cap, into a second
-// queue: every message once, with its state.
+// queue: every message once, with its state. And `hikyaku queue list`, text
+// and --json, under the same cap: it too reads a page at a time (it used to
+// read the whole queue first, as store.list() does).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -38,6 +40,27 @@ function runCapped(args: readonly string[]): Promise<{ code: number | null; sign
   });
 }
 
+/** Runs the CLI under the heap cap, counting its output's lines that start with `prefix` instead of keeping them (~100 MiB). */
+function runCappedCounting(args: readonly string[], prefix: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: number; matching: number; stderr: string }> {
+  const [node, ...rest] = cliCommand();
+  return new Promise((resolve, reject) => {
+    const child = spawn(node as string, [`--max-old-space-size=${HEAP_CAP_MIB}`, ...rest, ...args], { env: { ...process.env, LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let partial = '';
+    let lines = 0;
+    let matching = 0;
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const parts = (partial + d.toString()).split('\n');
+      partial = parts.pop() ?? '';
+      lines += parts.length;
+      for (const line of parts) if (line.startsWith(prefix)) matching++;
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4_000)));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, lines, matching, stderr }));
+  });
+}
+
 test(`store export and import of ~${Math.round((MESSAGES * ERROR_BYTES) / 2 ** 20)} MiB of envelopes with the heap capped at ${HEAP_CAP_MIB} MiB`, async (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,8 +90,16 @@ test(`store export and import of ~${Math.round((MESSAGES * ERROR_BYTES) / 2 ** 2
     await store.close();
   }
 
+  const sourceConfig = configIn(join(dir, 'a'), source);
+  const listed = await runCappedCounting(['queue', 'list', '--config', sourceConfig], '');
+  assert.equal(listed.code, 0, `queue list failed (signal ${listed.signal}): ${listed.stderr}`);
+  assert.equal(listed.lines, MESSAGES + 1, 'a header line and one line per message');
+  const listedJson = await runCappedCounting(['queue', 'list', '--json', '--config', sourceConfig], '    "id": ');
+  assert.equal(listedJson.code, 0, `queue list --json failed (signal ${listedJson.signal}): ${listedJson.stderr}`);
+  assert.equal(listedJson.matching, MESSAGES, 'one JSON object per message');
+
   const file = join(dir, 'queue.jsonl');
-  const exported = await runCapped(['store', 'export', file, '--config', configIn(join(dir, 'a'), source)]);
+  const exported = await runCapped(['store', 'export', file, '--config', sourceConfig]);
   assert.equal(exported.code, 0, `export failed (signal ${exported.signal}): ${exported.stdout}${exported.stderr}`);
   assert.match(exported.stdout, new RegExp(`Exported ${MESSAGES} message`));
   const lines = readFileSync(file, 'utf8').trimEnd().split('\n');

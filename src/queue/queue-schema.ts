@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS webhook_events (
   UNIQUE (event_id, endpoint)
 );
 CREATE INDEX IF NOT EXISTS webhook_events_order ON webhook_events (message_id, endpoint, seq);
+-- Due rows by time: a backlog waiting for its retry time (an endpoint that is
+-- down) is not read at every poll. The writer keeps an event behind others of
+-- its message and endpoint due no earlier than they are (queue-writer.ts).
+CREATE INDEX IF NOT EXISTS webhook_events_due ON webhook_events (next_attempt_at, seq);
 `;
 
 /** How long a connection waits for another process's lock (the CLI) before SQLITE_BUSY. */

@@ -125,15 +125,26 @@ const sql = {
   countRetryAll: db.prepare("SELECT count(DISTINCT message_id) FROM recipients WHERE status = 'queued'").pluck(),
   retryOne: db.prepare("UPDATE recipients SET next_attempt_at = ? WHERE message_id = ? AND +status = 'queued'"),
   retryAll: db.prepare("UPDATE recipients SET next_attempt_at = ? WHERE status = 'queued'"),
-  insertEvent: db.prepare('INSERT OR IGNORE INTO webhook_events (event_id, endpoint, message_id, payload, next_attempt_at) VALUES (?, ?, ?, ?, ?)'),
+  // An event behind others of its message and endpoint is due no earlier than
+  // they are (the outbox's due query reads by time: webhook_events_due), so it
+  // takes the latest time among them when that is later than its own.
+  insertEvent: db.prepare(
+    `INSERT OR IGNORE INTO webhook_events (event_id, endpoint, message_id, payload, next_attempt_at)
+     VALUES (?, ?, ?, ?, max(?, coalesce((SELECT max(w.next_attempt_at) FROM webhook_events w WHERE w.message_id = ? AND w.endpoint = ?), 0)))`,
+  ),
   deleteEvent: db.prepare('DELETE FROM webhook_events WHERE seq = ?'),
   retryEvent: db.prepare('UPDATE webhook_events SET attempts = ?, next_attempt_at = ? WHERE seq = ?'),
+  // The rows behind a retried one move along to its new time (they cannot go before it anyway).
+  retryBehind: db.prepare(
+    `UPDATE webhook_events SET next_attempt_at = ?
+     WHERE (message_id, endpoint) = (SELECT message_id, endpoint FROM webhook_events WHERE seq = ?) AND seq > ? AND next_attempt_at < ?`,
+  ),
   keepEndpoints: db.prepare('DELETE FROM webhook_events WHERE endpoint NOT IN (SELECT value FROM json_each(?))'),
 };
 
 function insertEvents(messageId: string, events: readonly OutboxEvent[] | undefined): void {
   if (events === undefined) return;
-  for (const e of events) sql.insertEvent.run(e.eventId, e.endpoint, messageId, e.payload, e.nextAttemptAtMs);
+  for (const e of events) sql.insertEvent.run(e.eventId, e.endpoint, messageId, e.payload, e.nextAttemptAtMs, messageId, e.endpoint);
 }
 
 function removeMessage(id: string): boolean {
@@ -183,6 +194,7 @@ function apply(op: WriteOp): boolean | number | null {
       return null;
     case 'webhookRetry':
       sql.retryEvent.run(op.attempts, op.nextAttemptAtMs, op.seq);
+      sql.retryBehind.run(op.nextAttemptAtMs, op.seq, op.seq, op.nextAttemptAtMs);
       return null;
     case 'webhookKeepOnly':
       return sql.keepEndpoints.run(JSON.stringify(op.endpoints)).changes;

@@ -40,10 +40,21 @@ export interface OutboxRow {
 }
 
 /** The webhook outbox in the queue database, for src/webhooks/ (reads here, writes through the writer). */
+/**
+ * The outbox's due rows, read by time (webhook_events_due), oldest due first:
+ * rows waiting for a later retry are not read at all. A row behind its
+ * message's first is due no earlier than that one (the writer keeps it so),
+ * so the rows NOT EXISTS skips are few.
+ */
+export const OUTBOX_DUE_SQL = `SELECT e.seq, e.event_id AS eventId, e.endpoint, e.message_id AS messageId, e.payload, e.attempts FROM webhook_events e INDEXED BY webhook_events_due
+   WHERE e.next_attempt_at <= ?
+     AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.message_id = e.message_id AND p.endpoint = e.endpoint AND p.seq < e.seq)
+   ORDER BY e.next_attempt_at, e.seq LIMIT ?`;
+
 export interface WebhookOutbox {
-  /** Rows due now that are first in line for their message and endpoint (a later event waits for the earlier one), oldest first. */
+  /** Rows due now that are first in line for their message and endpoint (a later event waits for the earlier one), oldest due first. */
   due(nowMs: number, limit: number): OutboxRow[];
-  /** Earliest next attempt among the rows first in line; undefined when none. */
+  /** The earliest next attempt still to come; undefined when none. */
   nextDueAtMs(): number | undefined;
   count(): number;
   done(seqs: readonly number[]): Promise<void>;
@@ -159,25 +170,16 @@ class SqliteStore implements SqliteQueueStore {
     let s: { due: Database.Statement; next: Database.Statement; count: Database.Statement } | undefined;
     const sql = () =>
       (s ??= {
-        due: reader.prepare(
-          `SELECT e.seq, e.event_id AS eventId, e.endpoint, e.message_id AS messageId, e.payload, e.attempts FROM webhook_events e
-           WHERE e.next_attempt_at <= ?
-             AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.message_id = e.message_id AND p.endpoint = e.endpoint AND p.seq < e.seq)
-           ORDER BY e.seq LIMIT ?`,
-        ),
-        next: reader
-          .prepare(
-            `SELECT min(e.next_attempt_at) FROM webhook_events e
-             WHERE NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.message_id = e.message_id AND p.endpoint = e.endpoint AND p.seq < e.seq)`,
-          )
-          .pluck(),
+        due: reader.prepare(OUTBOX_DUE_SQL),
+        // The earliest time still to come; it is a first-in-line row's (a row is due no earlier than those ahead of it).
+        next: reader.prepare('SELECT min(next_attempt_at) FROM webhook_events WHERE next_attempt_at > ?').pluck(),
         count: reader.prepare('SELECT count(*) FROM webhook_events').pluck(),
       });
     const writer = this.writer;
     return {
       due: (nowMs, limit) => sql().due.all(Math.trunc(nowMs), Math.max(0, Math.trunc(limit))) as OutboxRow[],
       nextDueAtMs: () => {
-        const next = sql().next.get() as unknown;
+        const next = sql().next.get(Date.now()) as unknown;
         return typeof next === 'number' ? next : undefined;
       },
       count: () => sql().count.get() as number,

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
+import Database from 'better-sqlite3';
+import { OUTBOX_DUE_SQL, openSqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { WebhookEvents, withWebhookEvents } from '../../src/webhooks/events.js';
 import { signatureHeader, verifySignature } from '../../src/webhooks/signature.js';
@@ -50,13 +51,19 @@ test('events are written with the enqueue and the recipient update; one per mess
   const first = JSON.parse(due[0]!.payload) as { type: string; recipient: string; id: string };
   assert.equal(first.type, 'accepted');
   assert.equal(first.id, due[0]!.eventId);
-  await outbox.retry(due[0]!.seq, 1, Date.now() + 60_000);
+  const retryAtMs = Date.now() + 60_000;
+  await outbox.retry(due[0]!.seq, 1, retryAtMs);
   assert.equal(outbox.due(Date.now(), 10).length, 0, 'a later event waits behind one waiting for its retry');
-  await outbox.retry(due[0]!.seq, 1, Date.now() - 1);
+  assert.equal(outbox.nextDueAtMs(), retryAtMs, 'the next time to look');
+  // A minute on: the first is due again, and once it is done the ones behind it follow (they moved to its time).
+  const later = retryAtMs + 1;
+  const [again] = outbox.due(later, 10);
+  assert.equal(again?.seq, due[0]!.seq);
   await outbox.done([due[0]!.seq]);
+  assert.equal(outbox.due(Date.now(), 10).length, 0, 'the rows behind went along to the retry time');
   const types: string[] = [];
   for (;;) {
-    const [next] = outbox.due(Date.now(), 10);
+    const [next] = outbox.due(later, 10);
     if (next === undefined) break;
     const p = JSON.parse(next.payload) as { type: string; reply: { code: number } | null };
     types.push(p.type);
@@ -76,4 +83,34 @@ test('the signature verifies, and fails for another body, secret or an old times
   assert.equal(verifySignature(hook.secret, '{"a":2}', header, now), false);
   assert.equal(verifySignature('another-secret-123', '{"a":1}', header, now), false);
   assert.equal(verifySignature(hook.secret, '{"a":1}', header, now + 3600), false);
+});
+
+test('a backlog waiting for its retry is not read by the due query: a row behind takes the time of the one ahead, and the plan reads by time', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hikyaku-outbox-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openSqliteQueueStore({ dataDir: dir, logger: silentLogger() });
+  t.after(() => store.close());
+  const endpoint = 'http://127.0.0.1:9/h';
+  const event = (eventId: string, nextAttemptAtMs: number) => ({ eventId, endpoint, payload: JSON.stringify({ id: eventId }), nextAttemptAtMs });
+  const now = Date.now();
+  await store.enqueue({ id: 'M1', envelope: { mailFrom: 'a@shop.test', rcptTo: ['b@dest.test'] }, message: Buffer.from('Subject: x\r\n\r\nx\r\n'), firstRetryAtMs: now + 60_000 }, [event('E1', now)]);
+  const outbox = store.webhookOutbox;
+  const [head] = outbox.due(now, 10);
+  assert.equal(head?.eventId, 'E1');
+  const retryAtMs = now + 3_600_000; // the endpoint is down: an hour
+  await outbox.retry(head!.seq, 1, retryAtMs);
+  // Written while the one ahead waits: due no earlier than it.
+  await store.updateRecipients('M1', [{ rcptTo: 'b@dest.test', status: 'delivered', attempts: 1, nextAttemptAtMs: 0, lastError: undefined, lastStatus: undefined }], { events: [event('E2', now)] });
+  assert.deepEqual(outbox.due(now + 1_000, 10), [], 'nothing due before the retry');
+  assert.equal(outbox.nextDueAtMs(), retryAtMs);
+  assert.deepEqual(outbox.due(retryAtMs, 10).map((r) => r.eventId), ['E1'], 'at the retry time, the first one only');
+  await outbox.done([head!.seq]);
+  assert.deepEqual(outbox.due(retryAtMs, 10).map((r) => r.eventId), ['E2']);
+
+  const db = new Database(join(dir, 'queue', 'queue.db'), { readonly: true });
+  t.after(() => db.close());
+
+  assert.equal(db.prepare("SELECT next_attempt_at FROM webhook_events WHERE event_id = 'E2'").pluck().get(), retryAtMs, 'E2 took the time of E1, which was ahead of it');
+  const plan = (db.prepare(`EXPLAIN QUERY PLAN ${OUTBOX_DUE_SQL}`).all(now, 10) as { detail: string }[]).map((r) => r.detail);
+  assert.match(plan[0] ?? '', /^SEARCH e USING INDEX webhook_events_due \(next_attempt_at<\?\)/, plan.join('; '));
 });

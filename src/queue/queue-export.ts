@@ -174,34 +174,59 @@ export function parseLine(text: string): ExportedMessage | string {
   return m as ExportedMessage;
 }
 
+/**
+ * Held with this reason while an import writes it: its recipients' state
+ * (delivered ones included) is written after the message, and until then
+ * nothing may deliver it. An import cut short leaves it so; the next run
+ * finishes it.
+ */
+export const IMPORTING = 'store import in progress';
+
 /** Put one exported message into the store: 'imported', or 'present' when its id is there already. */
 export async function importMessage(store: QueueStore, m: ExportedMessage): Promise<'imported' | 'present'> {
-  if ((await store.load(m.id)) !== undefined) return 'present';
-  const perRecipient = new Map<string, RecipientParams>();
-  for (const r of m.recipients) if (r.notify !== undefined || r.orcpt !== undefined) perRecipient.set(r.rcptTo, { notify: r.notify, orcpt: r.orcpt });
-  const params: EnvelopeParams = { ret: m.ret, envId: m.envId, smtputf8: m.smtputf8, recipients: perRecipient.size > 0 ? perRecipient : undefined };
-  await store.enqueue({
-    id: m.id,
-    envelope: { mailFrom: m.mailFrom, rcptTo: m.recipients.map((r) => r.rcptTo), params },
-    // Every stored message has CRLF line endings only (delivery relies on it
-    // for dot-stuffing, outbound/dot-stuff.ts); ours do, a hand-made file may not.
-    message: toCrlf(Buffer.from(m.body, 'base64')),
-    firstRetryAtMs: Math.min(...m.recipients.map((r) => r.nextAttemptAtMs)),
-    envId: m.envId,
-    holdReason: m.held ? m.holdReason : undefined,
-    eightBit: m.eightBit,
-    createdAtMs: m.createdAtMs,
-  });
-  // The recipients' own state: attempts, last errors, which are done already.
+  const ownReason = m.held ? m.holdReason : undefined;
+  const existing = await store.load(m.id);
+  if (existing !== undefined && !(existing.held && existing.holdReason === IMPORTING)) {
+    // Enqueued held with its own reason (the brake's): an import cut short may
+    // not have written its recipients' state; writing it again changes nothing otherwise.
+    if (ownReason !== undefined && existing.held && existing.holdReason === ownReason) await writeRecipients(store, m);
+    return 'present';
+  }
+  if (existing === undefined) {
+    const perRecipient = new Map<string, RecipientParams>();
+    for (const r of m.recipients) if (r.notify !== undefined || r.orcpt !== undefined) perRecipient.set(r.rcptTo, { notify: r.notify, orcpt: r.orcpt });
+    const params: EnvelopeParams = { ret: m.ret, envId: m.envId, smtputf8: m.smtputf8, recipients: perRecipient.size > 0 ? perRecipient : undefined };
+    await store.enqueue({
+      id: m.id,
+      envelope: { mailFrom: m.mailFrom, rcptTo: m.recipients.map((r) => r.rcptTo), params },
+      // Every stored message has CRLF line endings only (delivery relies on it
+      // for dot-stuffing, outbound/dot-stuff.ts); ours do, a hand-made file may not.
+      message: toCrlf(Buffer.from(m.body, 'base64')),
+      firstRetryAtMs: Math.min(...m.recipients.map((r) => r.nextAttemptAtMs)),
+      envId: m.envId,
+      // Held until its recipients' state is written (IMPORTING), or with its own reason.
+      holdReason: ownReason ?? IMPORTING,
+      eightBit: m.eightBit,
+      createdAtMs: m.createdAtMs,
+    });
+  }
+  await writeRecipients(store, m);
+  if (ownReason === undefined) {
+    // Held by an admin (no reason): hold() keeps it held and clears ours. Otherwise ready to go.
+    if (m.held) await store.hold(m.id);
+    else await store.release(m.id);
+  }
+  // A shared store leases what a node enqueues (to deliver it from memory);
+  // an import delivers nothing: free the message for the nodes at once.
+  store.releaseClaim?.(m.id);
+  return 'imported';
+}
+
+/** The recipients' own state: attempts, last errors, which are done already (absolute values: writing them twice is harmless). */
+async function writeRecipients(store: QueueStore, m: ExportedMessage): Promise<void> {
   await store.updateRecipients(
     m.id,
     m.recipients.map((r) => ({ rcptTo: r.rcptTo, status: r.status, attempts: r.attempts, nextAttemptAtMs: r.nextAttemptAtMs, lastError: r.lastError, lastStatus: r.lastStatus })),
     m.delayNotified ? { delayNotified: true } : undefined,
   );
-  // Held by an admin (no reason): enqueue held only those with a reason.
-  if (m.held && m.holdReason === undefined) await store.hold(m.id);
-  // A shared store leases what a node enqueues (to deliver it from memory);
-  // an import delivers nothing: free the message for the nodes at once.
-  store.releaseClaim?.(m.id);
-  return 'imported';
 }

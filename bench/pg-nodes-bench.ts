@@ -7,7 +7,7 @@
 // threads) and of the PostgreSQL backends serving the database, from /proc;
 // each as a ratio to one node in the same run. See bench/README.md.
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './command-args.js';
 import { installCleanup } from './children.js';
 import { HikyakuProcess } from './hikyaku-process.js';
 import { runLoad, type LoadResult } from './load-client.js';
@@ -137,29 +137,19 @@ function table(o: Options, samples: readonly Sample[]): string {
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      options: {
-        nodes: { type: 'string' },
-        messages: { type: 'string' },
-        sessions: { type: 'string' },
-        size: { type: 'string' },
-        reps: { type: 'string' },
-        pg: { type: 'string' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${usage}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(usage + '\n');
-    return 0;
-  }
+  const values = benchArgs(
+    {
+      nodes: { type: 'string' },
+      messages: { type: 'string' },
+      sessions: { type: 'string' },
+      size: { type: 'string' },
+      reps: { type: 'string' },
+      pg: { type: 'string' },
+      timeout: { type: 'string' },
+    },
+    usage,
+  );
+  if (typeof values === 'number') return values;
   const o: Options = {
     nodes: (values.nodes ?? '1,2,3').split(',').map(Number),
     messages: Number(values.messages ?? 5000),

@@ -2,7 +2,7 @@
 //   node dist/bench/queue-scale-bench.js --full          1,000 against 1,000,000 deferred, both stores
 //   node dist/bench/queue-scale-bench.js --sizes 1000,100000 --stores sqlite
 // `npm run bench` runs it too, smaller (its --scale-* options).
-import { parseArgs } from 'node:util';
+import { benchArgs } from './command-args.js';
 import { installCleanup } from './children.js';
 import { measureScale, scaleTable, type ScaleStore } from './queue-scale.js';
 
@@ -17,28 +17,18 @@ const usage = `usage: node dist/bench/queue-scale-bench.js [options]      (or: n
                    creates a database of its own and drops it`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      options: {
-        sizes: { type: 'string' },
-        full: { type: 'boolean' },
-        stores: { type: 'string' },
-        due: { type: 'string' },
-        window: { type: 'string' },
-        pg: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${usage}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(usage + '\n');
-    return 0;
-  }
+  const values = benchArgs(
+    {
+      sizes: { type: 'string' },
+      full: { type: 'boolean' },
+      stores: { type: 'string' },
+      due: { type: 'string' },
+      window: { type: 'string' },
+      pg: { type: 'string' },
+    },
+    usage,
+  );
+  if (typeof values === 'number') return values;
   const sizes = (values.full ? '1000,1000000' : (values.sizes ?? '1000,100000')).split(',').map(Number);
   const stores = (values.stores ?? 'sqlite,pg').split(',').map((s) => s.trim());
   if (sizes.some((n) => !Number.isInteger(n) || n < 1) || stores.some((s) => s !== 'sqlite' && s !== 'pg')) {

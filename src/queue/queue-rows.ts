@@ -2,7 +2,7 @@
 // trusted: another process (the CLI, an older version, a disk error) may have
 // left anything in it, so every field is checked and a bad row is reported,
 // not thrown through the scheduler.
-import type { RecipientStatus, StoredMessage, StoredRecipient } from './queue-store.js';
+import type { QueuePage, RecipientStatus, StoredMessage, StoredRecipient } from './queue-store.js';
 
 export interface MessageRow {
   readonly id: unknown;
@@ -131,4 +131,20 @@ export function parseMessageRows(row: MessageRow, recipientRows: readonly Recipi
       recipients,
     },
   };
+}
+
+/**
+ * The messages of joined rows (groupRows), each checked by `validate` (which
+ * quarantines what fails), and the last id read, invalid ones included, to
+ * go on from (QueueStore.listPage).
+ */
+export function validPage(rows: readonly JoinedRow[], validate: (row: MessageRow, recipients: readonly RecipientRow[]) => StoredMessage | undefined): QueuePage {
+  const groups = groupRows(rows);
+  const messages: StoredMessage[] = [];
+  for (const { row, recipients } of groups) {
+    const parsed = validate(row, recipients);
+    if (parsed) messages.push(parsed);
+  }
+  const last = groups[groups.length - 1]?.row.id;
+  return { messages, lastId: last === undefined ? undefined : String(last) };
 }

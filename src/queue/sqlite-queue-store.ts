@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import { domainOf } from '../core/address.js';
 import type { NewMessage, QueuePage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from './queue-store.js';
 import { configureReader, WRITER_BUSY_TIMEOUT_MS } from './queue-schema.js';
-import { groupRows, parseMessageRows, type JoinedRow, type MessageRow, type RecipientRow } from './queue-rows.js';
+import { groupRows, parseMessageRows, validPage, type JoinedRow, type MessageRow, type RecipientRow } from './queue-rows.js';
 import { WriterClient, WriterError } from './writer-client.js';
 import type { OutboxEvent } from './writer-protocol.js';
 
@@ -290,23 +290,11 @@ class SqliteStore implements SqliteQueueStore {
   }
 
   async list(): Promise<StoredMessage[]> {
-    const out: StoredMessage[] = [];
-    for (const { row, recipients } of groupRows(this.sql.all.all() as JoinedRow[])) {
-      const parsed = this.validate(row, recipients);
-      if (parsed) out.push(parsed);
-    }
-    return out;
+    return validPage(this.sql.all.all() as JoinedRow[], (row, recipients) => this.validate(row, recipients)).messages;
   }
 
   async listPage(afterId: string | undefined, limit: number): Promise<QueuePage> {
-    const groups = groupRows(this.sql.page.all(afterId ?? '', Math.max(0, Math.trunc(limit))) as JoinedRow[]);
-    const messages: StoredMessage[] = [];
-    for (const { row, recipients } of groups) {
-      const parsed = this.validate(row, recipients);
-      if (parsed) messages.push(parsed);
-    }
-    const last = groups[groups.length - 1]?.row.id;
-    return { messages, lastId: last === undefined ? undefined : String(last) };
+    return validPage(this.sql.page.all(afterId ?? '', Math.max(0, Math.trunc(limit))) as JoinedRow[], (row, recipients) => this.validate(row, recipients));
   }
 
   async hold(id: string): Promise<boolean> {

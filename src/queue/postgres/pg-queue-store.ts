@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { domainOf } from '../../core/address.js';
 import type { NewMessage, QueuePage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from '../queue-store.js';
-import { groupRows, parseMessageRows, type JoinedRow, type MessageRow, type RecipientRow } from '../queue-rows.js';
+import { groupRows, parseMessageRows, validPage, type JoinedRow, type MessageRow, type RecipientRow } from '../queue-rows.js';
 import { PgCommitQueue } from './pg-commit-queue.js';
 import { Claims } from './pg-claims.js';
 import { schemaProblem, schemaVersion } from './migrate.js';
@@ -231,12 +231,7 @@ class PgStore implements PgQueueStore {
 
   async list(): Promise<StoredMessage[]> {
     const r = await this.pool.query<JoinedRow>(`${JOINED} WHERE m.quarantined IS NULL ORDER BY m.created_at, m.id, r.seq`);
-    const out: StoredMessage[] = [];
-    for (const { row, recipients } of groupRows(r.rows)) {
-      const parsed = this.validate(row, recipients);
-      if (parsed) out.push(parsed);
-    }
-    return out;
+    return validPage(r.rows, (row, recipients) => this.validate(row, recipients)).messages;
   }
 
   async listPage(afterId: string | undefined, limit: number): Promise<QueuePage> {
@@ -245,14 +240,7 @@ class PgStore implements PgQueueStore {
       `${JOINED} WHERE m.id IN (SELECT id FROM messages WHERE id > $1 AND quarantined IS NULL ORDER BY id LIMIT $2) ORDER BY m.id, r.seq`,
       [afterId ?? '', Math.max(0, Math.trunc(limit))],
     );
-    const groups = groupRows(r.rows);
-    const messages: StoredMessage[] = [];
-    for (const { row, recipients } of groups) {
-      const parsed = this.validate(row, recipients);
-      if (parsed) messages.push(parsed);
-    }
-    const last = groups[groups.length - 1]?.row.id;
-    return { messages, lastId: last === undefined ? undefined : String(last) };
+    return validPage(r.rows, (row, recipients) => this.validate(row, recipients));
   }
 
   /** Checks every row first (a full read, marking what fails): for the CLI, not the scheduler. */

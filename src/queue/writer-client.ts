@@ -19,7 +19,7 @@
 //   it may be what kills the worker.
 // While the worker cannot be started, writes fail at once (451, or 452 when
 // the disk is full) instead of waiting: a client retries later.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { startWorker } from '../storage/worker-thread.js';
 import { isDeliveryRecord, type FromWriter, type OpResult, type ToWriter, type WriteOp, type WriterData } from './writer-protocol.js';
@@ -100,13 +100,9 @@ export async function terminateQueueWritersForTests(): Promise<number> {
   return workers.length;
 }
 
-function createWriterWorker(data: WriterData): Worker {
-  return startWorker(new URL('./queue-writer', import.meta.url), data);
-}
-
 /** A new worker, once it has opened the database; rejects (and ends the worker) when it cannot. */
 async function spawnWriter(data: WriterData): Promise<Worker> {
-  const worker = createWriterWorker(data);
+  const worker = startWorker(new URL('./queue-writer', import.meta.url), data);
   let onMessage: ((message: FromWriter) => void) | undefined;
   let onError: ((err: Error) => void) | undefined;
   let onExit: ((code: number) => void) | undefined;

@@ -148,3 +148,19 @@ export function validPage(rows: readonly JoinedRow[], validate: (row: MessageRow
   const last = groups[groups.length - 1]?.row.id;
   return { messages, lastId: last === undefined ? undefined : String(last) };
 }
+
+/** Envelopes read at a time when every row of the queue is checked (listQuarantined). */
+const CHECK_PAGE_MESSAGES = 256;
+
+/**
+ * Reads the whole queue a page at a time, so that listPage's checks
+ * quarantine every row that fails them, in memory bounded by one page
+ * whatever the queue's size (`hikyaku queue list --quarantined`).
+ */
+export async function checkEveryRow(listPage: (afterId: string | undefined, limit: number) => Promise<QueuePage>): Promise<void> {
+  for (let after: string | undefined; ; ) {
+    const page = await listPage(after, CHECK_PAGE_MESSAGES);
+    if (page.lastId === undefined) return;
+    after = page.lastId;
+  }
+}

@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import { domainOf } from '../core/address.js';
 import type { NewMessage, QueuePage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from './queue-store.js';
 import { configureReader, WRITER_BUSY_TIMEOUT_MS } from './queue-schema.js';
-import { groupRows, parseMessageRows, validPage, type JoinedRow, type MessageRow, type RecipientRow } from './queue-rows.js';
+import { checkEveryRow, groupRows, parseMessageRows, validPage, type JoinedRow, type MessageRow, type RecipientRow } from './queue-rows.js';
 import { WriterClient, WriterError } from './writer-client.js';
 import type { OutboxEvent } from './writer-protocol.js';
 
@@ -321,9 +321,9 @@ class SqliteStore implements SqliteQueueStore {
     return removed;
   }
 
-  /** Every row is checked (a full read): for the CLI, not the scheduler. */
+  /** Every row is checked (a full read, a page at a time): for the CLI, not the scheduler. */
   async listQuarantined(): Promise<{ id: string; reason: string }[]> {
-    await this.list();
+    await checkEveryRow((after, limit) => this.listPage(after, limit));
     return [...this.quarantined].sort().map((id) => ({ id, reason: this.quarantineReasons.get(id) ?? '' }));
   }
 

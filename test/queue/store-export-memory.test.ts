@@ -6,13 +6,15 @@
 // dies; reading a page at a time (queue-export.ts) stays far under the cap.
 // Then `store import` of that file, also under the cap, into a second
 // queue: every message once, with its state. And `hikyaku queue list`, text
-// and --json, under the same cap: it too reads a page at a time (it used to
-// read the whole queue first, as store.list() does).
+// and --json, and --quarantined (which checks every row) under the same cap:
+// they too read a page at a time (they used to read the whole queue first,
+// as store.list() does).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { cliCommand, tempDir, writeConfigFile } from '../helpers/hikyaku.js';
 import { openSqliteQueueStore } from '../../src/queue/sqlite-queue-store.js';
@@ -97,6 +99,18 @@ test(`store export and import of ~${Math.round((MESSAGES * ERROR_BYTES) / 2 ** 2
   const listedJson = await runCappedCounting(['queue', 'list', '--json', '--config', sourceConfig], '    "id": ');
   assert.equal(listedJson.code, 0, `queue list --json failed (signal ${listedJson.signal}): ${listedJson.stderr}`);
   assert.equal(listedJson.matching, MESSAGES, 'one JSON object per message');
+  // --quarantined checks every row too: a page at a time, the one corrupt row found.
+  const corrupt = ids[MESSAGES - 7] as string;
+  const setStatus = (status: string): void => {
+    const db = new Database(join(source, 'queue', 'queue.db'));
+    db.prepare('UPDATE recipients SET status = ? WHERE message_id = ?').run(status, corrupt);
+    db.close();
+  };
+  setStatus('garbage');
+  const quarantined = await runCappedCounting(['queue', 'list', '--quarantined', '--config', sourceConfig], corrupt);
+  assert.equal(quarantined.code, 0, `queue list --quarantined failed (signal ${quarantined.signal}): ${quarantined.stderr}`);
+  assert.deepEqual([quarantined.lines, quarantined.matching], [2, 1], 'a header line and the corrupt entry');
+  setStatus('queued'); // the export below takes every message
 
   const file = join(dir, 'queue.jsonl');
   const exported = await runCapped(['store', 'export', file, '--config', sourceConfig]);

@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { domainOf } from '../../core/address.js';
 import type { NewMessage, QueuePage, QueueStore, RecipientStatus, RecipientUpdate, StoredMessage } from '../queue-store.js';
-import { groupRows, parseMessageRows, validPage, type JoinedRow, type MessageRow, type RecipientRow } from '../queue-rows.js';
+import { checkEveryRow, groupRows, parseMessageRows, validPage, type JoinedRow, type MessageRow, type RecipientRow } from '../queue-rows.js';
 import { PgCommitQueue } from './pg-commit-queue.js';
 import { Claims } from './pg-claims.js';
 import { schemaProblem, schemaVersion } from './migrate.js';
@@ -243,9 +243,9 @@ class PgStore implements PgQueueStore {
     return validPage(r.rows, (row, recipients) => this.validate(row, recipients));
   }
 
-  /** Checks every row first (a full read, marking what fails): for the CLI, not the scheduler. */
+  /** Checks every row first (a full read a page at a time, marking what fails): for the CLI, not the scheduler. */
   async listQuarantined(): Promise<QuarantinedEntry[]> {
-    await this.list();
+    await checkEveryRow((after, limit) => this.listPage(after, limit));
     await Promise.all([...this.marking]);
     const r = await this.pool.query<{ id: string; reason: string }>('SELECT id, quarantined AS reason FROM messages WHERE quarantined IS NOT NULL ORDER BY id');
     return r.rows;

@@ -148,12 +148,16 @@ test('a failing operation fails alone; the rest of its batch commits', async (t)
   const first = newMessage();
   await store.enqueue(first);
   const others = [newMessage(), newMessage()];
-  const results = await Promise.allSettled([store.enqueue(others[0]!), store.enqueue({ ...first }), store.enqueue(others[1]!)]);
+  const commitsBefore = store.commitCount;
+  const results = await Promise.allSettled([store.enqueue(others[0]!), store.enqueue({ ...first, message: Buffer.from('not this body') }), store.enqueue(others[1]!)]);
+  // One batch: the writer runs it, rolls back at the failure, and runs it again with each operation alone.
+  assert.equal(store.commitCount - commitsBefore, 1);
   assert.deepEqual(
     results.map((r) => r.status),
     ['fulfilled', 'rejected', 'fulfilled'],
   );
   assert.equal((await store.list()).length, 3);
+  for (const m of [first, ...others]) assert.deepEqual(await store.readMessage(m.id), m.message);
   await assert.rejects(store.enqueue(newMessage({ envelope: { mailFrom: 'a@example.com', rcptTo: [] } })), /no recipients/);
 });
 

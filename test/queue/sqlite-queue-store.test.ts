@@ -37,10 +37,17 @@ function harness(t: { after(fn: () => unknown): void }): Harness {
   };
 }
 
+// Messages made one after the other are created in that order: due work is
+// read oldest first (created_at, then id), and two messages made in the same
+// millisecond would otherwise sort by the random part of their ids.
+let lastCreatedAtMs = 0;
+
 function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
-  const id = overrides.id ?? newQueueId();
+  const createdAtMs = (lastCreatedAtMs = Math.max(Date.now(), lastCreatedAtMs + 1));
+  const id = overrides.id ?? newQueueId(createdAtMs);
   return {
     id,
+    createdAtMs,
     envelope: { mailFrom: 'alice@example.com', rcptTo: ['bob@Example.NET', 'carol@example.org'] },
     message: Buffer.from(`Subject: ${id}\r\n\r\nHello\r\n`),
     firstRetryAtMs: Date.now() + 60_000,

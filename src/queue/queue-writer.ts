@@ -80,11 +80,12 @@ try {
   // journal_size_limit (64 MiB) after a checkpoint. (64 MiB of WAL: 108 KiB
   // per message in that micro-benchmark, but no gain in the shared bench.)
   db.pragma('wal_autocheckpoint = 4000');
-  // Each operation runs in a savepoint (applyBatch), whose journal holds the
-  // old content of the pages it changes, a 100 KiB body's included: above
-  // 64 KiB SQLite spills it to a temporary file (/var/tmp/etilqs_*), measured
-  // ~24 writes and 31 KiB per 100 KiB message in the writer thread. In
-  // memory it is a copy; it only lives until the transaction ends.
+  // A batch run again operation by operation after a failure (applyBatch)
+  // puts each in a savepoint, whose journal holds the old content of the
+  // pages it changes, a 100 KiB body's included: above 64 KiB SQLite spills
+  // it to a temporary file (/var/tmp/etilqs_*), measured ~24 writes and
+  // 31 KiB per 100 KiB message in the writer thread when every batch ran
+  // that way. In memory it is a copy; it only lives until the transaction ends.
   db.pragma('temp_store = MEMORY');
   // The database file may just have been created: make its directory entry
   // durable too (SQLite itself syncs the directory only for the WAL file).

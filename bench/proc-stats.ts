@@ -1,6 +1,6 @@
 // CPU time and memory of one process, read from Linux's /proc (proc(5)).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let clockTicks: number | undefined;
 
@@ -31,12 +31,39 @@ export function mainThreadCpuSeconds(pid: number): number {
 }
 
 function statCpuSeconds(path: string): number {
+  const { user, system } = statCpu(path);
+  return user + system;
+}
+
+/** utime and stime of one /proc stat file, in seconds. */
+function statCpu(path: string): { user: number; system: number } {
   const stat = readFileSync(path, 'latin1');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state), so field N is fields[N - 3].
-  const utime = Number(fields[14 - 3]);
-  const stime = Number(fields[15 - 3]);
-  return (utime + stime) / ticksPerSecond();
+  return { user: Number(fields[14 - 3]) / ticksPerSecond(), system: Number(fields[15 - 3]) / ticksPerSecond() };
+}
+
+export interface ThreadCpu {
+  readonly tid: number;
+  /** The thread's name (/proc/<pid>/task/<tid>/comm): Node names its threads only in part. */
+  readonly name: string;
+  readonly user: number;
+  readonly system: number;
+}
+
+/** User and system CPU seconds of every thread of a process (a thread that ended in between is left out). */
+export function threadsCpu(pid: number): ThreadCpu[] {
+  const threads: ThreadCpu[] = [];
+  for (const entry of readdirSync(`/proc/${pid}/task`)) {
+    const tid = Number(entry);
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim();
+      threads.push({ tid, name, ...statCpu(`/proc/${pid}/task/${tid}/stat`) });
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return threads;
 }
 
 export interface Memory {

@@ -10,6 +10,7 @@
 // history is a record of the mail, never the mail itself) and the next write
 // starts a new one.
 import type { Worker } from 'node:worker_threads';
+import { Gathered } from '../storage/commit-gathered.js';
 import { startWorker } from '../storage/worker-thread.js';
 import type { HistoryRecord } from './history-writes.js';
 import {
@@ -39,8 +40,8 @@ export class HistoryWriterClient {
   readonly #shared = new SharedArrayBuffer(SHARED_SLOTS * Int32Array.BYTES_PER_ELEMENT);
   readonly #slots = new Int32Array(this.#shared);
   #worker: Worker | undefined;
-  #pending: HistoryRecord[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  /** Records waiting to go over; unref: a process that ends calls close(), which sends what is left. */
+  readonly #pending: Gathered<HistoryRecord>;
   /** Sequence number of the last message sent to the writer. */
   #sent = 0;
   /** Prunes sent, by sequence number, waiting for their answer. */
@@ -48,32 +49,28 @@ export class HistoryWriterClient {
 
   constructor(options: HistoryWriterOptions) {
     this.#options = options;
+    this.#pending = new Gathered({ delayMs: options.delayMs, maxPending: MAX_PENDING, unref: true }, (records) => {
+      this.#post((seq) => ({ type: 'batch', seq, records }));
+    });
   }
 
   add(record: HistoryRecord): void {
-    if (this.#pending.push(record) >= MAX_PENDING) {
-      this.#sendPending();
-      return;
-    }
-    if (this.#timer !== undefined) return;
-    // unref: a process that ends calls close(), which sends what is left.
-    this.#timer = setTimeout(() => this.#sendPending(), this.#options.delayMs).unref();
+    this.#pending.add(record);
   }
 
   /** Sends the waiting records and returns once the writer has committed everything sent so far. */
   flush(): void {
-    this.#sendPending();
+    this.#pending.flush();
     this.#waitFor(this.#sent);
   }
 
   /** Runs one prune batch in the writer (after what waits); resolves with how many messages it removed. */
   prune(beforeMs: number, batch: number): Promise<number> {
-    this.#sendPending();
+    this.#pending.flush();
     return new Promise((resolve, reject) => {
       const seq = this.#post((s) => ({ type: 'prune', seq: s, beforeMs, batch }));
       this.#prunes.set(seq, { resolve, reject });
       this.#worker?.ref(); // until the answer comes
-
     });
   }
 
@@ -85,21 +82,10 @@ export class HistoryWriterClient {
 
   /** Commits what waits and stops the writer. */
   close(): void {
-    this.#sendPending();
+    this.#pending.flush();
     if (this.#worker === undefined) return;
     this.#waitFor(this.#post((seq) => ({ type: 'close', seq })));
     this.#worker = undefined;
-  }
-
-  #sendPending(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    if (this.#pending.length === 0) return;
-    const records = this.#pending;
-    this.#pending = [];
-    this.#post((seq) => ({ type: 'batch', seq, records }));
   }
 
   #post(message: (seq: number) => ToHistoryWriter): number {
@@ -125,7 +111,7 @@ export class HistoryWriterClient {
       for (const prune of this.#prunes.values()) prune.reject(new Error('the history writer stopped before the prune was done'));
       this.#prunes.clear();
     });
-    // An idle writer does not keep the process alive (a prune waited for does: see #post).
+    // An idle writer does not keep the process alive (a prune waited for does: see prune()).
     worker.unref();
     this.#worker = worker;
     return worker;

@@ -3,7 +3,6 @@
 // the end-of-data line "." (§4.1.1.4), in as few Buffers as possible, since
 // every socket write costs a system call that on loopback runs the whole
 // receiving TCP path.
-
 import { nextLineStartDot } from '../message/line-start-dot.js';
 
 const CR = 0x0d;

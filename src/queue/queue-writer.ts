@@ -210,7 +210,9 @@ function apply(op: WriteOp): boolean | number | null {
 // first runs without them; only when one of its operations throws is the
 // transaction rolled back and the batch run again, each operation in its own
 // savepoint. The operations are plain SQL on the same database state, so the
-// second run gives the others the same results as the first.
+// second run gives the others the same results as the first. (The side
+// databases do the same with a transaction per write: commitGathered in
+// storage/commit-gathered.ts. Here the batch must stay one commit, one fsync.)
 function applyBatch(ops: readonly WriteOp[]): OpResult[] {
   const results: OpResult[] = [];
   try {

@@ -39,7 +39,6 @@ export interface OutboxRow {
   readonly attempts: number;
 }
 
-/** The webhook outbox in the queue database, for src/webhooks/ (reads here, writes through the writer). */
 /**
  * The outbox's due rows, read by time (webhook_events_due), oldest due first:
  * rows waiting for a later retry are not read at all. A row behind its
@@ -51,6 +50,7 @@ export const OUTBOX_DUE_SQL = `SELECT e.seq, e.event_id AS eventId, e.endpoint, 
      AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.message_id = e.message_id AND p.endpoint = e.endpoint AND p.seq < e.seq)
    ORDER BY e.next_attempt_at, e.seq LIMIT ?`;
 
+/** The webhook outbox in the queue database, for src/webhooks/ (reads here, writes through the writer). */
 export interface WebhookOutbox {
   /** Rows due now that are first in line for their message and endpoint (a later event waits for the earlier one), oldest due first. */
   due(nowMs: number, limit: number): OutboxRow[];

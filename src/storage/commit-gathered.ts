@@ -16,20 +16,24 @@ export interface GatherOptions {
   readonly onError: (err: unknown) => void;
 }
 
-export class GatheredWrites {
-  readonly #db: Database.Database;
-  readonly #options: GatherOptions;
-  /** Writes waiting for the next commit, in order. */
-  #pending: (() => void)[] = [];
+/**
+ * Items that wait up to `delayMs` for others (or until `maxPending` of them
+ * wait) and then go to `send` together, in order: the gathering shared by
+ * GatheredWrites below and the history's writer thread client.
+ */
+export class Gathered<T> {
+  readonly #options: Omit<GatherOptions, 'onError'>;
+  readonly #send: (items: T[]) => void;
+  #pending: T[] = [];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(db: Database.Database, options: GatherOptions) {
-    this.#db = db;
+  constructor(options: Omit<GatherOptions, 'onError'>, send: (items: T[]) => void) {
     this.#options = options;
+    this.#send = send;
   }
 
-  add(write: () => void): void {
-    if (this.#pending.push(write) >= (this.#options.maxPending ?? Infinity)) {
+  add(item: T): void {
+    if (this.#pending.push(item) >= (this.#options.maxPending ?? Infinity)) {
       this.flush();
       return;
     }
@@ -38,16 +42,33 @@ export class GatheredWrites {
     if (this.#options.unref === true) this.#timer.unref();
   }
 
-  /** Commits the waiting writes now (reads and close() call it first). */
+  /** Sends what waits now. */
   flush(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
     if (this.#pending.length === 0) return;
-    const writes = this.#pending;
+    const items = this.#pending;
     this.#pending = [];
-    commitGathered(this.#db, writes, this.#options.onError);
+    this.#send(items);
+  }
+}
+
+export class GatheredWrites {
+  readonly #gathered: Gathered<() => void>;
+
+  constructor(db: Database.Database, options: GatherOptions) {
+    this.#gathered = new Gathered(options, (writes) => commitGathered(db, writes, options.onError));
+  }
+
+  add(write: () => void): void {
+    this.#gathered.add(write);
+  }
+
+  /** Commits the waiting writes now (reads and close() call it first). */
+  flush(): void {
+    this.#gathered.flush();
   }
 }
 

@@ -48,7 +48,7 @@ VOLUME /var/lib/hikyaku
 # process bind ports below 1024 inside the container
 # (net.ipv4.ip_unprivileged_port_start=0 since Docker 20.10).
 EXPOSE 25 465 587 8025
-# --max-semi-space-size=4: see src/cli.ts. stdout is not a terminal: JSON logs for `docker logs`.
-ENTRYPOINT ["node", "--max-semi-space-size=4", "/opt/hikyaku/dist/src/cli.js"]
+# The V8 flags: see src/core/node-flags.ts. stdout is not a terminal: JSON logs for `docker logs`.
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--no-memory-reducer", "/opt/hikyaku/dist/src/cli.js"]
 # The HTTP API listens on the container's own interfaces; publish it on the host's loopback only (compose.yaml).
 CMD ["start", "--data-dir", "/var/lib/hikyaku", "--http-listen", "0.0.0.0:8025"]

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { SERVER_NODE_FLAGS } from '../src/core/node-flags.js';
 import { removeFolder, stopChild, track, trackFolder } from './children.js';
 import { SmtpConnection, expectClass } from './smtp-connection.js';
 
@@ -105,7 +106,7 @@ export class HikyakuProcess {
     // the cost, as Postfix's logging is part of Postfix's.
     const devNull = openSync('/dev/null', 'w');
     const args = [
-      '--max-semi-space-size=4', // as `hikyaku start` runs (see the header of src/cli.ts)
+      ...SERVER_NODE_FLAGS, // as `hikyaku start` runs
       ...options.nodeArgs,
       CLI_PATH,
       'start',

@@ -37,8 +37,8 @@ EOF
 if [ -n "${HIKYAKU_DKIM_DOMAIN:-}" ]; then
   node "$CLI" domain add "$HIKYAKU_DKIM_DOMAIN" --config "$DATA/hikyaku.yaml" --lang en >/dev/null
 fi
-# --max-semi-space-size: see the header of src/cli.ts.
-node --max-semi-space-size=4 "$CLI" start --config "$DATA/hikyaku.yaml" \
+# The server's V8 flags: see src/core/node-flags.ts.
+node --max-semi-space-size=4 --no-memory-reducer "$CLI" start --config "$DATA/hikyaku.yaml" \
   --relay-listen "$BENCH_HOST:$BENCH_PORT" --submission-listen off --submissions-listen off \
   --relayhost "[$BENCH_RELAY_HOST]:$BENCH_RELAY_PORT" &
 pid=$!

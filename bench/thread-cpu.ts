@@ -6,16 +6,20 @@
 // 2-core machine includes the time the thread they woke runs instead of the
 // caller (bench/RESULTS.md, 2026-12-04 late).
 //
-//   node dist/bench/thread-cpu.js --pid PID --port 2525 [--messages 3000] [--size 102400] [--sessions 20] [--warmup 500]
+//   node dist/bench/thread-cpu.js --pid PID --port 2525 [--messages 3000] [--size 102400] [--sessions 20] [--warmup 500] [--idle 0]
+//
+// --idle S waits S seconds between the warm-up and the measured load, as a
+// server is idle between bursts: V8's memory reducer acts in such a pause
+// (src/core/node-flags.ts).
 //
 // smtp-source comes with Debian's postfix package (../shared/bench/anchors/postfix.sh setup).
 import { spawnSync } from 'node:child_process';
 import { benchArgs } from './command-args.js';
 import { threadsCpu, type ThreadCpu } from './proc-stats.js';
 
-const USAGE = `usage: node dist/bench/thread-cpu.js --pid PID --port PORT [--host 127.0.0.1] [--messages N] [--size BYTES] [--sessions S] [--warmup N]
+const USAGE = `usage: node dist/bench/thread-cpu.js --pid PID --port PORT [--host 127.0.0.1] [--messages N] [--size BYTES] [--sessions S] [--warmup N] [--idle SECONDS]
 Sends N messages of BYTES over S parallel sessions with smtp-source (after N warm-up
-messages) and prints each thread's user and system CPU in µs per message.`;
+messages and SECONDS of idleness) and prints each thread's user and system CPU in µs per message.`;
 
 const args = benchArgs(
   {
@@ -26,6 +30,7 @@ const args = benchArgs(
     size: { type: 'string', default: '102400' },
     sessions: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '500' },
+    idle: { type: 'string', default: '0' },
   },
   USAGE,
 );
@@ -46,6 +51,11 @@ const messages = positive('messages', args.messages);
 const size = positive('size', args.size);
 const sessions = positive('sessions', args.sessions);
 const warmup = Number(args.warmup);
+const idleSeconds = Number(args.idle);
+if (!Number.isFinite(idleSeconds) || idleSeconds < 0) {
+  process.stderr.write(`--idle must be a number of seconds, 0 or more (got ${args.idle ?? 'nothing'})\n\n${USAGE}\n`);
+  process.exit(2);
+}
 const host = args.host;
 
 function load(count: number): void {
@@ -57,6 +67,7 @@ function load(count: number): void {
 }
 
 if (warmup > 0) load(warmup);
+if (idleSeconds > 0) await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
 const before = new Map(threadsCpu(pid).map((t) => [t.tid, t]));
 const started = process.hrtime.bigint();
 load(messages);

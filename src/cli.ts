@@ -1,12 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --no-memory-reducer
 // The `hikyaku` command: dispatches to one module per subcommand.
 //
-// --max-semi-space-size=4 (MiB) caps V8's young generation (default up to
-// 16 MiB per semi-space). Measured on the 2-core bench machine, 10k messages
-// then 1,000 idle connections: the same throughput and CPU, and the heap
-// left behind by a load burst shrinks from ~40 MiB to ~20 MiB. The flag can
-// only be given on the command line (V8 fixes it at start-up), so it is in
-// this line, in `npm start` and in bench/shared-bench-start.sh.
+// The flags on the first line are the server's V8 flags: why each, and every
+// other place that starts the server, in core/node-flags.ts.
 import { once } from 'node:events';
 import { writeFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';

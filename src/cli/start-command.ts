@@ -7,6 +7,7 @@ import { describeConfigError } from './config-errors.js';
 import { reloadOnHangup } from './hangup-reload.js';
 import { DataFormatError, ensureDataFormat } from '../storage/data-format.js';
 import { RecentErrors } from '../log/recent-errors.js';
+import { missingServerFlags } from '../core/node-flags.js';
 
 const LISTENERS = { 'submission-listen': 'submission', 'submissions-listen': 'submissions', 'relay-listen': 'relay', 'http-listen': 'http' } as const;
 
@@ -45,6 +46,12 @@ export async function runStartCommand(args: string[]): Promise<number> {
       `hikyaku: no configuration file, running on built-in defaults (data in ${config.dataDir}, hostname ${config.hostname}); "hikyaku init" writes one to edit.\n` +
         `hikyaku: 設定ファイルがないため既定値で起動します (データ: ${config.dataDir}、ホスト名: ${config.hostname})。"hikyaku init" で設定ファイルを作れます。\n`,
     );
+  }
+  // Started as `node dist/src/cli.js start` without the flags `npm start`, the
+  // unit and the shebang give: it works, but pays what core/node-flags.ts says.
+  const missingFlags = missingServerFlags();
+  if (missingFlags.length > 0) {
+    logger.warn({ event: 'node-flags-missing', missing: missingFlags }, `node was started without ${missingFlags.join(' ')}: put them before the script (node ${missingFlags.join(' ')} …/cli.js start), as npm start and the systemd unit do`);
   }
   for (const w of warnings) {
     logger.warn({ warning: w }, 'configuration warning');

@@ -13,6 +13,7 @@
 // MemoryDenyWriteExecute off (below), no PrivateUsers (a user namespace's
 // CAP_NET_BIND_SERVICE does not reach the host's ports), no ProcSubset=pid
 // (Node reads /proc/meminfo and /proc/stat for os.totalmem()/os.cpus()).
+import { SERVER_NODE_FLAGS } from '../core/node-flags.js';
 
 export const UNIT_NAME = 'hikyaku.service';
 export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
@@ -34,7 +35,7 @@ function quote(word: string): string {
 }
 
 export function renderUnit(o: UnitOptions): string {
-  const exec = [o.nodePath, '--max-semi-space-size=4', o.cliPath, 'start', '--config', o.configPath].map(quote).join(' ');
+  const exec = [o.nodePath, ...SERVER_NODE_FLAGS, o.cliPath, 'start', '--config', o.configPath].map(quote).join(' ');
   return `# Written by "hikyaku service install"; "hikyaku service uninstall" removes it.
 # Edit with "systemctl edit hikyaku" (a drop-in survives a re-install).
 [Unit]

@@ -13,6 +13,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, stat
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { cliCommand, tempDir } from '../helpers/hikyaku.js';
+import { SERVER_NODE_FLAGS } from '../../src/core/node-flags.js';
 
 const NOBODY = 65534;
 
@@ -64,7 +65,7 @@ test('as an unprivileged user with only CAP_NET_BIND_SERVICE: binds a port below
   const [node, ...cli] = cliCommand();
   const child = spawn(
     credentials()[0] as string,
-    [...credentials().slice(1), node as string, '--max-semi-space-size=4', ...cli, 'start', '--data-dir', dataDir, '--submission-listen', `127.0.0.1:${port}`, '--submissions-listen', 'off', '--http-listen', 'off'],
+    [...credentials().slice(1), node as string, ...SERVER_NODE_FLAGS, ...cli, 'start', '--data-dir', dataDir, '--submission-listen', `127.0.0.1:${port}`, '--submissions-listen', 'off', '--http-listen', 'off'],
     { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'], LANG: 'C' } },
   );
   let stderr = '';

@@ -81,8 +81,8 @@ test('the unit: the hardening settings, systemd-analyze verify passes, exposure 
   assert.equal(unit.get('SystemCallFilter')?.[0], '@system-service');
   assert.equal(unit.has('MemoryDenyWriteExecute'), false, 'V8 needs W+X memory: the setting must stay off');
   const exec = one('ExecStart') ?? '';
-  assert.match(exec, /^\/\S+\/node --max-semi-space-size=4 \/\S+\/dist\/src\/cli\.js start --config \/etc\/hikyaku\/hikyaku\.yaml$/);
-  assert.ok(existsSync(exec.split(' ')[2] as string), 'ExecStart runs the built cli.js');
+  assert.match(exec, /^\/\S+\/node --max-semi-space-size=4 --no-memory-reducer \/\S+\/dist\/src\/cli\.js start --config \/etc\/hikyaku\/hikyaku\.yaml$/);
+  assert.ok(existsSync(exec.split(' ')[3] as string), 'ExecStart runs the built cli.js');
 
   const verify = spawnSync('/usr/bin/systemd-analyze', ['verify', unitFile], { encoding: 'utf8' });
   assert.equal(verify.status, 0, `systemd-analyze verify: ${verify.stderr}`);

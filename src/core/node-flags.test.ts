@@ -16,7 +16,8 @@ const read = (path: string): string => readFileSync(repo + path, 'utf8');
 function nodeFlags(commandLine: string, where: string): string[] {
   const words = commandLine.split(/[\s",[\]]+/).filter((w) => w !== '');
   const node = words.findIndex((w) => w === 'node' || w.endsWith('/node'));
-  const cli = words.findIndex((w) => w.endsWith('cli.js') || w === '"$CLI"' || w === '$CLI');
+  // The split drops quotes: the bench script's "$CLI" is the word $CLI.
+  const cli = words.findIndex((w) => w.endsWith('cli.js') || w === '$CLI');
   assert.ok(node >= 0 && cli > node, `${where}: no "node … cli.js" in ${JSON.stringify(commandLine)}`);
   return words.slice(node + 1, cli);
 }

@@ -2,7 +2,7 @@
 // so they can only be given on node's command line: the `hikyaku` shebang
 // (src/cli.ts), `npm start`, the systemd unit (service/systemd-unit.ts), the
 // Dockerfile and the benchmarks' start commands all pass this list
-// (test/core/node-flags.test.ts checks each of them).
+// (node-flags.test.ts beside this file checks each of them).
 //
 // --max-semi-space-size=4 (MiB) caps V8's young generation (default up to
 //   16 MiB per semi-space). Measured on the 2-core bench machine, 10k
